@@ -1,0 +1,17 @@
+"""simkit: social investment agreements — simulate, evaluate, design.
+
+The pipeline reads like the data flow::
+
+    io (files) -> spec (validated scenario) -> params -> cohort -> indicators
+      -> contract / budget -> engine -> results -> sensitivity / plotting / cli
+
+Array axis order everywhere: ``(draw, person)``; a year axis, where there is
+one, comes last in results.
+"""
+
+__version__ = "0.1.0"
+
+from .engine import simulate
+from .io.scenario import embedded_scenarios, load_scenario
+
+__all__ = ["__version__", "embedded_scenarios", "load_scenario", "simulate"]

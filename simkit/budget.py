@@ -1,0 +1,165 @@
+"""The municipality's budget: weekly costs after reimbursement, discounted.
+
+Costs are piecewise constant over whole weeks. Instead of summing week by
+week for every person, the present value of every *kind* of interval is
+tabulated once per scenario (a few hundred kB) and looked up by its start
+week and staircase position:
+
+* ``E[s][y, t]`` — PV of one person in flat-rate state ``s`` (education,
+  job) from week 0 up to ``min(t, T_y)``: a flat interval ``[a, b)`` costs
+  ``E[b] − E[a]``.
+* ``V[s][y, a, d]`` — PV of one person entering staircase state ``s``
+  (benefit, disability pension) at week ``a`` with ``d`` earlier weeks on
+  benefit, staying until ``T_y``: an interval ``[a, b)`` costs
+  ``V[a, d] − V[b, d + b − a]``.
+
+``T_y`` is the end of year ``y`` (``y = 1..horizon``); the last row is the
+whole horizon. Cash in week ``t`` is discounted by ``v^t`` with
+``v = (1 + rate)^(−1/52.18)`` — the Ministry of Finance's annual social
+discount rate (3.5 % real for years 0–35) spread over weeks.
+
+Reimbursement (refusionstrappe, star.dk): in benefit week ``k`` of the
+accumulated duration the state reimburses ``rate_k`` (80 % weeks 1–4, 40 %
+weeks 5–26, 30 % weeks 27–52, 20 % from week 53), so the municipality pays
+``1 − rate_k``. The accumulated duration continues through benefit and
+disability pension, and restarts after ``reset_weeks`` consecutive weeks off
+benefits (a simplification of the rule's reference period; assumption).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .spec import DAYS_PER_WEEK, STAIRCASE_STATES, STATES, WEEKS_PER_YEAR, Scenario, year_end_week
+
+__all__ = ["BudgetTables", "arm_costs", "budget_tables", "dated_pv"]
+
+
+@dataclass(frozen=True)
+class BudgetTables:
+    horizon: int                    # H, weeks
+    year_ends: np.ndarray           # (Y,) T_1..T_Y (T_Y = H)
+    v: np.ndarray                   # (H + 1,) discount factor per week
+    flat: dict                      # state -> (Y, H + 1)
+    stair: dict                     # state -> (Y, H + 1, DC)
+    d_cap: int                      # DC − 1: durations >= d_cap behave alike
+    prior: int                      # weeks on benefit before referral
+    reset: int
+
+    def discount(self, week) -> np.ndarray:
+        return self.v[np.clip(week, 0, self.horizon)]
+
+
+def _weekly_rates(sc: Scenario, state: str, weeks: int) -> np.ndarray:
+    """Gross weekly cost per person in each week (monthly × 12 / 52.18), by the step in force."""
+    steps = sc.budget.rates[state]
+    days = np.array([(s.start - sc.agreement.start).days for s in steps])
+    monthly = np.array([s.monthly for s in steps])
+    week_days = np.arange(weeks) * DAYS_PER_WEEK
+    idx = np.searchsorted(days, week_days, side="right") - 1
+    return monthly[np.clip(idx, 0, None)] * 12.0 / WEEKS_PER_YEAR
+
+
+def municipal_share(sc: Scenario, max_week: int) -> np.ndarray:
+    """Municipal share ``1 − reimbursement`` for benefit weeks 1..max_week (index 0 unused)."""
+    share = np.ones(max_week + 1)
+    for from_week, rate in sc.budget.reimbursement:
+        share[from_week:] = 1.0 - rate
+    return share
+
+
+def budget_tables(sc: Scenario) -> BudgetTables:
+    """Tabulate discounted costs for a scenario (see the module docstring)."""
+    b = sc.budget
+    H = b.horizon_weeks
+    year_ends = np.array([year_end_week(y) for y in range(1, b.horizon_years + 1)])
+    v = (1.0 + b.discount_rate) ** (-np.arange(H + 1) / WEEKS_PER_YEAR)
+    last_step = max((w for w, _ in b.reimbursement), default=1)
+    dc = max(last_step, 1)  # durations 0..dc-1 are distinct; d >= dc-1 behaves as dc-1
+    share = municipal_share(sc, dc)  # index k = benefit week number, k <= dc
+    in_year = np.arange(H)[None, :] < year_ends[:, None]  # (Y, H)
+
+    flat, stair = {}, {}
+    for state in STATES:
+        pv_week = _weekly_rates(sc, state, H) * v[:H]  # (H,)
+        masked = in_year * pv_week[None, :]
+        if state not in STAIRCASE_STATES:
+            E = np.zeros((len(year_ends), H + 1))
+            np.cumsum(masked, axis=1, out=E[:, 1:])
+            flat[state] = E
+            continue
+        V = np.zeros((len(year_ends), H + 1, dc))
+        d = np.arange(dc)
+        nxt = np.minimum(d + 1, dc)          # benefit week number this week
+        nxt_d = np.minimum(d + 1, dc - 1)    # duration index next week
+        sh = share[nxt]
+        for a in range(H - 1, -1, -1):
+            V[:, a, :] = masked[:, a, None] * sh[None, :] + V[:, a + 1, nxt_d]
+        stair[state] = V
+    return BudgetTables(H, year_ends, v, flat, stair, dc - 1, b.prior_benefit_weeks, b.reset_weeks)
+
+
+def _gather(table: np.ndarray, curve: bool, a, d=None):
+    """Look up ``table[..., a, d]`` for the full horizon (last year) or every year."""
+    t = table if curve else table[-1]
+    if d is None:
+        return t[..., a] if curve else t[a]
+    return t[..., a, d] if curve else t[a, d]
+
+
+def arm_costs(T: BudgetTables, referral, outcome, start, spell, education, dp, dp_week, benefit_factor,
+              *, curve: bool = False) -> np.ndarray:
+    """PV of one arm's municipal cost per person, *minus* the part common to both arms.
+
+    Every person is on benefit from referral ``r`` with ``prior`` earlier weeks;
+    that open-ended term ``V_benefit[r, prior]`` is the same in both arms and is
+    left out, so ``arm_costs(counterfactual) − arm_costs(programme)`` is the
+    saving. Shapes (draw, person); returns (draw, person), or (year, draw,
+    person) with ``curve=True`` (cumulative to each year end).
+    """
+    H, cap = T.horizon, T.d_cap
+    r = np.broadcast_to(referral, np.shape(start))
+    x1 = np.where(outcome, start, np.where(dp, dp_week, H))
+    x1 = np.clip(x1, 0, H)
+    d1 = np.minimum(T.prior + (x1 - r), cap)
+    ben, dpt = T.stair["benefit"], T.stair["disability_pension"]
+    cost = -_gather(ben, curve, x1, d1) * benefit_factor
+
+    # education/job spell [s, s + S), then back on benefit
+    s = x1
+    e = np.clip(start + spell, 0, H)
+    e = np.where(outcome, e, s)
+    d_after = np.where(spell >= T.reset, 0, d1)
+    edu, job = T.flat["education"], T.flat["job"]
+    spell_cost = np.where(
+        education,
+        _gather(edu, curve, e) - _gather(edu, curve, s),
+        _gather(job, curve, e) - _gather(job, curve, s),
+    )
+    back = _gather(ben, curve, e, d_after) * benefit_factor
+    cost = cost + np.where(outcome, spell_cost + back, 0.0)
+    # disability pension from the award week to the horizon
+    cost = cost + np.where(dp & ~outcome, _gather(dpt, curve, x1, d1), 0.0)
+    return cost
+
+
+def dated_pv(T: BudgetTables, sc: Scenario, items: tuple[tuple[dt.date, float], ...], *,
+             curve: bool = False) -> float | np.ndarray:
+    """PV of amounts on dates (per unit: multiply by the amount); per year-end if ``curve``."""
+    weeks = np.array([max(sc.week_of(d), 0) for d, _ in items])
+    amounts = np.array([a for _, a in items], dtype=float)
+    pv = amounts * T.discount(weeks)
+    if not curve:
+        return float(pv[weeks < T.horizon].sum())
+    return (pv[None, :] * (weeks[None, :] < T.year_ends[:, None])).sum(axis=1)
+
+
+def referral_pv(T: BudgetTables, referral: np.ndarray, *, curve: bool = False):
+    """PV of one unit paid per person at referral (sum over persons); per year-end if ``curve``."""
+    pv = T.discount(referral)
+    if not curve:
+        return float(pv.sum())
+    return (pv[None, :] * (referral[None, :] < T.year_ends[:, None])).sum(axis=1)

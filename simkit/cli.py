@@ -1,0 +1,207 @@
+"""Command line: ``simkit run | validate | evaluate | synth | sensitivity | design``.
+
+User errors (bad files, bad values) print one clear message to stderr and
+exit with code 2 — never a traceback — and no output file is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import SimkitError
+
+EXIT_USER_ERROR = 2
+DEFAULT_SEED = 2025
+
+_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def command(name: str, add: Callable[[argparse.ArgumentParser], None]):
+    """Register a subcommand: ``add`` declares its arguments, the decorated function runs it."""
+
+    def deco(fn: Callable[[argparse.Namespace], int]):
+        _COMMANDS[name] = (add, fn)
+        return fn
+
+    return deco
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {v}")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {v}")
+    return v
+
+
+def add_scenario_args(p: argparse.ArgumentParser, *, draws: int = 100_000) -> None:
+    p.add_argument("scenario", nargs="*", metavar="SCENARIO",
+                   help="scenario TOML files layered in order, or embedded names (default: the embedded "
+                        "Norddjurs–DSI scenario)")
+    p.add_argument("--draws", type=_positive_int, default=draws, help=f"Monte Carlo draws (default {draws:,})")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--json", metavar="FILE", help="write the result as JSON")
+
+
+def load(args: argparse.Namespace):
+    from .io.scenario import load_scenario
+
+    return load_scenario(args.scenario or None)
+
+
+def _check_out_paths(*paths: str | None) -> None:
+    """Fail before computing if an output folder does not exist."""
+    from .errors import Problem
+
+    for p in paths:
+        if p and not Path(p).resolve().parent.is_dir():
+            raise SimkitError(str(Problem(p, None, f"a path in an existing folder ({Path(p).parent} does not exist)")))
+
+
+# ---------------------------------------------------------------- run
+
+
+def _add_run(p: argparse.ArgumentParser) -> None:
+    add_scenario_args(p)
+    p.add_argument("--out", metavar="DIR", help="write summary JSON, tables (CSV) and figures (PNG) to DIR")
+    p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
+    p.add_argument("--chunk-size", type=_positive_int, default=None, help="draws per chunk (memory bound)")
+
+
+@command("run", _add_run)
+def cmd_run(args: argparse.Namespace) -> int:
+    """Simulate a scenario and print a summary."""
+    from .engine import simulate
+    from .io.files import write_frame_csv, write_json
+
+    _check_out_paths(args.json)
+    sc = load(args)
+    res = simulate(sc, args.draws, seed=args.seed, workers=args.workers,
+                   backend=args.backend if args.workers > 1 else "serial", chunk_size=args.chunk_size)
+    summary = res.summary()
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "summary.json", summary)
+        write_frame_csv(out / "summary.csv", res.to_frame("summary"))
+        write_frame_csv(out / "targets.csv", res.to_frame("targets"))
+        write_frame_csv(out / "curve.csv", res.to_frame("curve"))
+        _figures(res, out)
+    if args.json:
+        write_json(args.json, summary)
+    print(res.text())
+    return 0
+
+
+def _figures(res, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+    from .io.files import atomic_write
+
+    for name, fn in (("repayment", plotting.plot_repayment), ("net_budget", plotting.plot_net_budget),
+                     ("cumulative_budget", plotting.plot_cumulative_budget), ("targets", plotting.plot_targets)):
+        ax = fn(res)
+        fig = ax.figure
+        fig.tight_layout()
+        atomic_write(out / f"{name}.png", lambda t, fig=fig: fig.savefig(t, format="png", dpi=110))
+        plt.close(fig)
+
+
+# ---------------------------------------------------------------- validate
+
+
+def _add_validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="scenario TOML files (validated as one layered scenario) and/or observed-data "
+                        "files (.csv, .xlsx), each validated on its own")
+
+
+@command("validate", _add_validate)
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check inputs only: scenario files (layered in order) and observed-data files."""
+    from .io.scenario import load_scenario
+
+    scen = [f for f in args.files if not f.lower().endswith((".csv", ".xlsx", ".txt"))]
+    data = [f for f in args.files if f.lower().endswith((".csv", ".xlsx", ".txt"))]
+    if scen:
+        sc = load_scenario(scen)
+        print(f"scenario OK: {sc.name} ({' + '.join(sc.sources)}; sha256 {sc.sha256[:12]})")
+    for f in data:
+        from .io.observed import read_observed
+
+        df = read_observed(f)
+        print(f"observed data OK: {f} ({len(df)} rows)")
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="simkit",
+        description="Social investment agreements: simulate repayment and budget neutrality, evaluate "
+                    "observed results, explore sensitivity and contract design.",
+    )
+    parser.add_argument("--version", action="version", version=f"simkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _load_optional_commands()
+    for name, (add, fn) in _COMMANDS.items():
+        p = sub.add_parser(name, help=(fn.__doc__ or "").strip().splitlines()[0],
+                           description=(fn.__doc__ or "").strip())
+        add(p)
+        p.set_defaults(_run=fn)
+    return parser
+
+
+def _load_optional_commands() -> None:
+    """Import modules that register further subcommands."""
+    import importlib
+
+    for mod in ("simkit.evaluation_cli", "simkit.sensitivity.cli"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except SimkitError as exc:
+        print(f"simkit {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:  # pragma: no cover - e.g. `simkit run | head`
+        return 0
+    except KeyboardInterrupt:  # pragma: no cover
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""Monte Carlo engine: chunks, random streams, backends.
+
+Reproducibility contract
+------------------------
+Draws are grouped in fixed **blocks** of :data:`BLOCK` draws. Block ``b``
+has its own generators, seeded from the root ``SeedSequence(seed)`` by
+spawn key: ``(0, b)`` for parameter draws and ``(1, b)`` for the cohort's
+uniforms. A chunk is any run of whole blocks, so a result is bit-identical
+whatever the chunk size, the number of workers or the backend, and the
+first ``m`` draws of a run do not depend on the total number of draws.
+
+In nested mode (``nested=(outer, inner)``) draw ``i`` uses parameter set
+``i // inner``: ``inner`` cohort realisations share one parameter draw, which
+splits repayment risk into parameter uncertainty and the randomness of a
+95-person cohort (see :func:`simkit.sensitivity.split_variance`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import indicators as ind
+from .budget import arm_costs, budget_tables, dated_pv, referral_pv
+from .cohort import N_UNIFORMS, simulate_cohort
+from .contract import fund_view, repayment
+from .params import draw_parameters
+from .spec import DAYS_PER_WEEK, Scenario
+
+__all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
+
+BLOCK = 1024
+DEFAULT_CHUNK = 8 * BLOCK
+
+
+def _generator(seed: int, stream: int, block: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(stream, block))))
+
+
+def _param_rows(sc: Scenario, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Parameter draws with indices [start, stop), block by block."""
+    dists = {n: p.dist for n, p in sc.parameters.items()}
+    chol = sc.chol
+    out: dict[str, list] = {n: [] for n in dists}
+    b0, b1 = start // BLOCK, (stop - 1) // BLOCK
+    for b in range(b0, b1 + 1):
+        lo, hi = max(start, b * BLOCK), min(stop, (b + 1) * BLOCK)
+        d = draw_parameters(dists, hi - b * BLOCK, rng=_generator(seed, 0, b), chol=chol)
+        for n in dists:
+            out[n].append(d[n][lo - b * BLOCK:])
+    return {n: np.concatenate(v) for n, v in out.items()}
+
+
+def _uniforms(seed: int, start: int, stop: int, persons: int) -> np.ndarray:
+    parts = []
+    for b in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+        lo, hi = max(start, b * BLOCK), min(stop, (b + 1) * BLOCK)
+        u = _generator(seed, 1, b).random((hi - b * BLOCK, persons, N_UNIFORMS), dtype=np.float32)
+        parts.append(u[lo - b * BLOCK:])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs for one chunk (picklable)."""
+
+    scenario: Scenario
+    seed: int
+    start: int
+    stop: int
+    inner: int
+    fixed: Mapping[str, object]
+    curve_draws: int
+    keep_persons: bool = False
+
+
+def _person_params(sc: Scenario, p: dict[str, np.ndarray], referral: np.ndarray) -> dict[str, np.ndarray]:
+    """(draw, 1) arrays, or (draw, person) where dated changes apply by referral date."""
+    out = {k: v[:, None] for k, v in p.items()}
+    for ch in sc.changes:
+        from_week = sc.week_of(ch.start)
+        hit = (referral >= from_week)[None, :]
+        base = out[ch.parameter]
+        out[ch.parameter] = np.where(hit, base * ch.multiply + ch.add, base)
+    for name, (_, lo, hi) in _BOUNDS.items():
+        if name in out and (np.isfinite(lo) or np.isfinite(hi)):
+            out[name] = np.clip(out[name], lo, hi)
+    return out
+
+
+def _bounds():
+    from .spec import MODEL_PARAMETERS
+
+    return {k: (m, lo, hi) for k, (m, lo, hi) in MODEL_PARAMETERS.items()}
+
+
+_BOUNDS = _bounds()
+
+
+def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
+    """Simulate draws [job.start, job.stop): per-draw outputs (and person events if asked)."""
+    sc = job.scenario
+    n = job.stop - job.start
+    referral = sc.referral_weeks()
+    persons = referral.size
+    pstart, pstop = job.start // job.inner, (job.stop - 1) // job.inner + 1
+    prows = _param_rows(sc, job.seed, pstart, pstop)
+    take = np.arange(job.start, job.stop) // job.inner - pstart
+    p = {k: v[take] for k, v in prows.items()}
+    for k, v in job.fixed.items():
+        arr = np.asarray(v, dtype=float)
+        p[k] = np.broadcast_to(arr if arr.ndim == 0 else arr[job.start:job.stop], (n,)).copy()
+
+    u = _uniforms(job.seed, job.start, job.stop, persons)
+    T = _tables(sc)
+    pp = _person_params(sc, p, referral)
+    c = simulate_cohort(u, pp, referral, course_weeks=sc.programme.course_weeks,
+                        search_offset=sc.programme.search_offset_weeks, horizon_weeks=T.horizon)
+
+    # indicators at the measurement date — the one definition shared with evaluation
+    st = indicator_statuses(sc, c, sc.day_of(sc.terms.measurement_date))
+    counts = ind.count_statuses(st["completion"], st["edu_work"])
+    rep = repayment(sc.contract, counts)
+    fund = fund_view(sc.contract, rep.total)
+
+    # budget
+    fb = p["benefit_level_factor"][:, None]
+    cf = arm_costs(T, referral, c.outcome_bau, c.start_bau, c.spell_bau, c.education, c.dp_bau,
+                   c.dp_week, fb)
+    pg = arm_costs(T, referral, c.outcome, c.start, c.spell, c.education, c.dp, c.dp_week, fb)
+    savings = (cf - pg).sum(axis=1)
+    ref_pv = referral_pv(T, referral)
+    programme_pv = p["programme_cost_per_participant"] * ref_pv
+    bau_pv = p["bau_cost_per_person"] * ref_pv
+    grant = sc.contract.grant
+    grant_pv = grant * dated_pv(T, sc, sc.terms.disbursement)
+    rep_pv_unit = dated_pv(T, sc, sc.terms.schedule)
+    other_pv = dated_pv(T, sc, tuple((d, a) for _, d, a in sc.budget.other_costs)) if sc.budget.other_costs else 0.0
+    repayment_pv = rep.total * rep_pv_unit
+    uncovered = programme_pv + other_pv - grant_pv
+    net = savings + bau_pv - uncovered - repayment_pv
+
+    out: dict[str, np.ndarray] = {
+        **{f"param:{k}": v for k, v in p.items()},
+        "repayment": rep.total,
+        "repayment_pv": repayment_pv,
+        "savings_pv": savings,
+        "bau_cost_pv": bau_pv,
+        "uncovered_pv": uncovered,
+        "net_pv": net,
+        "fund_multiple": fund.multiple,
+        "fund_irr": fund.irr,
+        "dp_awards": c.dp.sum(axis=1),
+        "dp_awards_bau": c.dp_bau.sum(axis=1),
+        "outcomes": c.outcome.sum(axis=1),
+        "outcomes_bau": c.outcome_bau.sum(axis=1),
+    }
+    for t in sc.contract.targets:
+        out[f"met:{t.id}"] = rep.met[t.id]
+        out[f"factor:{t.id}"] = rep.factor[t.id]
+        key_a, key_n = ("achieved", "referred") if t.denominator == "referred" else (
+            "achieved_completed", "completed")
+        out[f"achieved:{t.id}"] = counts[t.indicator][key_a]
+        out[f"denominator:{t.id}"] = counts[t.indicator][key_n]
+    for ln in sc.contract.rate_card:
+        out[f"line:{ln.id}"] = rep.by_line[ln.id]
+
+    # cumulative net budget by year for the first `curve_draws` draws
+    m = max(0, min(job.stop, job.curve_draws) - job.start)
+    if m:
+        sl = slice(0, m)
+        cf_y = arm_costs(T, referral, c.outcome_bau[sl], c.start_bau[sl], c.spell_bau[sl],
+                         c.education[sl], c.dp_bau[sl], c.dp_week[sl], fb[sl], curve=True)
+        pg_y = arm_costs(T, referral, c.outcome[sl], c.start[sl], c.spell[sl], c.education[sl],
+                         c.dp[sl], c.dp_week[sl], fb[sl], curve=True)
+        sav_y = (cf_y - pg_y).sum(axis=2).T  # (m, Y)
+        ref_y = referral_pv(T, referral, curve=True)
+        other_y = (dated_pv(T, sc, tuple((d, a) for _, d, a in sc.budget.other_costs), curve=True)
+                   if sc.budget.other_costs else 0.0)
+        curve = (sav_y
+                 + (p["bau_cost_per_person"][sl] - p["programme_cost_per_participant"][sl])[:, None] * ref_y
+                 - other_y
+                 + grant * dated_pv(T, sc, sc.terms.disbursement, curve=True)
+                 - rep.total[sl, None] * dated_pv(T, sc, sc.terms.schedule, curve=True))
+        out["curve"] = curve
+    if job.keep_persons:
+        out["cohort"] = c
+        out["status"] = st
+    return out
+
+
+_TABLE_CACHE: dict[str, object] = {}
+
+
+def _tables(sc: Scenario):
+    key = sc.sha256
+    if key not in _TABLE_CACHE:
+        if len(_TABLE_CACHE) > 8:
+            _TABLE_CACHE.clear()
+        _TABLE_CACHE[key] = budget_tables(sc)
+    return _TABLE_CACHE[key]
+
+
+def indicator_statuses(sc: Scenario, c, as_of_day: int) -> dict[str, np.ndarray]:
+    """Indicator statuses of simulated persons as of a day (the shared definition)."""
+    w = DAYS_PER_WEEK
+    ref_day = c.referral * w
+    course_status = np.where(c.completed, ind.COMPLETED, ind.DROPPED_OUT)
+    completion = ind.completion_status(ref_day[None, :], course_status, c.course_end * w, as_of_day)
+    start_day = np.where(c.outcome, c.start * w, np.inf)
+    end_day = np.where(c.outcome, (c.start + c.spell) * w - 1, np.inf)
+    edu_work = ind.edu_work_status(ref_day[None, :], start_day, end_day, True, as_of_day,
+                                   sc.day_of(sc.terms.outcome_window_end), sc.indicators.min_spell_days)
+    return {"completion": completion, "edu_work": edu_work}
+
+
+def run_chunks(
+    job_for: Callable[[int, int], Job],
+    draws: int,
+    *,
+    chunk_size: int | None = None,
+    workers: int = 1,
+    backend: str = "serial",
+    progress: bool = False,
+) -> dict[str, np.ndarray]:
+    """Run all chunks and concatenate their outputs in draw order."""
+    chunk = DEFAULT_CHUNK if chunk_size is None else max(BLOCK, (int(chunk_size) // BLOCK) * BLOCK)
+    bounds = [(a, min(a + chunk, draws)) for a in range(0, draws, chunk)]
+    jobs = [job_for(a, b) for a, b in bounds]
+    if backend == "serial" or workers == 1 or len(jobs) == 1:
+        results = [simulate_chunk(j) for j in _progress(jobs, progress)]
+    elif backend == "processes":
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            results = list(_progress(ex.map(simulate_chunk, jobs), progress, total=len(jobs)))
+    elif backend == "dask":
+        try:
+            import dask
+        except ImportError as exc:  # pragma: no cover - optional
+            raise RuntimeError("backend='dask' needs the optional dependency: pip install 'simkit[dask]'") from exc
+        tasks = [dask.delayed(simulate_chunk)(j) for j in jobs]
+        results = list(dask.compute(*tasks, scheduler="processes", num_workers=workers))
+    else:
+        raise ValueError(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
+    keys = results[0].keys()
+    out = {}
+    for k in keys:
+        vals = [r[k] for r in results if k in r]
+        if k in ("cohort", "status"):
+            out[k] = vals
+        else:
+            out[k] = np.concatenate(vals) if vals else np.zeros(0)
+    return out
+
+
+def _progress(it, show: bool, total: int | None = None):
+    if not show:
+        return it
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - optional
+        return it
+    return tqdm(it, total=total, unit="chunk")
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, int] | None = None,
+                    fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
+                    workers: int = 1, backend: str = "serial", curve_draws: int = 20_000,
+                    keep_persons: bool = False) -> dict[str, np.ndarray]:
+    """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`."""
+    inner = 1
+    if nested is not None:
+        outer, inner = (int(x) for x in nested)
+        draws = outer * inner
+    fixed = dict(fixed or {})
+    for k, v in fixed.items():
+        if k not in sc.parameters:
+            import difflib
+
+            close = difflib.get_close_matches(k, list(sc.parameters), n=1)
+            raise ValueError(f"unknown parameter {k!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+        arr = np.asarray(v)
+        if arr.ndim == 1 and arr.size != draws:
+            raise ValueError(f"fixed values for {k!r} must be a scalar or one per draw ({draws}), got {arr.size}")
+    if draws < 1:
+        raise ValueError(f"draws must be >= 1, got {draws}")
+    if not math.isfinite(seed):  # pragma: no cover
+        raise ValueError("seed must be an integer")
+    return run_chunks(
+        lambda a, b: Job(sc, seed, a, b, inner, fixed, curve_draws, keep_persons),
+        draws, chunk_size=chunk_size, workers=workers, backend=backend,
+    )
+
+
+def simulate(
+    scenario: Scenario | None = None,
+    draws: int = 100_000,
+    *,
+    seed: int | None = None,
+    nested: tuple[int, int] | None = None,
+    fixed: Mapping[str, object] | None = None,
+    chunk_size: int | None = None,
+    workers: int = 1,
+    backend: str = "serial",
+    curve_draws: int = 20_000,
+):
+    """Monte Carlo simulation of a scenario: repayment, targets, budget, fund.
+
+    Each draw is one parameter set *and* one realisation of the cohort, in both
+    arms (programme and business as usual) with common random numbers.
+
+    Parameters
+    ----------
+    scenario : Scenario, optional
+        From :func:`simkit.load_scenario`; default: the embedded default scenario.
+    draws : int
+        Number of draws (ignored when ``nested`` is given).
+    seed : int, optional
+        Root seed. ``None`` draws fresh entropy and records it in the result's
+        provenance, so every result can be reproduced.
+    nested : (outer, inner), optional
+        ``outer`` parameter sets, each with ``inner`` cohort realisations.
+    fixed : mapping name -> value or per-draw array, optional
+        Hold parameters at values (sensitivity analysis); the cohort's random
+        numbers stay the same (common random numbers across calls).
+    chunk_size, workers, backend : optional
+        Memory bound and parallelism ("serial", "processes", "dask"). Results
+        are bit-identical whatever these are.
+    curve_draws : int
+        Draws for which the cumulative net budget curve is kept (the first ones).
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> import simkit
+    >>> res = simkit.simulate(simkit.load_scenario(), draws=2_000, seed=1)
+    >>> 0 <= res.summary()["budget"]["p_neutral"] <= 1
+    True
+    """
+    from . import __version__
+    from .io.scenario import load_scenario
+    from .results import Provenance, SimulationResult
+
+    sc = scenario if scenario is not None else load_scenario()
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**63))
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
+                          workers=workers, backend=backend, curve_draws=curve_draws)
+    n = int(arr["repayment"].size)
+    curve = arr.pop("curve", None)
+    if curve is None or curve.size == 0:
+        curve = np.zeros((0, sc.budget.horizon_years))
+    prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
+                      tuple(nested) if nested else None, tuple(sorted(fixed or {})))
+    return SimulationResult(sc, arr, curve, prov)

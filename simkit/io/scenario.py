@@ -1,0 +1,137 @@
+"""Reading scenario files (TOML), layering them, and the embedded default.
+
+A scenario is one TOML file or several layered in order: each later file
+overrides the earlier ones key by key (tables merge recursively; a list —
+e.g. ``contract.targets`` — is replaced as a whole), except the top-level
+``changes`` list (dated parameter changes), which accumulates so that
+several reform files can be stacked.
+
+The default scenario ships inside the package (``simkit/_data/scenarios``
+in a wheel) and is read through :mod:`importlib.resources`; in a source
+checkout it is read from ``data/scenarios`` beside the package.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, ScenarioError
+
+__all__ = ["DEFAULT_SCENARIO", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
+
+DEFAULT_SCENARIO = "norddjurs"
+_ACCUMULATE = ("changes",)
+
+
+def _scenario_dir():
+    packaged = importlib.resources.files("simkit") / "_data" / "scenarios"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data" / "scenarios"
+
+
+def embedded_scenarios() -> list[str]:
+    """Names of the scenarios shipped with simkit (``load_scenario(name)`` loads one)."""
+    return sorted(p.name[:-5] for p in _scenario_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def read_toml(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """Read one scenario file; returns (label, document). Raises ScenarioError."""
+    p = Path(path)
+    if not p.exists():
+        embedded = _scenario_dir() / f"{p.name.removesuffix('.toml')}.toml"
+        if p.parent == Path(".") and embedded.is_file():
+            return f"{p.name.removesuffix('.toml')} (embedded)", tomllib.loads(embedded.read_text("utf-8"))
+        raise ScenarioError(Problem(str(path), None,
+                                    "an existing TOML scenario file or an embedded scenario name "
+                                    f"({', '.join(embedded_scenarios())})"))
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(Problem(str(path), f"byte {exc.start}", "a UTF-8 text file")) from None
+    try:
+        return str(path), tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(Problem(str(path), None, f"valid TOML syntax ({exc})")) from None
+
+
+def merge_documents(
+    layers: Sequence[tuple[str, Mapping[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Layer documents in order; returns (merged, provenance key path -> label)."""
+    merged: dict[str, Any] = {}
+    prov: dict[str, str] = {}
+
+    def walk(dst: dict, src: Mapping, path: str, label: str, top: bool) -> None:
+        for k, v in src.items():
+            kp = f"{path}.{k}" if path else k
+            prov[kp] = label
+            if isinstance(v, Mapping) and isinstance(dst.get(k), dict):
+                walk(dst[k], v, kp, label, False)
+            elif top and k in _ACCUMULATE and isinstance(v, list) and isinstance(dst.get(k), list):
+                dst[k] = dst[k] + copy.deepcopy(v)
+            else:
+                dst[k] = copy.deepcopy(dict(v)) if isinstance(v, Mapping) else copy.deepcopy(v)
+                _mark(dst[k], kp, label)
+
+    def _mark(v: Any, path: str, label: str) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                prov[f"{path}.{k}"] = label
+                _mark(x, f"{path}.{k}", label)
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                prov[f"{path}[{i}]"] = label
+                _mark(x, f"{path}[{i}]", label)
+
+    for label, doc in layers:
+        walk(merged, doc, "", label, True)
+    return merged, prov
+
+
+def load_scenario(
+    source: str | Path | Sequence[str | Path | Mapping[str, Any]] | Mapping[str, Any] | None = None,
+):
+    """Load, layer and validate a scenario.
+
+    Parameters
+    ----------
+    source : None, path, embedded name, dict, or a list of these
+        ``None`` loads the embedded default (the Norddjurs–DSI agreement). A
+        list is layered in order, e.g. ``["norddjurs", "reform.toml"]``; a dict
+        is an in-memory layer (handy in notebooks).
+
+    Returns
+    -------
+    simkit.spec.Scenario
+
+    Raises
+    ------
+    ScenarioError
+        For any problem, naming the file, key path and value.
+
+    Examples
+    --------
+    >>> sc = load_scenario()
+    >>> sc.agreement.cohort_size
+    95
+    """
+    from ..spec import build_scenario
+
+    if source is None:
+        source = [DEFAULT_SCENARIO]
+    elif isinstance(source, str | Path | Mapping):
+        source = [source]
+    layers = []
+    for i, s in enumerate(source):
+        if isinstance(s, Mapping):
+            layers.append((f"(layer {i + 1}, in memory)", s))
+        else:
+            layers.append(read_toml(s))
+    doc, prov = merge_documents(layers)
+    return build_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)
