@@ -160,6 +160,9 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
         "outcomes": c.outcome.sum(axis=1),
         "outcomes_bau": c.outcome_bau.sum(axis=1),
     }
+    for ind_name, keys in counts.items():
+        for key, arr in keys.items():
+            out[f"count:{ind_name}:{key}"] = arr
     for t in sc.contract.targets:
         out[f"met:{t.id}"] = rep.met[t.id]
         out[f"factor:{t.id}"] = rep.factor[t.id]

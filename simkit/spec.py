@@ -136,6 +136,7 @@ class Programme:
 class IndicatorSettings:
     min_spell_weeks: int = 26
     full_time_hours: float = 37.0
+    qol_instrument: str = "WEMWBS"
 
     @property
     def min_spell_days(self) -> int:
@@ -366,7 +367,8 @@ SCHEMA = S.Table(
         ),
         "indicators": S.Table(
             {"min_spell_weeks": S.Num(integer=True, min=1, default=26),
-             "full_time_hours": S.Num(min=0.0, max=80.0, default=37.0)},
+             "full_time_hours": S.Num(min=0.0, max=80.0, default=37.0),
+             "qol_instrument": S.Str(default="WEMWBS")},
             default=dict,
         ),
         "parameters": S.MapOf(S.OneOf(_param_node), keys=tuple(MODEL_PARAMETERS), required=True),
@@ -600,7 +602,8 @@ def _build(n: dict, raw: Mapping[str, Any], sources, issues: list[S.Issue]) -> S
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         issues.append(S.Issue("programme.search_starts_after", ssa, f"one of the phase names {names}{hint}"))
     programme = Programme(pr["name"], phases, ssa)
-    indicators = IndicatorSettings(n["indicators"]["min_spell_weeks"], n["indicators"]["full_time_hours"])
+    indicators = IndicatorSettings(n["indicators"]["min_spell_weeks"], n["indicators"]["full_time_hours"],
+                                   n["indicators"]["qol_instrument"])
 
     params: dict[str, Parameter] = {}
     for name in MODEL_PARAMETERS:
