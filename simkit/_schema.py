@@ -156,7 +156,9 @@ class Table(Node):
             if node.required:
                 issues.append(Issue(join(path, key), None, f"a value ({_describe(node)})"))
             elif node.default is not _MISSING:
-                out[key] = node.default() if callable(node.default) else node.default
+                val = node.default() if callable(node.default) else node.default
+                # run defaults through the node so nested defaults are filled in
+                out[key] = node.check(val, join(path, key), issues) if isinstance(node, Table) else val
         if self.post is not None and len(issues) == n_before:
             self.post(out, path, issues)
         return out

@@ -38,7 +38,7 @@ import numpy as np
 __all__ = ["N_UNIFORMS", "Cohort", "simulate_cohort"]
 
 N_UNIFORMS = 8
-_NEVER = np.iinfo(np.int32).max // 4  # "does not happen" as a week number
+_NEVER = 2**24  # "does not happen" / "beyond any horizon" as a week number (x 7 fits int32)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Cohort:
 
 def _exp_weeks(mean, e):
     """floor(mean × E) for a standard exponential E: waiting time in whole weeks."""
-    return np.floor(np.asarray(mean, dtype=np.float32) * e).astype(np.int64)
+    return np.minimum(np.asarray(mean, dtype=np.float32) * e, _NEVER).astype(np.int32)
 
 
 def simulate_cohort(
@@ -100,12 +100,12 @@ def simulate_cohort(
     >>> c.start.tolist()
     [[14, 15, 16]]
     """
-    r = referral[None, :]
+    r = referral.astype(np.int32)[None, :]
     u = np.asarray(u)
     u0, u1, u2, u3, u4, u5, u6, u7 = (u[..., k] for k in range(N_UNIFORMS))
 
     completed = u0 < p["completion_rate"]
-    drop_after = 1 + np.floor(u1 * max(course_weeks - 1, 0)).astype(np.int64)
+    drop_after = 1 + (u1 * max(course_weeks - 1, 0)).astype(np.int32)
     drop_after = np.minimum(drop_after, course_weeks)
     course_end = np.where(completed, r + course_weeks, r + drop_after)
     search = np.where(completed, r + search_offset, r + drop_after)
@@ -126,7 +126,7 @@ def simulate_cohort(
     dp_bau = ~outcome_bau & (u6 < p_dp_bau)
     first = r + 26
     span = np.maximum(horizon_weeks - first, 1)
-    dp_week = first + np.floor(u7 * span).astype(np.int64)
+    dp_week = first + (u7 * span).astype(np.int32)
 
     return Cohort(
         referral=referral, completed=completed, course_end=course_end, outcome=outcome,

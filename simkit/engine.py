@@ -35,7 +35,8 @@ from .spec import DAYS_PER_WEEK, Scenario
 __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
 
 BLOCK = 1024
-DEFAULT_CHUNK = 8 * BLOCK
+DEFAULT_CHUNK = 2 * BLOCK
+_CURVE_BATCH = 256
 
 
 def _generator(seed: int, stream: int, block: int) -> np.random.Generator:
@@ -155,21 +156,17 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
         "net_pv": net,
         "fund_multiple": fund.multiple,
         "fund_irr": fund.irr,
-        "dp_awards": c.dp.sum(axis=1),
-        "dp_awards_bau": c.dp_bau.sum(axis=1),
-        "outcomes": c.outcome.sum(axis=1),
-        "outcomes_bau": c.outcome_bau.sum(axis=1),
+        "dp_awards": c.dp.sum(axis=1, dtype=np.int32),
+        "dp_awards_bau": c.dp_bau.sum(axis=1, dtype=np.int32),
+        "outcomes": c.outcome.sum(axis=1, dtype=np.int32),
+        "outcomes_bau": c.outcome_bau.sum(axis=1, dtype=np.int32),
     }
     for ind_name, keys in counts.items():
         for key, arr in keys.items():
-            out[f"count:{ind_name}:{key}"] = arr
+            out[f"count:{ind_name}:{key}"] = np.asarray(arr, dtype=np.int32)
     for t in sc.contract.targets:
         out[f"met:{t.id}"] = rep.met[t.id]
         out[f"factor:{t.id}"] = rep.factor[t.id]
-        key_a, key_n = ("achieved", "referred") if t.denominator == "referred" else (
-            "achieved_completed", "completed")
-        out[f"achieved:{t.id}"] = counts[t.indicator][key_a]
-        out[f"denominator:{t.id}"] = counts[t.indicator][key_n]
     for ln in sc.contract.rate_card:
         out[f"line:{ln.id}"] = rep.by_line[ln.id]
 
@@ -177,11 +174,14 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     m = max(0, min(job.stop, job.curve_draws) - job.start)
     if m:
         sl = slice(0, m)
-        cf_y = arm_costs(T, referral, c.outcome_bau[sl], c.start_bau[sl], c.spell_bau[sl],
-                         c.education[sl], c.dp_bau[sl], c.dp_week[sl], fb[sl], curve=True)
-        pg_y = arm_costs(T, referral, c.outcome[sl], c.start[sl], c.spell[sl], c.education[sl],
-                         c.dp[sl], c.dp_week[sl], fb[sl], curve=True)
-        sav_y = (cf_y - pg_y).sum(axis=2).T  # (m, Y)
+        sav_y = np.empty((m, T.year_ends.size))
+        for a in range(0, m, _CURVE_BATCH):  # bounded memory: (years, batch, persons) temporaries
+            b = slice(a, min(a + _CURVE_BATCH, m))
+            cf_y = arm_costs(T, referral, c.outcome_bau[b], c.start_bau[b], c.spell_bau[b],
+                             c.education[b], c.dp_bau[b], c.dp_week[b], fb[b], curve=True)
+            pg_y = arm_costs(T, referral, c.outcome[b], c.start[b], c.spell[b], c.education[b],
+                             c.dp[b], c.dp_week[b], fb[b], curve=True)
+            sav_y[b] = (cf_y - pg_y).sum(axis=2).T  # (batch, Y)
         ref_y = referral_pv(T, referral, curve=True)
         other_y = (dated_pv(T, sc, tuple((d, a) for _, d, a in sc.budget.other_costs), curve=True)
                    if sc.budget.other_costs else 0.0)
@@ -215,8 +215,9 @@ def indicator_statuses(sc: Scenario, c, as_of_day: int) -> dict[str, np.ndarray]
     ref_day = c.referral * w
     course_status = np.where(c.completed, ind.COMPLETED, ind.DROPPED_OUT)
     completion = ind.completion_status(ref_day[None, :], course_status, c.course_end * w, as_of_day)
-    start_day = np.where(c.outcome, c.start * w, np.inf)
-    end_day = np.where(c.outcome, (c.start + c.spell) * w - 1, np.inf)
+    start = c.start.astype(np.float64)
+    start_day = np.where(c.outcome, start * w, np.inf)
+    end_day = np.where(c.outcome, (start + c.spell) * w - 1, np.inf)
     edu_work = ind.edu_work_status(ref_day[None, :], start_day, end_day, True, as_of_day,
                                    sc.day_of(sc.terms.outcome_window_end), sc.indicators.min_spell_days)
     return {"completion": completion, "edu_work": edu_work}
@@ -249,14 +250,15 @@ def run_chunks(
         results = list(dask.compute(*tasks, scheduler="processes", num_workers=workers))
     else:
         raise ValueError(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
-    keys = results[0].keys()
+    keys = list(results[0].keys()) + [k for r in results[1:] for k in r if k not in results[0]]
     out = {}
-    for k in keys:
-        vals = [r[k] for r in results if k in r]
+    for k in dict.fromkeys(keys):
+        vals = [r.pop(k) for r in results if k in r]  # free chunk arrays as we go: bounded peak
         if k in ("cohort", "status"):
             out[k] = vals
         else:
             out[k] = np.concatenate(vals) if vals else np.zeros(0)
+        del vals
     return out
 
 
@@ -363,6 +365,11 @@ def simulate(
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
     arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
                           workers=workers, backend=backend, curve_draws=curve_draws)
+    for t in sc.contract.targets:  # views on the counts each target reads (no copies)
+        key_a, key_n = ("achieved", "referred") if t.denominator == "referred" else (
+            "achieved_completed", "completed")
+        arr[f"achieved:{t.id}"] = arr[f"count:{t.indicator}:{key_a}"]
+        arr[f"denominator:{t.id}"] = arr[f"count:{t.indicator}:{key_n}"]
     n = int(arr["repayment"].size)
     curve = arr.pop("curve", None)
     if curve is None or curve.size == 0:

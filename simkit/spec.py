@@ -23,7 +23,6 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from . import _schema as S
@@ -78,6 +77,33 @@ INDICATORS = ("completion", "edu_work")
 #: Budget states with a monthly rate; the first two are reimbursed by the staircase.
 STATES = ("benefit", "disability_pension", "education", "job")
 STAIRCASE_STATES = ("benefit", "disability_pension")
+
+
+class FrozenMap(Mapping):
+    """A read-only, picklable mapping (``types.MappingProxyType`` cannot be pickled)."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, d: Mapping | None = None):
+        self._d = dict(d or {})
+
+    def __getitem__(self, k):
+        return self._d[k]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self):
+        return len(self._d)
+
+    def __repr__(self):
+        return f"FrozenMap({self._d!r})"
+
+    def __getstate__(self):
+        return self._d
+
+    def __setstate__(self, d):
+        self._d = d
 
 
 # --------------------------------------------------------------------------
@@ -650,7 +676,7 @@ def _build(n: dict, raw: Mapping[str, Any], sources, issues: list[S.Issue]) -> S
         rates[s] = tuple(RateStep(r["from"], r["monthly"]) for r in steps)
     other = tuple((c["name"], c["date"], c["amount"]) for c in bu["other_costs"])
     budget = Budget(bu["discount_rate"], bu["horizon_years"], bu["prior_benefit_weeks"],
-                    bu["reset_weeks"], reimb, MappingProxyType(rates), other)
+                    bu["reset_weeks"], reimb, FrozenMap(rates), other)
     horizon_end = ag["start"] + dt.timedelta(days=round(bu["horizon_years"] * 365.25))
 
     co = n["contract"]
@@ -717,7 +743,7 @@ def _build_contract(n, raw, sources, co, grant_day, agreement, programme, indica
     return Scenario(
         name=sc["name"], currency=sc["currency"], description=sc["description"],
         agreement=agreement, programme=programme, indicators=indicators,
-        parameters=MappingProxyType(params), rank_correlation=MappingProxyType(corr),
+        parameters=FrozenMap(params), rank_correlation=FrozenMap(corr),
         changes=changes, budget=budget, terms=terms, sources=tuple(sources),
-        document=MappingProxyType(dict(raw)), sha256=canonical_hash(raw),
+        document=FrozenMap(dict(raw)), sha256=canonical_hash(raw),
     )

@@ -4,7 +4,8 @@ A scenario is one TOML file or several layered in order: each later file
 overrides the earlier ones key by key (tables merge recursively; a list —
 e.g. ``contract.targets`` — is replaced as a whole), except the top-level
 ``changes`` list (dated parameter changes), which accumulates so that
-several reform files can be stacked.
+several reform files can be stacked, and each ``parameters.<name>``, which
+is replaced whole (a fixed value never mixes with an earlier distribution).
 
 The default scenario ships inside the package (``simkit/_data/scenarios``
 in a wheel) and is read through :mod:`importlib.resources`; in a source
@@ -71,7 +72,8 @@ def merge_documents(
         for k, v in src.items():
             kp = f"{path}.{k}" if path else k
             prov[kp] = label
-            if isinstance(v, Mapping) and isinstance(dst.get(k), dict):
+            atomic = path == "parameters"  # a parameter is replaced whole, never mixed
+            if isinstance(v, Mapping) and isinstance(dst.get(k), dict) and not atomic:
                 walk(dst[k], v, kp, label, False)
             elif top and k in _ACCUMULATE and isinstance(v, list) and isinstance(dst.get(k), list):
                 dst[k] = dst[k] + copy.deepcopy(v)

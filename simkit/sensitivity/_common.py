@@ -12,7 +12,9 @@ def bad(where: str, value: object, expected: str) -> ValueError:
     return ValueError(f"{where}: got {value!r}; expected {expected}")
 
 
-def check_names(names: Sequence[str] | None, count: int, where: str, prefix: str) -> tuple[str, ...]:
+def check_names(
+    names: Sequence[str] | None, count: int, where: str, prefix: str
+) -> tuple[str, ...]:
     """Return ``count`` distinct names, defaulting to ``prefix0, prefix1, ...``."""
     if names is None:
         return tuple(f"{prefix}{i}" for i in range(count))

@@ -12,7 +12,9 @@ import numbers
 
 import numpy as np
 
-RngLike = None | int | np.integer | np.random.SeedSequence | np.random.BitGenerator | np.random.Generator
+RngLike = (
+    None | int | np.integer | np.random.SeedSequence | np.random.BitGenerator | np.random.Generator
+)
 
 
 def as_generator(rng: RngLike = None) -> np.random.Generator:
@@ -58,7 +60,9 @@ def as_generator(rng: RngLike = None) -> np.random.Generator:
     if isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
     if isinstance(rng, (bool, np.bool_)):
-        raise TypeError(f"rng: got {rng!r}; expected None, an int seed, a SeedSequence or a Generator")
+        raise TypeError(
+            f"rng: got {rng!r}; expected None, an int seed, a SeedSequence or a Generator"
+        )
     if isinstance(rng, numbers.Integral):
         seed = int(rng)
         if seed < 0:

@@ -133,7 +133,9 @@ def _sobol_engine(d: int, gen: np.random.Generator) -> qmc.Sobol:
     return qmc.Sobol(d=d, scramble=True, bits=64, **{key: gen})
 
 
-def _indices(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _indices(
+    f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """scipy's estimators on precomputed outputs; returns two ``(s, d)`` arrays."""
     res = sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     s, d = f_a.shape[0], f_ab.shape[0]
@@ -208,7 +210,11 @@ def sobol(
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2 or n & (n - 1):
         raise bad("n", n, "a power of 2, at least 2 (e.g. 2**12)")
     n = int(n)
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
+    if (
+        isinstance(n_resamples, bool)
+        or not isinstance(n_resamples, (int, np.integer))
+        or n_resamples < 0
+    ):
         raise bad("n_resamples", n_resamples, "a non-negative int")
     if not 0 < confidence_level < 1:
         raise bad("confidence_level", confidence_level, "a number strictly between 0 and 1")
@@ -218,7 +224,9 @@ def sobol(
     # first d columns -> A, last d -> B; AB^(i) is A with column i from B.
     u = _sobol_engine(2 * d, gen).random(n).T.reshape(2, d, n)
     with np.errstate(divide="ignore"):
-        a_b = np.stack([np.asarray(dist.ppf(u[:, i]), dtype=float) for i, dist in enumerate(dists)], axis=1)
+        a_b = np.stack(
+            [np.asarray(dist.ppf(u[:, i]), dtype=float) for i, dist in enumerate(dists)], axis=1
+        )
     a, b = a_b[0], a_b[1]
     if not np.all(np.isfinite(a_b)):
         raise bad("dists", "non-finite quantiles", "distributions whose ppf is finite on (0, 1)")
@@ -235,7 +243,11 @@ def sobol(
     if not np.all(np.isfinite(y)):
         raise bad("func(x)", f"{int(np.sum(~np.isfinite(y)))} non-finite outputs", "finite outputs")
     s = y.shape[0]
-    out_t = ("y",) if s == 1 and output_names is None else check_names(output_names, s, "output_names", "y")
+    out_t = (
+        ("y",)
+        if s == 1 and output_names is None
+        else check_names(output_names, s, "output_names", "y")
+    )
 
     f_a, f_b = y[:, :n], y[:, n : 2 * n]
     f_ab = y[:, 2 * n :].reshape(s, d, n).transpose(1, 0, 2)  # (d, s, n), page i = AB^(i)

@@ -110,7 +110,9 @@ class VarianceSplit:
         )
 
 
-def _components(means: np.ndarray, within: np.ndarray, n_inner: int) -> tuple[np.ndarray, np.ndarray]:
+def _components(
+    means: np.ndarray, within: np.ndarray, n_inner: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Parameter and cohort parts along the last axis (outer draws)."""
     cohort = within.mean(axis=-1)
     parameter = means.var(axis=-1, ddof=1) - cohort / n_inner
@@ -156,7 +158,11 @@ def split_variance(y: object, *, rng: RngLike = None, n_resamples: int = 999) ->
         raise bad("y shape", np.shape(y), "(outer, inner) with outer >= 2 and inner >= 2")
     if not np.all(np.isfinite(a)):
         raise bad("y", f"{int(np.sum(~np.isfinite(a)))} non-finite values", "finite outputs")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
+    if (
+        isinstance(n_resamples, bool)
+        or not isinstance(n_resamples, (int, np.integer))
+        or n_resamples < 0
+    ):
         raise bad("n_resamples", n_resamples, "a non-negative int")
     gen = as_generator(rng)
     n_outer, n_inner = a.shape
@@ -175,7 +181,9 @@ def split_variance(y: object, *, rng: RngLike = None, n_resamples: int = 999) ->
         for start in range(0, n_resamples, batch):
             k = min(batch, n_resamples - start)
             idx = gen.integers(0, n_outer, size=(k, n_outer))
-            p_b[start : start + k], c_b[start : start + k] = _components(means[idx], within[idx], n_inner)
+            p_b[start : start + k], c_b[start : start + k] = _components(
+                means[idx], within[idx], n_inner
+            )
         t_b = p_b + c_b
         with np.errstate(divide="ignore", invalid="ignore"):
             s_b = p_b / t_b

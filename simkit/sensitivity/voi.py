@@ -126,7 +126,9 @@ class VoiResult:
             "df": self.df,
             "n_draws": self.n_draws,
         }
-        row.update({f"E[NB] {o}": float(v) for o, v in zip(self.options, self.expected_nb, strict=True)})
+        row.update(
+            {f"E[NB] {o}": float(v) for o, v in zip(self.options, self.expected_nb, strict=True)}
+        )
         return pd.DataFrame([row], index=pd.Index([self.label], name="quantity"))
 
     def __repr__(self) -> str:
@@ -135,7 +137,9 @@ class VoiResult:
             head += f" (MC SE {fmt(self.se)})"
         else:
             head += f" ({pct(self.share_of_evpi)} of EVPI {fmt(self.evpi)}; {self.method} regression, df {self.df})"
-        nbs = ", ".join(f"{o} {fmt(v)}" for o, v in zip(self.options, self.expected_nb, strict=True))
+        nbs = ", ".join(
+            f"{o} {fmt(v)}" for o, v in zip(self.options, self.expected_nb, strict=True)
+        )
         return (
             f"VoiResult: {head}\n"
             f"  from {self.n_draws:,} draws; expected net benefit: {nbs}; best now: {self.best_option}"
@@ -181,7 +185,10 @@ class EvppiTable:
         share = self.values / self.evpi if self.evpi > 0 else np.full(len(self.values), np.nan)
         return pd.DataFrame(
             {
-                "kind": ["parameter" if len(m) == 1 and m[0] == n else "group" for n, m in zip(self.names, self.members, strict=True)],
+                "kind": [
+                    "parameter" if len(m) == 1 and m[0] == n else "group"
+                    for n, m in zip(self.names, self.members, strict=True)
+                ],
                 "parameters": [", ".join(m) for m in self.members],
                 "evppi": self.values,
                 "share_of_evpi": share,
@@ -211,7 +218,9 @@ def _check_nb(nb: object, options: Sequence[str] | None) -> tuple[np.ndarray, tu
         default = ("reference", "alternative")
         names = default if options is None else check_names(options, 2, "options", "option")
     elif a.ndim == 2:
-        names = check_names(options if options is not None else cols, a.shape[1], "options", "option")
+        names = check_names(
+            options if options is not None else cols, a.shape[1], "options", "option"
+        )
     else:
         raise bad("nb shape", a.shape, "(draws, options) or (draws,) incremental net benefit")
     if a.shape[1] < 2:
@@ -223,7 +232,9 @@ def _check_nb(nb: object, options: Sequence[str] | None) -> tuple[np.ndarray, tu
     return a, names
 
 
-def _check_x(x: object, n_draws: int, names: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
+def _check_x(
+    x: object, n_draws: int, names: Sequence[str] | None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     cols = columns_of(x)
     a = np.asarray(x, dtype=float)
     if a.ndim == 1:
@@ -231,7 +242,9 @@ def _check_x(x: object, n_draws: int, names: Sequence[str] | None) -> tuple[np.n
     if a.ndim != 2 or a.shape[0] != n_draws:
         raise bad("x shape", np.shape(x), f"({n_draws},) or ({n_draws}, k), one row per draw of nb")
     if not np.all(np.isfinite(a)):
-        raise bad("x", f"{int(np.sum(~np.isfinite(a)))} non-finite values", "finite parameter draws")
+        raise bad(
+            "x", f"{int(np.sum(~np.isfinite(a)))} non-finite values", "finite parameter draws"
+        )
     return a, check_names(names if names is not None else cols, a.shape[1], "names", "x")
 
 
@@ -339,7 +352,9 @@ def _spline_basis(x: np.ndarray, n_interior: int) -> sparse.csr_array:
 def _one_hot(x: np.ndarray) -> sparse.csr_array:
     _, inverse = np.unique(x, return_inverse=True)
     n = len(x)
-    return sparse.csr_array((np.ones(n), (np.arange(n), inverse)), shape=(n, int(inverse.max()) + 1))
+    return sparse.csr_array(
+        (np.ones(n), (np.arange(n), inverse)), shape=(n, int(inverse.max()) + 1)
+    )
 
 
 def _row_kron(a: sparse.csr_array, b: sparse.csr_array) -> sparse.csr_array:
@@ -379,7 +394,9 @@ def _candidate_designs(x: np.ndarray, method: str, max_cols: int):
         mains = [main(j, q_main) for j in range(k)]
         small = [main(j, q_int) for j in range(k)]
         n_cols = 1 + sum(m.shape[1] for m in mains)
-        n_cols += sum(small[i].shape[1] * small[j].shape[1] for i in range(k) for j in range(i + 1, k))
+        n_cols += sum(
+            small[i].shape[1] * small[j].shape[1] for i in range(k) for j in range(i + 1, k)
+        )
         if n_cols > max_cols:
             return
         pairs = [_row_kron(small[i], small[j]) for i in range(k) for j in range(i + 1, k)]

@@ -1,0 +1,51 @@
+"""Benchmark: ``python -m simkit.bench [--draws N] [--workers K] [--chunk-size C]``.
+
+Simulates the embedded default scenario and reports wall time, draws per
+second and peak resident memory (the process's maximum RSS, which includes
+the Python interpreter and imported libraries; the baseline after imports is
+printed too). Machines are noisy: compare ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+
+def _rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 if sys.platform != "darwin" else kb / 1024 / 1024
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m simkit.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--draws", type=int, default=1_000_000)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--chunk-size", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=2025)
+    args = ap.parse_args(argv)
+
+    import simkit
+
+    sc = simkit.load_scenario()
+    simkit.simulate(sc, 2048, seed=0)  # warm up: imports, tables
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    res = simkit.simulate(sc, args.draws, seed=args.seed, workers=args.workers,
+                          backend="processes" if args.workers > 1 else "serial", chunk_size=args.chunk_size)
+    wall = time.perf_counter() - t0
+    s = res.summary()
+    print(f"simkit {simkit.__version__} benchmark: default scenario, {args.draws:,} draws, "
+          f"{args.workers} worker(s)")
+    print(f"  wall time        {wall:8.2f} s")
+    print(f"  draws per second {args.draws / wall:12,.0f}")
+    print(f"  peak RSS         {_rss_mb():8.0f} MB (after imports and warm-up: {base:.0f} MB)")
+    print(f"  check: P(budget-neutral) {s['budget']['p_neutral']:.4f}, mean repayment "
+          f"{s['repayment']['mean']:,.0f}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
