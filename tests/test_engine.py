@@ -127,3 +127,9 @@ def test_seed_none_is_recorded_and_reproducible(default_scenario):
     a = simkit.simulate(default_scenario, 500)
     b = simkit.simulate(default_scenario, 500, seed=a.provenance.seed)
     assert _summary_json(a) == _summary_json(b)
+
+
+def test_dask_backend_gives_identical_results(default_scenario):
+    a = simkit.simulate(default_scenario, 2 * BLOCK, seed=21, chunk_size=BLOCK)
+    b = simkit.simulate(default_scenario, 2 * BLOCK, seed=21, chunk_size=BLOCK, workers=2, backend="dask")
+    assert _summary_json(a) == _summary_json(b)
