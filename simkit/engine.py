@@ -27,7 +27,7 @@ import numpy as np
 
 from . import indicators as ind
 from .budget import arm_costs, budget_tables, dated_pv, referral_pv
-from .cohort import N_UNIFORMS, simulate_cohort
+from .cohort import N_UNIFORMS, Cohort, simulate_cohort
 from .contract import fund_view, repayment
 from .params import draw_parameters
 from .spec import DAYS_PER_WEEK, Scenario
@@ -36,7 +36,6 @@ __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
 
 BLOCK = 1024
 DEFAULT_CHUNK = 2 * BLOCK
-_CURVE_BATCH = 256
 
 
 def _generator(seed: int, stream: int, block: int) -> np.random.Generator:
@@ -119,29 +118,39 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
 
     u = _uniforms(job.seed, job.start, job.stop, persons)
     T = _tables(sc)
-    pp = _person_params(sc, p, referral)
-    c = simulate_cohort(u, pp, referral, course_weeks=sc.programme.course_weeks,
-                        search_offset=sc.programme.search_offset_weeks, horizon_weeks=T.horizon)
+    # float32 is ample for probabilities and means here and halves memory traffic
+    pp = {k: v.astype(np.float32) for k, v in _person_params(sc, p, referral).items()}
+    ev = simulate_cohort(u, pp, referral, course_weeks=sc.programme.course_weeks,
+                         search_offset=sc.programme.search_offset_weeks, horizon_weeks=T.horizon)
+    del u
 
     # indicators at the measurement date — the one definition shared with evaluation
-    st = indicator_statuses(sc, c, sc.day_of(sc.terms.measurement_date))
-    counts = ind.count_statuses(st["completion"], st["edu_work"])
+    counts = _counts(sc, ev, sc.day_of(sc.terms.measurement_date))
     rep = repayment(sc.contract, counts)
     fund = fund_view(sc.contract, rep.total)
 
-    # budget
-    fb = p["benefit_level_factor"][:, None]
-    cf = arm_costs(T, referral, c.outcome_bau, c.start_bau, c.spell_bau, c.education, c.dp_bau,
-                   c.dp_week, fb)
-    pg = arm_costs(T, referral, c.outcome, c.start, c.spell, c.education, c.dp, c.dp_week, fb)
-    savings = (cf - pg).sum(axis=1)
+    # budget: only active cells (a start or an award in either arm) can differ between arms
+    d = ev.draw_of
+    rr = referral[ev.person_of]
+    fb = p["benefit_level_factor"]
+
+    def saving(curve: bool, sel=slice(None)):
+        k = (rr[sel], ev.education[sel], ev.dp_week[sel], fb[d[sel]])
+        cf = arm_costs(T, k[0], ev.take("outcome_bau")[sel], ev.start_bau[sel], ev.spell_bau[sel], k[1],
+                       ev.take("dp_bau")[sel], k[2], k[3], curve=curve)
+        pg = arm_costs(T, k[0], ev.take("outcome")[sel], ev.start[sel], ev.spell[sel], k[1],
+                       ev.take("dp")[sel], k[2], k[3], curve=curve)
+        return cf - pg
+
+    savings = np.bincount(d, weights=saving(False), minlength=n)
     ref_pv = referral_pv(T, referral)
     programme_pv = p["programme_cost_per_participant"] * ref_pv
     bau_pv = p["bau_cost_per_person"] * ref_pv
     grant = sc.contract.grant
     grant_pv = grant * dated_pv(T, sc, sc.terms.disbursement)
     rep_pv_unit = dated_pv(T, sc, sc.terms.schedule)
-    other_pv = dated_pv(T, sc, tuple((d, a) for _, d, a in sc.budget.other_costs)) if sc.budget.other_costs else 0.0
+    other_items = tuple((day, a) for _, day, a in sc.budget.other_costs)
+    other_pv = dated_pv(T, sc, other_items) if other_items else 0.0
     repayment_pv = rep.total * rep_pv_unit
     uncovered = programme_pv + other_pv - grant_pv
     net = savings + bau_pv - uncovered - repayment_pv
@@ -156,10 +165,10 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
         "net_pv": net,
         "fund_multiple": fund.multiple,
         "fund_irr": fund.irr,
-        "dp_awards": c.dp.sum(axis=1, dtype=np.int32),
-        "dp_awards_bau": c.dp_bau.sum(axis=1, dtype=np.int32),
-        "outcomes": c.outcome.sum(axis=1, dtype=np.int32),
-        "outcomes_bau": c.outcome_bau.sum(axis=1, dtype=np.int32),
+        "dp_awards": ev.dp.sum(axis=1, dtype=np.int32),
+        "dp_awards_bau": ev.dp_bau.sum(axis=1, dtype=np.int32),
+        "outcomes": ev.outcome.sum(axis=1, dtype=np.int32),
+        "outcomes_bau": ev.outcome_bau.sum(axis=1, dtype=np.int32),
     }
     for ind_name, keys in counts.items():
         for key, arr in keys.items():
@@ -173,28 +182,57 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     # cumulative net budget by year for the first `curve_draws` draws
     m = max(0, min(job.stop, job.curve_draws) - job.start)
     if m:
-        sl = slice(0, m)
-        sav_y = np.empty((m, T.year_ends.size))
-        for a in range(0, m, _CURVE_BATCH):  # bounded memory: (years, batch, persons) temporaries
-            b = slice(a, min(a + _CURVE_BATCH, m))
-            cf_y = arm_costs(T, referral, c.outcome_bau[b], c.start_bau[b], c.spell_bau[b],
-                             c.education[b], c.dp_bau[b], c.dp_week[b], fb[b], curve=True)
-            pg_y = arm_costs(T, referral, c.outcome[b], c.start[b], c.spell[b], c.education[b],
-                             c.dp[b], c.dp_week[b], fb[b], curve=True)
-            sav_y[b] = (cf_y - pg_y).sum(axis=2).T  # (batch, Y)
+        sel = np.flatnonzero(d < m)
+        per_year = saving(True, sel)  # (Y, K_sel)
+        sav_y = np.stack([np.bincount(d[sel], weights=w, minlength=m) for w in per_year], axis=1)
         ref_y = referral_pv(T, referral, curve=True)
-        other_y = (dated_pv(T, sc, tuple((d, a) for _, d, a in sc.budget.other_costs), curve=True)
-                   if sc.budget.other_costs else 0.0)
+        other_y = dated_pv(T, sc, other_items, curve=True) if other_items else 0.0
         curve = (sav_y
-                 + (p["bau_cost_per_person"][sl] - p["programme_cost_per_participant"][sl])[:, None] * ref_y
+                 + (p["bau_cost_per_person"][:m] - p["programme_cost_per_participant"][:m])[:, None] * ref_y
                  - other_y
                  + grant * dated_pv(T, sc, sc.terms.disbursement, curve=True)
-                 - rep.total[sl, None] * dated_pv(T, sc, sc.terms.schedule, curve=True))
+                 - rep.total[:m, None] * dated_pv(T, sc, sc.terms.schedule, curve=True))
         out["curve"] = curve
     if job.keep_persons:
-        out["cohort"] = c
-        out["status"] = st
+        cohort = Cohort.from_events(ev)
+        out["cohort"] = cohort
+        out["status"] = indicator_statuses(sc, cohort, sc.day_of(sc.terms.measurement_date))
     return out
+
+
+def _counts(sc: Scenario, ev, as_of_day: int) -> dict[str, dict[str, np.ndarray]]:
+    """Indicator counts per draw through the shared definitions (simkit.indicators).
+
+    Completion is evaluated for every person. The education/work status is
+    evaluated for persons with a programme-arm start; a person without one has
+    no spell, which the definition never counts as achieved, so only the
+    starters can add to the achieved counts.
+    """
+    w = DAYS_PER_WEEK
+    n = ev.shape[0]
+    ref_day = (ev.referral * w)[None, :]
+    course_status = np.where(ev.completed, ind.COMPLETED, ind.DROPPED_OUT)
+    completion = ind.completion_status(ref_day, course_status, ev.course_end * w, as_of_day)
+    done = completion == ind.ACHIEVED
+    referred = (completion != ind.NOT_REFERRED).sum(axis=1)
+    k = np.flatnonzero(ev.take("outcome"))
+    kk = ev.idx[k]
+    start = ev.start[k].astype(np.float32)
+    status = ind.edu_work_status(ref_day.reshape(-1)[kk % ev.shape[1]], start * w,
+                                 (start + ev.spell[k]) * w - 1, True, as_of_day,
+                                 sc.day_of(sc.terms.outcome_window_end), sc.indicators.min_spell_days)
+    ach = status == ind.ACHIEVED
+    draws = kk // ev.shape[1]
+    ach_completed = ach & done.reshape(-1)[kk]
+    return {
+        "completion": {"achieved": done.sum(axis=1), "referred": referred},
+        "edu_work": {
+            "achieved": np.bincount(draws[ach], minlength=n),
+            "referred": referred,
+            "achieved_completed": np.bincount(draws[ach_completed], minlength=n),
+            "completed": done.sum(axis=1),
+        },
+    }
 
 
 _TABLE_CACHE: dict[str, object] = {}

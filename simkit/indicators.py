@@ -120,8 +120,7 @@ def edu_work_status(referral_day, start_day, end_day, full_time, as_of, window_e
     [1, 0]
     """
     referral_day = np.asarray(referral_day)
-    start = np.asarray(start_day, dtype=float)
-    end = np.asarray(end_day, dtype=float)
+    start, end = _floating(start_day), _floating(end_day)
     full_time = np.asarray(full_time, dtype=bool)
     started = (start <= as_of) & (start <= window_end) & full_time  # nan compares False
     lasted = np.minimum(end, as_of) - start + 1
@@ -135,10 +134,16 @@ def edu_work_status(referral_day, start_day, end_day, full_time, as_of, window_e
     return out
 
 
+def _floating(x) -> np.ndarray:
+    """Days as a floating array (float32 stays float32: whole days up to 2**24 are exact)."""
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
 def dp_status(referral_day, award_day, as_of):
     """Disability-pension award status: ACHIEVED (= awarded) if the award day is on/before ``as_of``."""
     referral_day = np.asarray(referral_day)
-    award = np.asarray(award_day, dtype=float)
+    award = _floating(award_day)
     out = np.where(award <= as_of, ACHIEVED, FAILED).astype(np.int8)
     out = np.broadcast_to(out, np.broadcast_shapes(out.shape, referral_day.shape)).copy()
     out[np.broadcast_to(referral_day > as_of, out.shape)] = NOT_REFERRED

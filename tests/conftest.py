@@ -7,7 +7,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-import simkit  # noqa: E402
+import simkit
 
 #: every model parameter held fixed: no parameter uncertainty at all
 FIXED = {

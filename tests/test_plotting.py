@@ -19,7 +19,7 @@ def result():
 def test_plot_returns_labelled_axes(result, fn):
     ax = fn(result)
     assert ax.get_title() and ax.get_xlabel()
-    fig, ax2 = plt.subplots()
+    _fig, ax2 = plt.subplots()
     assert fn(result, ax=ax2) is ax2
     plt.close("all")
 

@@ -127,7 +127,7 @@ def test_all_problems_reported_together(tmp_path):
 
 
 def test_missing_file_is_a_clear_error():
-    with pytest.raises(ScenarioError, match="no_such.toml"):
+    with pytest.raises(ScenarioError, match=r"no_such\.toml"):
         simkit.load_scenario("no_such.toml")
 
 
