@@ -17,7 +17,6 @@ splits repayment risk into parameter uncertainty and the randomness of a
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +28,7 @@ from . import indicators as ind
 from .budget import arm_costs, budget_tables, dated_pv, referral_pv
 from .cohort import N_UNIFORMS, Cohort, simulate_cohort
 from .contract import fund_view, repayment
+from .errors import InputError, Problem
 from .params import draw_parameters
 from .spec import DAYS_PER_WEEK, Scenario
 
@@ -112,9 +112,8 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     prows = _param_rows(sc, job.seed, pstart, pstop)
     take = np.arange(job.start, job.stop) // job.inner - pstart
     p = {k: v[take] for k, v in prows.items()}
-    for k, v in job.fixed.items():
-        arr = np.asarray(v, dtype=float)
-        p[k] = np.broadcast_to(arr if arr.ndim == 0 else arr[job.start:job.stop], (n,)).copy()
+    for k, v in job.fixed.items():  # scalars, or per-draw arrays already cut to this chunk
+        p[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
 
     u = _uniforms(job.seed, job.start, job.stop, persons)
     T = _tables(sc)
@@ -329,16 +328,21 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
             import difflib
 
             close = difflib.get_close_matches(k, list(sc.parameters), n=1)
-            raise ValueError(f"unknown parameter {k!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(Problem(f"fixed[{k!r}]", k, f"a parameter of the scenario{hint}"))
         arr = np.asarray(v)
-        if arr.ndim == 1 and arr.size != draws:
-            raise ValueError(f"fixed values for {k!r} must be a scalar or one per draw ({draws}), got {arr.size}")
+        if arr.ndim > 1 or (arr.ndim == 1 and arr.size != draws):
+            raise InputError(Problem(f"fixed[{k!r}]", f"{arr.size} values",
+                                     f"a scalar or one value per draw ({draws})"))
     if draws < 1:
-        raise ValueError(f"draws must be >= 1, got {draws}")
-    if not math.isfinite(seed):  # pragma: no cover
-        raise ValueError("seed must be an integer")
+        raise InputError(Problem("draws", draws, "a whole number >= 1"))
+
+    def job(a: int, b: int) -> Job:
+        cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
+        return Job(sc, seed, a, b, inner, cut, curve_draws, keep_persons)
+
     return run_chunks(
-        lambda a, b: Job(sc, seed, a, b, inner, fixed, curve_draws, keep_persons),
+        job,
         draws, chunk_size=chunk_size, workers=workers, backend=backend,
     )
 
@@ -400,7 +404,7 @@ def simulate(
         seed = int(np.random.SeedSequence().entropy % (2**63))
     seed = int(seed)
     if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        raise InputError(Problem("seed", seed, "a non-negative whole number"))
     arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
                           workers=workers, backend=backend, curve_draws=curve_draws)
     for t in sc.contract.targets:  # views on the counts each target reads (no copies)

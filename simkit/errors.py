@@ -38,8 +38,11 @@ class Problem:
         return f"{self.where}: got {shown}; expected {self.expected}"
 
 
-class InputError(SimkitError):
-    """One or more problems in a user input; ``problems`` lists them all."""
+class InputError(SimkitError, ValueError):
+    """One or more problems in a user input; ``problems`` lists them all.
+
+    Also a ``ValueError``, so code that validates arguments the usual way catches it.
+    """
 
     def __init__(self, problems: list[Problem] | Problem, header: str | None = None):
         if isinstance(problems, Problem):

@@ -108,3 +108,223 @@ def plot_targets(result, *, ax=None):
     ax.set_xlabel("probability that the target is met")
     ax.set_title("Payment targets")
     return ax
+
+
+# ---------------------------------------------------------------- sensitivity and contract design
+
+__all__ += [
+    "plot_contracts",
+    "plot_sobol",
+    "plot_tornado",
+    "plot_twoway",
+    "plot_variance_split",
+]
+
+
+def _is_prob(output: str) -> bool:
+    return output.startswith("p_") or output in ("neutral", "no_repayment") or output.startswith("met:")
+
+
+def plot_tornado(result, output="net_mean", *, ax=None, top=None):
+    """Tornado plot of a :class:`~simkit.sensitivity.TornadoResult`.
+
+    Bars run from the output at each parameter's low value to its high value,
+    around the base (all parameters central); parameters are sorted by swing,
+    the largest on top, and labelled with their low → high values.
+
+    Parameters
+    ----------
+    result : TornadoResult
+    output : str
+        ``p_neutral``, ``repayment_mean``, ``net_mean``, ``p_repayment``,
+        ``fund_multiple_mean`` or ``p_met:<target>``.
+    ax : matplotlib Axes, optional
+    top : int, optional
+        Show only the ``top`` parameters with the largest swing.
+
+    Examples
+    --------
+    >>> from simkit.sensitivity import tornado
+    >>> ax = plot_tornado(tornado(draws=200, seed=1), "p_neutral")
+    """
+    ax = _axes(ax)
+    j = result._out(output)
+    names = list(result.ranked(output))[: top or None]
+    base = result.base[j]
+    ys = np.arange(len(names))[::-1]
+    for y, name in zip(ys, names, strict=True):
+        i = result.parameters.index(name)
+        lo, hi = result.low[j, i], result.high[j, i]
+        ax.barh(y, lo - base, left=base, color="#4c72b0", height=0.6,
+                label="parameter low" if y == ys[0] else None)
+        ax.barh(y, hi - base, left=base, color="#dd8452", height=0.6,
+                label="parameter high" if y == ys[0] else None)
+    ax.axvline(base, color="k", lw=1)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{n}\n{result.param_low[result.parameters.index(n)]:.4g} → "
+                        f"{result.param_high[result.parameters.index(n)]:.4g}" for n in names],
+                       fontsize=8)
+    from simkit.sensitivity.model import output_label
+
+    ax.set_xlabel(output_label(output) + ("" if _is_prob(output) else f" ({result.currency})"))
+    ax.set_title(f"One-way sensitivity — base {base:.1%}" if _is_prob(output)
+                 else f"One-way sensitivity — base {base:,.0f}")
+    if _is_prob(output):
+        from matplotlib.ticker import PercentFormatter
+
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    elif abs(base) >= 1e5:
+        _money(ax)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def plot_twoway(result, output="p_neutral", *, ax=None, annotate=True):
+    """Heat map of one output of a :class:`~simkit.sensitivity.TwoWayResult`.
+
+    Examples
+    --------
+    >>> from simkit.sensitivity import twoway
+    >>> ax = plot_twoway(twoway(n_grid=3, draws=100, seed=1), "p_met:completion")
+    """
+    ax = _axes(ax)
+    g = result.grid(output)
+    z = g.to_numpy()
+    prob = _is_prob(output)
+    mesh = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis",
+                     vmin=0 if prob else None, vmax=1 if prob else None)
+    ax.set_xticks(np.arange(z.shape[1]))
+    ax.set_xticklabels([f"{v:.3g}" for v in g.columns], fontsize=8)
+    ax.set_yticks(np.arange(z.shape[0]))
+    ax.set_yticklabels([f"{v:.3g}" for v in g.index], fontsize=8)
+    ax.set_xlabel(result.x)
+    ax.set_ylabel(result.y)
+    from simkit.sensitivity.model import output_label
+
+    ax.set_title(output_label(output))
+    cb = ax.figure.colorbar(mesh, ax=ax)
+    if prob:
+        from matplotlib.ticker import PercentFormatter
+
+        cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    if annotate and z.size <= 144:
+        for (r, c), v in np.ndenumerate(z):
+            ax.text(c, r, f"{v:.0%}" if prob else f"{v / 1e6:.1f}m", ha="center", va="center",
+                    fontsize=7, color="w" if (prob and v < 0.5) else "k")
+    return ax
+
+
+def plot_sobol(result, output=None, *, ax=None):
+    """First- and total-order Sobol' indices with bootstrap intervals, one output.
+
+    Parameters
+    ----------
+    result : ModelSobolResult or SobolResult
+    output : str, optional
+        Default the first output.
+
+    Examples
+    --------
+    >>> from simkit.sensitivity import sobol_model
+    >>> ax = plot_sobol(sobol_model(params="completion_rate,outcome_rate_bau", n=32, inner=2,
+    ...                             n_resamples=20, seed=1))
+    """
+    ax = _axes(ax)
+    outs = tuple(getattr(result, "outputs", None) or result.output_names)
+    names = tuple(getattr(result, "parameters", None) or result.names)
+    j = outs.index(output) if output else 0
+    order = np.argsort(-result.total_order[j], kind="stable")
+    y = np.arange(len(names))[::-1]
+    for k, (kind, color, off) in enumerate((("first_order", "#4c72b0", 0.2),
+                                            ("total_order", "#dd8452", -0.2))):
+        est = getattr(result, kind)[j][order]
+        lo = getattr(result, f"{kind}_low")[j][order]
+        hi = getattr(result, f"{kind}_high")[j][order]
+        err = None
+        if np.all(np.isfinite(lo)):
+            err = np.vstack([np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)])
+        ax.barh(y + off, est, height=0.38, xerr=err, color=color, capsize=2,
+                label=("first order" if k == 0 else "total order"))
+    ax.set_yticks(y)
+    ax.set_yticklabels([names[i] for i in order], fontsize=8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("Sobol' index (share of variance)")
+    ax.set_title(f"Global sensitivity of {outs[j]}")
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def plot_variance_split(result, output=None, *, ax=None):
+    """Parameter vs cohort share of the variance, by cohort size (stacked bars, ± 1.96 SE).
+
+    Parameters
+    ----------
+    result : CohortVarianceResult
+    output : str, optional
+        Default the first output.
+
+    Examples
+    --------
+    >>> from simkit.sensitivity import variance_by_cohort_size
+    >>> ax = plot_variance_split(variance_by_cohort_size(cohort_sizes=[50, 95], outer=50, inner=2,
+    ...                                                  n_resamples=10, seed=1))
+    """
+    ax = _axes(ax)
+    o = output or result.outputs[0]
+    sizes = list(result.cohort_sizes)
+    par = np.array([result.split(s, o).parameter_share for s in sizes])
+    se = np.array([result.split(s, o).parameter_share_se for s in sizes])
+    x = np.arange(len(sizes))
+    ax.bar(x, par, color="#4c72b0", label="parameter uncertainty",
+           yerr=1.96 * se if np.all(np.isfinite(se)) else None, capsize=3)
+    ax.bar(x, 1 - par, bottom=par, color="#c4c4c4", label="cohort randomness")
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(s) for s in sizes])
+    ax.set_xlabel("cohort size (people referred)")
+    ax.set_ylim(0, 1)
+    from matplotlib.ticker import PercentFormatter
+
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel("share of the variance")
+    ax.set_title(f"Where the uncertainty in {o} comes from")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_contracts(comparison, metrics=("p_repayment", "p_neutral", "p_loss"), *, ax=None):
+    """Contract variants side by side: grouped bars of probability metrics.
+
+    Parameters
+    ----------
+    comparison : simkit.design.ContractComparison
+    metrics : sequence of str
+        Probability metrics (``p_repayment``, ``p_neutral``, ``p_loss``,
+        ``p_full``); the expected multiple is printed above each group.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.design import compare_contracts
+    >>> ax = plot_contracts(compare_contracts(simkit.simulate(draws=500, seed=1)))
+    """
+    ax = _axes(ax)
+    labels = list(comparison.labels)
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(metrics), 1)
+    names = {"p_repayment": "P(repayment > 0)", "p_neutral": "P(budget-neutral)",
+             "p_loss": "fund P(loss)", "p_full": "P(full repayment)"}
+    for k, m in enumerate(metrics):
+        vals = [mm[m] for mm in comparison.metrics]
+        ax.bar(x + (k - (len(metrics) - 1) / 2) * width, vals, width, label=names.get(m, m))
+    for xi, mm in zip(x, comparison.metrics, strict=True):
+        ax.text(xi, 1.02, f"×{mm['fund_multiple_mean']:.2f}", ha="center", fontsize=8)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.1)
+    from matplotlib.ticker import PercentFormatter
+
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_title("Contract variants on the same draws (×: fund's expected multiple)")
+    ax.legend(frameon=False, fontsize=8, ncol=len(metrics), loc="upper left",
+              bbox_to_anchor=(0, -0.25))
+    return ax

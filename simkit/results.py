@@ -105,6 +105,8 @@ class SimulationResult:
 
     def break_even_year(self) -> int | None:
         """First year end from which the *expected* cumulative net effect stays >= 0 (None: never)."""
+        if self.curve_.shape[0] == 0:
+            return None
         mean = self.curve_.mean(axis=0)
         ok = mean >= 0
         for y in range(len(ok)):
@@ -114,6 +116,8 @@ class SimulationResult:
 
     def p_broken_even(self) -> np.ndarray:
         """P(cumulative net effect >= 0) at each year end."""
+        if self.curve_.shape[0] == 0:
+            return np.full(self.curve_.shape[1], np.nan)
         return (self.curve_ >= 0).mean(axis=0)
 
     # --------------------------------------------------------------- summary

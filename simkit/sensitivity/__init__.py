@@ -29,3 +29,45 @@ __all__ = [
     "sobol",
     "split_variance",
 ]
+
+# Applied to the simkit model (simulate -> core): tornado, two-way grids, Sobol',
+# variance split vs cohort size, value of information, scenario discovery.
+from simkit.sensitivity.model import (
+    DEFAULT_GROUPS,
+    EVENTS,
+    CohortVarianceResult,
+    ModelSobolResult,
+    ScenarioDiscovery,
+    ValueOfInformation,
+    decision_contracts,
+    decision_enter,
+    discover,
+    discover_events,
+    scale_cohort,
+    sobol_model,
+    value_of_information,
+    variance_by_cohort_size,
+)
+from simkit.sensitivity.oneway import TornadoResult, tornado
+from simkit.sensitivity.twoway import TwoWayResult, twoway
+
+__all__ += [
+    "DEFAULT_GROUPS",
+    "EVENTS",
+    "CohortVarianceResult",
+    "ModelSobolResult",
+    "ScenarioDiscovery",
+    "TornadoResult",
+    "TwoWayResult",
+    "ValueOfInformation",
+    "decision_contracts",
+    "decision_enter",
+    "discover",
+    "discover_events",
+    "scale_cohort",
+    "sobol_model",
+    "tornado",
+    "twoway",
+    "value_of_information",
+    "variance_by_cohort_size",
+]
