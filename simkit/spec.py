@@ -727,6 +727,12 @@ def _build_contract(n, raw, sources, co, grant_day, agreement, programme, indica
     if not targets and not lines:
         issues.append(S.Issue("contract.targets", [], "at least one payment target or rate-card line"))
         return None
+    for i, t in enumerate(targets):
+        if t.indicator == "completion" and t.denominator == "completed":
+            issues.append(S.Issue(f"contract.targets[{i}].denominator", t.denominator,
+                                  "'referred' for a completion target (a completion rate among "
+                                  "completers is always 100 %)"))
+            return None
     ids = [t.id for t in targets] + [x.id for x in lines]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

@@ -1,0 +1,146 @@
+"""Command line: ``simkit evaluate`` and ``simkit synth``.
+
+``simkit evaluate DATA [--scenario S ...] [--as-of YYYY-MM-DD] [--json FILE] [--min-cell N]``
+    Reads and validates the observed data, evaluates it against the
+    scenario's payment targets (:func:`simkit.evaluation.evaluate`), prints a
+    report whose table suppresses counts below ``--min-cell`` and, with
+    ``--json``, writes the full result with exact counts for evaluators.
+
+``simkit synth [SCENARIO ...] --seed S --as-of DATE -o FILE [--dialect danish|iso] [--format csv|xlsx]``
+    Writes a synthetic observed-data file drawn from a scenario
+    (:func:`simkit.synth.synthesize`).
+
+Both check their arguments and output paths first, compute, and write only
+after everything succeeded (atomically), so an error leaves no output. Input
+errors print one message naming row, column and value and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from .cli import DEFAULT_SEED, _check_out_paths, _positive_int, _seed, command
+from .errors import InputError, Problem, SimkitError
+
+__all__ = ["cmd_evaluate", "cmd_synth"]
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _same_file(a: str, b: str) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def _add_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA", help="observed participant data (.csv or .xlsx)")
+    p.add_argument("--scenario", nargs="+", action="extend", metavar="S", default=[],
+                   help="scenario TOML files layered in order, or embedded names (default: the "
+                        "embedded Norddjurs–DSI scenario)")
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                   help="assessment date (default: the scenario's measurement date; an earlier "
+                        "date is an interim evaluation — use the date the data were extracted)")
+    p.add_argument("--json", metavar="FILE", help="write the result with exact counts as JSON")
+    p.add_argument("--min-cell", type=_positive_int, default=5, metavar="N",
+                   help="smallest count shown in the printed table (default 5)")
+    p.add_argument("--prior", choices=("jeffreys", "scenario"), default="jeffreys",
+                   help="prior for the rates (default jeffreys)")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                   help=f"seed of the scenario simulation and predictive draws (default {DEFAULT_SEED})")
+
+
+@command("evaluate", _add_evaluate)
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate observed participant data against the scenario's payment targets."""
+    from .evaluation import evaluate
+    from .io.files import write_json
+    from .io.scenario import load_scenario
+
+    _check_out_paths(args.json)
+    if args.json and _same_file(args.json, args.data):
+        raise InputError(Problem("--json", args.json, "an output file other than the input data"))
+    sc = load_scenario(args.scenario or None)
+    res = evaluate(args.data, sc, args.as_of, prior=args.prior, min_cell=args.min_cell,
+                   seed=args.seed)
+    text = res.text()
+    if args.json:
+        write_json(args.json, res.to_dict())
+    print(text)
+    if args.json:
+        print(f"\nwrote {args.json} (exact counts; for evaluators, not for publication)")
+    return 0
+
+
+# ---------------------------------------------------------------- synth
+
+
+def _add_synth(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="*", metavar="SCENARIO",
+                   help="scenario TOML files layered in order, or embedded names (default: the "
+                        "embedded Norddjurs–DSI scenario)")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.add_argument("--draw", type=int, default=0, metavar="N",
+                   help="which Monte Carlo draw of the run to use (default 0)")
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                   help="reporting date: data censored here (default: the measurement date)")
+    p.add_argument("-o", "--out", required=True, metavar="FILE", help="output file (.csv or .xlsx)")
+    p.add_argument("--dialect", choices=("danish", "iso"), default="danish",
+                   help="CSV dialect (default danish: semicolon, decimal comma, dd-mm-yyyy)")
+    p.add_argument("--format", choices=("csv", "xlsx"), default=None,
+                   help="file format (default: from the file name's extension, else csv)")
+
+
+@command("synth", _add_synth)
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Write a synthetic observed-data file drawn from a scenario (never real people)."""
+    from .io.scenario import load_scenario
+    from .synth import synthesize
+
+    fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
+    ext = "." + fmt
+    if not args.out.lower().endswith(ext):
+        raise InputError(Problem("-o", args.out, f"a file name ending in {ext} for --format {fmt}"))
+    if args.draw < 0:
+        raise InputError(Problem("--draw", args.draw, "a whole number >= 0"))
+    _check_out_paths(args.out)
+    for s in args.scenario:
+        if _same_file(s, args.out):
+            raise InputError(Problem("-o", args.out, "an output file other than the scenario"))
+    sc = load_scenario(args.scenario or None)
+    df = synthesize(sc, seed=args.seed, as_of=args.as_of, draw=args.draw)
+    if fmt == "csv":
+        from .io.observed import write_observed_csv
+
+        write_observed_csv(df, args.out, dialect=args.dialect)
+    else:
+        _write_xlsx(df, args.out)
+    as_of = args.as_of or sc.terms.measurement_date
+    print(f"wrote {args.out}: {len(df)} synthetic persons referred by {as_of} "
+          f"(scenario {sc.name}, seed {args.seed}, draw {args.draw})")
+    return 0
+
+
+def _write_xlsx(df, path: str) -> None:
+    """Canonical columns to the first sheet of a workbook, atomically (dates as Excel dates)."""
+    from .io.files import atomic_write
+    from .io.observed import OBSERVED_COLUMNS
+
+    cols = [c.name for c in OBSERVED_COLUMNS]
+    frame = df[cols]
+
+    def write(tmp: Path) -> None:
+        frame.to_excel(tmp, index=False, engine="openpyxl")
+
+    try:
+        atomic_write(path, write)
+    except OSError as exc:
+        raise SimkitError(str(Problem(path, None, f"a writable file path ({exc.strerror})"))) from None
