@@ -419,7 +419,8 @@ class EvaluationResult:
            they single out nobody, and some are structural (nothing is
            pending at the measurement date);
         2. achieved + failed + pending = denominator, so if exactly one of
-           them is hidden the smallest other non-zero one is hidden too;
+           them is hidden the smallest other non-zero one is hidden too and
+           shown as ``"suppressed"`` (it is not itself small);
         3. the rate, its interval and the posterior probability are hidden
            ("suppressed") when achieved or failed is, since they would reveal
            it; statuses and predictive probabilities are shown.
@@ -436,21 +437,24 @@ class EvaluationResult:
         rows = []
         for t in self.targets:
             counts = {"achieved": t.achieved, "failed": t.failed, "pending": t.pending}
-            hide = {c for c, v in counts.items() if 0 < v < k}
-            if len(hide) == 1:
+            small = {c for c, v in counts.items() if 0 < v < k}  # primary: shown as "<k"
+            hide = set(small)
+            if len(hide) == 1:  # secondary: shown as "suppressed" (it is not small)
                 rest = sorted((v, c) for c, v in counts.items() if c not in hide and v > 0)
                 if rest:
                     hide.add(rest[0][1])
             den_hidden = 0 < t.denominator < k
             if den_hidden:
                 hide |= {c for c, v in counts.items() if v > 0}
+                small = set(hide)
             rate_hidden = bool({"achieved", "failed"} & hide)
             row = {
                 "indicator": t.indicator,
                 "denominator_kind": t.denominator_kind,
                 "threshold": _pct(t.threshold),
                 "denominator": hidden if den_hidden else str(t.denominator),
-                **{c: (hidden if c in hide else str(v)) for c, v in counts.items()},
+                **{c: (hidden if c in small else "suppressed" if c in hide else str(v))
+                   for c, v in counts.items()},
                 "rate": "suppressed" if rate_hidden else _pct(t.rate),
                 "95% CI": "suppressed" if rate_hidden else _ci(t.ci_low, t.ci_high),
                 "P(rate>=target)": "suppressed" if rate_hidden else _prob(t.p_rate_at_least),

@@ -403,14 +403,15 @@ def test_json_structure_and_keys(default):
 
 def test_publication_table_suppresses_small_counts(default):
     # completion: 3 completed, 20 dropped out, 0 pending -> "<5" for 3, secondary suppression of
-    # the smallest other non-zero count (20), rates hidden; zeros are shown
+    # the smallest other non-zero count (20, shown as "suppressed": it is not small), rates
+    # hidden; zeros are shown
     rows = [person(f"C{i}", "2025-11-03", "completed", "2026-05-04") for i in range(3)]
     rows += [person(f"D{i}", "2025-11-03", "dropped_out", "2026-01-05") for i in range(20)]
     res = evaluate(frame(*rows), default)
     pub = res.publication_table()
     row = pub.loc["completion"]
     assert (row["achieved"], row["failed"], row["pending"], row["denominator"]) == (
-        "<5", "<5", "0", "23")
+        "<5", "suppressed", "0", "23")
     assert row["rate"] == row["95% CI"] == row["P(rate>=target)"] == "suppressed"
     assert res.to_frame().loc["completion", "achieved"] == 3      # exact for evaluators
     assert json.loads(res.to_json())["targets"]["completion"]["achieved"] == 3
