@@ -121,28 +121,29 @@ def arm_costs(T: BudgetTables, referral, outcome, start, spell, education, dp, d
     person) with ``curve=True`` (cumulative to each year end).
     """
     H, cap = T.horizon, T.d_cap
+    # Branch-free: outcome and dp are 0/1 factors, never np.where on random masks (slow).
+    out = np.asarray(outcome).astype(np.int32)
+    dpf = (np.asarray(dp) & ~np.asarray(outcome)).astype(np.int32)
     r = np.broadcast_to(referral, np.shape(start))
-    x1 = np.where(outcome, start, np.where(dp, dp_week, H))
-    x1 = np.clip(x1, 0, H)
+    # leaving benefit at x1: the start of the spell, the award, or never (H)
+    x1 = np.minimum(np.minimum(start, H + dpf * (np.asarray(dp_week) - H)), H)
+    np.maximum(x1, 0, out=x1)
     d1 = np.minimum(T.prior + (x1 - r), cap)
     ben, dpt = T.stair["benefit"], T.stair["disability_pension"]
     cost = -_gather(ben, curve, x1, d1) * benefit_factor
 
-    # education/job spell [s, s + S), then back on benefit
+    # education/job spell [s, e), then back on benefit (staircase restarts after reset weeks off)
     s = x1
-    e = np.clip(start + spell, 0, H)
-    e = np.where(outcome, e, s)
-    d_after = np.where(spell >= T.reset, 0, d1)
+    e = s + out * (np.clip(start + spell, 0, H) - s)
+    d_after = d1 * (spell < T.reset)
     edu, job = T.flat["education"], T.flat["job"]
-    spell_cost = np.where(
-        education,
-        _gather(edu, curve, e) - _gather(edu, curve, s),
-        _gather(job, curve, e) - _gather(job, curve, s),
-    )
+    job_cost = _gather(job, curve, e) - _gather(job, curve, s)
+    edu_f = np.asarray(education).astype(np.float64)
+    spell_cost = job_cost + edu_f * (_gather(edu, curve, e) - _gather(edu, curve, s) - job_cost)
     back = _gather(ben, curve, e, d_after) * benefit_factor
-    cost = cost + np.where(outcome, spell_cost + back, 0.0)
+    cost = cost + out * (spell_cost + back)
     # disability pension from the award week to the horizon
-    cost = cost + np.where(dp & ~outcome, _gather(dpt, curve, x1, d1), 0.0)
+    cost = cost + dpf * _gather(dpt, curve, x1, d1)
     return cost
 
 

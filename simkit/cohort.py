@@ -170,15 +170,20 @@ def simulate_cohort(
     n, persons = u.shape[0], u.shape[1]
     r = referral.astype(np.int32)[None, :]
     uc, uo = u[..., 0], u[..., 1]
-
+    # Branch-free arithmetic throughout: np.where and boolean-mask indexing on random
+    # masks cost several ns per element (branch misprediction); blends cost < 1 ns.
+    L = np.int32(course_weeks)
     pc = p["completion_rate"]
     completed = uc < pc
+    c32 = completed.astype(np.int32)
     # dropout week: (u - p)/(1 - p) is uniform on [0, 1) given a dropout
-    v = np.clip((uc - pc) / np.maximum(1.0 - pc, 1e-12), 0.0, 0.999999)
-    drop_after = np.minimum(1 + (v * max(course_weeks - 1, 0)).astype(np.int32), course_weeks)
-    course_end = r + np.where(completed, course_weeks, drop_after).astype(np.int32)
+    v = (uc - pc) / np.maximum(1.0 - pc, 1e-12)
+    np.clip(v, 0.0, 0.999999, out=v)
+    drop_after = np.minimum(1 + (v * max(course_weeks - 1, 0)).astype(np.int32), L)
+    course_end = r + drop_after + c32 * (L - drop_after)
 
-    outcome = uo < np.where(completed, p["outcome_rate_completers"], p["outcome_rate_dropouts"])
+    cf = completed.astype(np.float32)  # p * 1 + q * 0 is exactly p: same as a select
+    outcome = uo < p["outcome_rate_completers"] * cf + p["outcome_rate_dropouts"] * (1 - cf)
     outcome_bau = uo < p["outcome_rate_bau"]
     p_dp_bau = p["dp_rate_bau"]
     p_dp = np.minimum(p_dp_bau * p["dp_relative_risk"], 1.0)
@@ -191,13 +196,17 @@ def simulate_cohort(
     d, q = idx // persons, idx % persons
     uf = u.reshape(n * persons, -1)[idx]
     rr = referral.astype(np.int32)[q]
-    comp = completed.reshape(-1)[idx]
-    search = np.where(comp, rr + search_offset, course_end.reshape(-1)[idx])
-    e_wait = -np.log1p(-uf[:, 2])
-    e_spell = -np.log1p(-uf[:, 3])
-    out_k, outb_k = outcome.reshape(-1)[idx], outcome_bau.reshape(-1)[idx]
-    start = np.where(out_k, search + _weeks(_at(p["weeks_to_outcome"], d, q), e_wait), NEVER)
-    start_bau = np.where(outb_k, rr + _weeks(_at(p["weeks_to_outcome_bau"], d, q), e_wait), NEVER)
+    comp = c32.reshape(-1)[idx]
+    search = course_end.reshape(-1)[idx] - comp * (L - np.int32(search_offset))
+    # exponentials E = -log(1 - u); float32 log is vectorised, log1p is not
+    e_wait = -np.log(1 - uf[:, 2])
+    e_spell = -np.log(1 - uf[:, 3])
+    out_k = outcome.reshape(-1)[idx].astype(np.int32)
+    outb_k = outcome_bau.reshape(-1)[idx].astype(np.int32)
+    start = search + _weeks(_at(p["weeks_to_outcome"], d, q), e_wait)
+    start = NEVER + out_k * (start - NEVER)
+    start_bau = rr + _weeks(_at(p["weeks_to_outcome_bau"], d, q), e_wait)
+    start_bau = NEVER + outb_k * (start_bau - NEVER)
     spell = 1 + _weeks(_at(p["spell_mean_weeks"], d, q), e_spell)
     spell_bau = 1 + _weeks(_at(p["spell_mean_weeks_bau"], d, q), e_spell)
     education = uf[:, 4] < _at(p["education_share"], d, q)

@@ -141,7 +141,7 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
                        ev.take("dp")[sel], k[2], k[3], curve=curve)
         return cf - pg
 
-    savings = np.bincount(d, weights=saving(False), minlength=n)
+    savings = _per_draw(ev, saving(False))
     ref_pv = referral_pv(T, referral)
     programme_pv = p["programme_cost_per_participant"] * ref_pv
     bau_pv = p["bau_cost_per_person"] * ref_pv
@@ -183,7 +183,7 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     if m:
         sel = np.flatnonzero(d < m)
         per_year = saving(True, sel)  # (Y, K_sel)
-        sav_y = np.stack([np.bincount(d[sel], weights=w, minlength=m) for w in per_year], axis=1)
+        sav_y = np.stack([np.bincount(d[sel], weights=w, minlength=m) for w in per_year], axis=1)  # (m, Y)
         ref_y = referral_pv(T, referral, curve=True)
         other_y = dated_pv(T, sc, other_items, curve=True) if other_items else 0.0
         curve = (sav_y
@@ -208,7 +208,6 @@ def _counts(sc: Scenario, ev, as_of_day: int) -> dict[str, dict[str, np.ndarray]
     starters can add to the achieved counts.
     """
     w = DAYS_PER_WEEK
-    n = ev.shape[0]
     ref_day = (ev.referral * w)[None, :]
     course_status = np.where(ev.completed, ind.COMPLETED, ind.DROPPED_OUT)
     completion = ind.completion_status(ref_day, course_status, ev.course_end * w, as_of_day)
@@ -220,18 +219,25 @@ def _counts(sc: Scenario, ev, as_of_day: int) -> dict[str, dict[str, np.ndarray]
     status = ind.edu_work_status(ref_day.reshape(-1)[kk % ev.shape[1]], start * w,
                                  (start + ev.spell[k]) * w - 1, True, as_of_day,
                                  sc.day_of(sc.terms.outcome_window_end), sc.indicators.min_spell_days)
-    ach = status == ind.ACHIEVED
-    draws = kk // ev.shape[1]
-    ach_completed = ach & done.reshape(-1)[kk]
+    ach = np.zeros(ev.shape[0] * ev.shape[1], dtype=bool)
+    ach[kk] = status == ind.ACHIEVED  # scatter back: (draw, person); non-starters never achieve
+    ach = ach.reshape(ev.shape)
     return {
         "completion": {"achieved": done.sum(axis=1), "referred": referred},
         "edu_work": {
-            "achieved": np.bincount(draws[ach], minlength=n),
+            "achieved": ach.sum(axis=1),
             "referred": referred,
-            "achieved_completed": np.bincount(draws[ach_completed], minlength=n),
+            "achieved_completed": (ach & done).sum(axis=1),
             "completed": done.sum(axis=1),
         },
     }
+
+
+def _per_draw(ev, values: np.ndarray) -> np.ndarray:
+    """Sum compressed per-cell values per draw (scatter into (draw, person), then sum)."""
+    full = np.zeros(ev.shape[0] * ev.shape[1])
+    full[ev.idx] = values
+    return full.reshape(ev.shape).sum(axis=1)
 
 
 _TABLE_CACHE: dict[str, object] = {}
