@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import _schema as S
 from .contract import Contract, RateCardLine, Target
 from .errors import Problem, ScenarioError
@@ -488,6 +490,12 @@ def _make_dist(d: Mapping[str, Any], path: str, issues: list[S.Issue]) -> Distri
             issues.append(S.Issue(S.join(path, k), None, f"a number (needed for dist = {kind!r})"))
         return not missing
 
+    positive = {"sd", "a", "b", "shape", "scale", "lamb"} | ({"mean", "median"} if kind in ("lognormal", "gamma") else set())
+    bad = [k for k in sorted(positive & has) if not d[k] > 0]
+    for k in bad:
+        issues.append(S.Issue(S.join(path, k), d[k], f"a number > 0 (for dist = {kind!r})"))
+    if bad:
+        return None
     try:
         if kind == "fixed":
             return Fixed(d["value"]) if need("value") else None
@@ -546,8 +554,8 @@ def _check_bounds(name: str, dist: Distribution, path: str, issues: list[S.Issue
         if not lo <= v <= hi:
             issues.append(S.Issue(S.join(path, "value"), v, f"a value in [{lo:g}, {hi:g}]"))
         return
-    a, b = dist.ppf([1e-9, 1 - 1e-9])
-    if a < lo - 1e-12 or b > hi + 1e-12:
+    q = dist.ppf(np.array([1e-9, 0.5, 1 - 1e-9]))
+    if not np.all(np.isfinite(q[:2])) or q.min() < lo - 1e-12 or q.max() > hi + 1e-12:
         issues.append(S.Issue(path, dist.describe(),
                               f"a distribution within [{lo:g}, {hi:g}] (this parameter is a "
                               f"{MODEL_PARAMETERS[name][0]})"))

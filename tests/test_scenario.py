@@ -104,6 +104,10 @@ def _bad(tmp_path, patch: str, *, extra: str = "") -> ScenarioError:
         ("[parameters.completion_rate]\ndist = 'beta'\nmean = 0.8\nlow = 0.9\nhigh = 0.95\nsource = 'x'\n",
          ["parameters.completion_rate", "low < mean < high"]),
         ("[contract]\nmeasurement_date = 2027-01-01\n", ["contract.measurement_date", "outcome_window_end"]),
+        ("[parameters.spell_mean_weeks]\ndist = 'gamma'\nmean = -1\nsd = 2\nsource = 'x'\n",
+         ["parameters.spell_mean_weeks.mean", "-1", "> 0"]),
+        ("[parameters.weeks_to_outcome]\ndist = 'uniform'\nlow = -4\nhigh = 2\nsource = 'x'\n",
+         ["parameters.weeks_to_outcome", "[0, inf]"]),
         ("[contract]\nschedule = [{date = 2028-06-30, share = 0.5}]\n", ["contract.schedule", "summing to 1"]),
     ],
 )
@@ -136,3 +140,10 @@ def test_default_loads_from_any_working_directory(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(Path(simkit.__file__).parents[1])}, check=True)
     assert out.stdout.strip() == "95"
+
+
+def test_a_replaced_list_is_blamed_on_the_file_that_replaced_it(tmp_path):
+    err = _bad(tmp_path, "[contract]\ntargets = [{id = 'x'}]\n")
+    assert all(p.where.startswith(str(tmp_path / "bad.toml")) for p in err.problems), err
+    assert {p.where.split(": ")[1] for p in err.problems} == {
+        "contract.targets[0].indicator", "contract.targets[0].threshold", "contract.targets[0].weight"}
