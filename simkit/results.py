@@ -133,7 +133,9 @@ class SimulationResult:
             p, se = self.p(f"met:{t.id}")
             den = d[f"denominator:{t.id}"]
             rate = np.divide(d[f"achieved:{t.id}"], den, out=np.full(den.shape, np.nan), where=den > 0)
+            rq = np.nanquantile(rate, [0.05, 0.5, 0.95]) if np.isfinite(rate).any() else [np.nan] * 3
             targets[t.id] = {"p_met": p, "p_met_se": se, "rate_mean": float(np.nanmean(rate)),
+                             "rate_q05": float(rq[0]), "rate_q50": float(rq[1]), "rate_q95": float(rq[2]),
                              "threshold": t.threshold, "indicator": t.indicator,
                              "denominator": t.denominator, "rule": t.rule}
         net = d["net_pv"]
