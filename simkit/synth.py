@@ -21,10 +21,12 @@ agreement start's weekday, and durations are unchanged):
 * disability-pension award ``7 d + o``.
 
 The offset is reduced for a person where it would move one of their dates
-across a day the indicators compare with (the as-of date, the outcome-window
-end, the measurement date, the agreement end, and "26 weeks before" the as-of
-and measurement dates), so the indicator statuses of the synthetic data, as of
-those dates, are exactly those of the simulated weeks.
+across a fixed contract date the indicators compare with (the outcome-window
+end, the measurement date, "26 weeks before" the measurement date, the
+agreement end), so the indicator statuses of the synthetic data as of the
+measurement date are exactly those of the simulated weeks. The offset does not
+depend on the as-of date: data reported at an interim date are exactly the
+final data censored on that date.
 
 Censoring at the as-of date
 ---------------------------
@@ -197,7 +199,9 @@ def synthesize(
     day = sc.day_of
     T, W, M = day(as_of_date), day(sc.terms.outcome_window_end), day(sc.terms.measurement_date)
     Q = sc.indicators.min_spell_days
-    thresholds = (T, W, M, T - Q + 1, M - Q + 1, day(sc.agreement.end))
+    # fixed contract dates only (not the as-of date), so a file reported at an interim date is
+    # exactly the final file censored on that date
+    thresholds = (W, M, M - Q + 1, day(sc.agreement.end))
     cap = _max_offsets((ref, status, start, end, award), thresholds)
     # one uniform per person, then a uniform offset in 0..cap (cap >= 0)
     offset = np.floor(rng.random(n) * (cap + 1)).astype(np.int64)
