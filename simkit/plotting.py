@@ -207,10 +207,17 @@ def plot_twoway(result, output="p_neutral", *, ax=None, annotate=True):
         from matplotlib.ticker import PercentFormatter
 
         cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        cb.set_label("probability")
+    else:
+        from matplotlib.ticker import FuncFormatter
+
+        cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}"))
+        cb.set_label(f"{getattr(result, 'currency', 'DKK')} millions")
     if annotate and z.size <= 144:
         for (r, c), v in np.ndenumerate(z):
+            dark = mesh.norm(v) < 0.5  # viridis is dark at the low end
             ax.text(c, r, f"{v:.0%}" if prob else f"{v / 1e6:.1f}m", ha="center", va="center",
-                    fontsize=7, color="w" if (prob and v < 0.5) else "k")
+                    fontsize=7, color="w" if dark else "k")
     return ax
 
 
@@ -275,9 +282,10 @@ def plot_variance_split(result, output=None, *, ax=None):
     par = np.array([result.split(s, o).parameter_share for s in sizes])
     se = np.array([result.split(s, o).parameter_share_se for s in sizes])
     x = np.arange(len(sizes))
-    ax.bar(x, par, color="#4c72b0", label="parameter uncertainty",
-           yerr=1.96 * se if np.all(np.isfinite(se)) else None, capsize=3)
+    ax.bar(x, par, color="#4c72b0", label="parameter uncertainty")
     ax.bar(x, 1 - par, bottom=par, color="#c4c4c4", label="cohort randomness")
+    if np.all(np.isfinite(se)):  # separate artist, so the legend shows plain patches
+        ax.errorbar(x, par, yerr=1.96 * se, fmt="none", ecolor="k", capsize=3, lw=1)
     ax.set_xticks(x)
     ax.set_xticklabels([str(s) for s in sizes])
     ax.set_xlabel("cohort size (people referred)")
@@ -324,6 +332,7 @@ def plot_contracts(comparison, metrics=("p_repayment", "p_neutral", "p_loss"), *
     from matplotlib.ticker import PercentFormatter
 
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel("probability")
     ax.set_title("Contract variants on the same draws (×: fund's expected multiple)")
     ax.legend(frameon=False, fontsize=8, ncol=len(metrics), loc="upper left",
               bbox_to_anchor=(0, -0.25))

@@ -910,9 +910,13 @@ class ValueOfInformation:
         if self.all_parameters is not None:
             text += f"; about the parameters alone {fmt(self.all_parameters.value)} {cur}"
         text += "."
+        if e.value <= 0:
+            return text + (" The same option is best in every draw, so no information can change "
+                           "the decision.")
         if single and best_row is not None:
             n, v = max(single, key=lambda t: t[1])
-            text += f" The most valuable single parameter to learn is {n} ({fmt(v)} {cur})."
+            if v > 0.01 * e.value:
+                text += f" The most valuable single parameter to learn is {n} ({fmt(v)} {cur})."
         return text
 
     def to_dict(self) -> dict[str, Any]:
