@@ -80,7 +80,9 @@ def _check_out_paths(*paths: str | None) -> None:
 def _add_run(p: argparse.ArgumentParser) -> None:
     add_scenario_args(p)
     p.add_argument("--out", metavar="DIR", help="write summary JSON, tables (CSV) and figures (PNG) to DIR")
-    p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
+    p.add_argument("--backend", choices=("serial", "processes", "dask"), default=None,
+                   help="how chunks run in parallel (default: processes when --workers > 1); "
+                        "results are identical whatever the backend")
     p.add_argument("--chunk-size", type=_positive_int, default=None, help="draws per chunk (memory bound)")
 
 
@@ -93,7 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_out_paths(args.json)
     sc = load(args)
     res = simulate(sc, args.draws, seed=args.seed, workers=args.workers,
-                   backend=args.backend if args.workers > 1 else "serial", chunk_size=args.chunk_size)
+                   backend=args.backend or ("processes" if args.workers > 1 else "serial"),
+                   chunk_size=args.chunk_size)
     summary = res.summary()
     if args.out:
         out = Path(args.out)

@@ -79,3 +79,11 @@ def test_validate_checks_inputs_only(tmp_path, capsys):
     assert main(["validate", "norddjurs", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "budget.horizon_years" in err and "bad.toml" in err
+
+
+def test_workers_use_processes_and_give_the_same_json(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert main(["run", "--draws", "2500", "--seed", "4", "--json", str(a)]) == 0
+    assert main(["run", "--draws", "2500", "--seed", "4", "--workers", "2", "--chunk-size", "1024",
+                 "--json", str(b)]) == 0
+    assert a.read_text() == b.read_text()
