@@ -103,11 +103,16 @@ def budget_tables(sc: Scenario) -> BudgetTables:
 
 
 def _gather(table: np.ndarray, curve: bool, a, d=None):
-    """Look up ``table[..., a, d]`` for the full horizon (last year) or every year."""
-    t = table if curve else table[-1]
-    if d is None:
-        return t[..., a] if curve else t[a]
-    return t[..., a, d] if curve else t[a, d]
+    """Look up ``table[..., a, d]`` for the full horizon (last year) or every year.
+
+    Flat indices and ``np.take`` (no per-element bounds logic of 2-D fancy
+    indexing); ``a`` and ``d`` are already clipped to the table by the caller.
+    """
+    if d is not None:
+        a = np.asarray(a, dtype=np.intp) * table.shape[-1] + d
+    if curve:
+        return np.take(table.reshape(table.shape[0], -1), a, axis=1)
+    return np.take(table[-1].reshape(-1), a)
 
 
 def arm_costs(T: BudgetTables, referral, outcome, start, spell, education, dp, dp_week, benefit_factor,

@@ -36,6 +36,7 @@ __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
 
 BLOCK = 1024
 DEFAULT_CHUNK = 2 * BLOCK
+_CURVE_BATCH = 256
 
 
 def _generator(seed: int, stream: int, block: int) -> np.random.Generator:
@@ -181,9 +182,12 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     # cumulative net budget by year for the first `curve_draws` draws
     m = max(0, min(job.stop, job.curve_draws) - job.start)
     if m:
-        sel = np.flatnonzero(d < m)
-        per_year = saving(True, sel)  # (Y, K_sel)
-        sav_y = np.stack([np.bincount(d[sel], weights=w, minlength=m) for w in per_year], axis=1)  # (m, Y)
+        sav_y = np.zeros((m, T.year_ends.size))
+        for a in range(0, m, _CURVE_BATCH):  # bounded memory: (years, cells) temporaries per batch
+            sel = np.flatnonzero((d >= a) & (d < min(a + _CURVE_BATCH, m)))
+            per_year = saving(True, sel)  # (Y, K_batch)
+            for y, wy in enumerate(per_year):
+                sav_y[:, y] += np.bincount(d[sel], weights=wy, minlength=m)
         ref_y = referral_pv(T, referral, curve=True)
         other_y = dated_pv(T, sc, other_items, curve=True) if other_items else 0.0
         curve = (sav_y
@@ -209,7 +213,8 @@ def _counts(sc: Scenario, ev, as_of_day: int) -> dict[str, dict[str, np.ndarray]
     """
     w = DAYS_PER_WEEK
     ref_day = (ev.referral * w)[None, :]
-    course_status = np.where(ev.completed, ind.COMPLETED, ind.DROPPED_OUT)
+    # COMPLETED = 1, DROPPED_OUT = 0: the completion flag is the status code (no select needed)
+    course_status = ev.completed.view(np.int8) * np.int8(ind.COMPLETED - ind.DROPPED_OUT) + np.int8(ind.DROPPED_OUT)
     completion = ind.completion_status(ref_day, course_status, ev.course_end * w, as_of_day)
     done = completion == ind.ACHIEVED
     referred = (completion != ind.NOT_REFERRED).sum(axis=1)
@@ -280,28 +285,37 @@ def run_chunks(
     bounds = [(a, min(a + chunk, draws)) for a in range(0, draws, chunk)]
     jobs = [job_for(a, b) for a, b in bounds]
     if backend == "serial" or workers == 1 or len(jobs) == 1:
-        results = [simulate_chunk(j) for j in _progress(jobs, progress)]
-    elif backend == "processes":
+        results = (simulate_chunk(j) for j in jobs)
+        return _collect(_progress(results, progress, total=len(jobs)), bounds)
+    if backend == "processes":
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            results = list(_progress(ex.map(simulate_chunk, jobs), progress, total=len(jobs)))
-    elif backend == "dask":
+            return _collect(_progress(ex.map(simulate_chunk, jobs), progress, total=len(jobs)), bounds)
+    if backend == "dask":
         try:
             import dask
         except ImportError as exc:  # pragma: no cover - optional
             raise RuntimeError("backend='dask' needs the optional dependency: pip install 'simkit[dask]'") from exc
         tasks = [dask.delayed(simulate_chunk)(j) for j in jobs]
-        results = list(dask.compute(*tasks, scheduler="processes", num_workers=workers))
-    else:
-        raise ValueError(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
-    keys = list(results[0].keys()) + [k for r in results[1:] for k in r if k not in results[0]]
-    out = {}
-    for k in dict.fromkeys(keys):
-        vals = [r.pop(k) for r in results if k in r]  # free chunk arrays as we go: bounded peak
-        if k in ("cohort", "status"):
-            out[k] = vals
-        else:
-            out[k] = np.concatenate(vals) if vals else np.zeros(0)
-        del vals
+        return _collect(iter(dask.compute(*tasks, scheduler="processes", num_workers=workers)), bounds)
+    raise ValueError(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
+
+
+def _collect(results, bounds: list[tuple[int, int]]) -> dict[str, object]:
+    """Write chunk outputs, in draw order, into arrays allocated once (bounded peak memory)."""
+    out: dict[str, object] = {}
+    total = bounds[-1][1]
+    for (a, b), r in zip(bounds, results, strict=True):
+        for k, v in r.items():
+            if k in ("cohort", "status"):
+                out.setdefault(k, []).append(v)
+            elif k == "curve":
+                out.setdefault(k, []).append(v)  # only the first curve_draws draws
+            else:
+                if k not in out:
+                    out[k] = np.empty((total, *v.shape[1:]), dtype=v.dtype)
+                out[k][a:b] = v
+    if "curve" in out:
+        out["curve"] = np.concatenate(out["curve"])
     return out
 
 
