@@ -93,6 +93,7 @@ from .contract import (
     repayment,
 )
 from .errors import InputError, Problem
+from .results import mean_and_se
 
 __all__ = [
     "PRESETS",
@@ -124,18 +125,6 @@ _OPTIONAL = ("cap", "max_loss", "max_annual_return", "floor")
 # --------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------
-
-
-def _mean_se(x: np.ndarray, clusters: int | None = None) -> tuple[float, float]:
-    """Mean and Monte Carlo SE; with nested draws the SE of the cluster means."""
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean())
-    if clusters and clusters > 1 and x.size % clusters == 0 and x.size > clusters:
-        cm = x.reshape(clusters, -1).mean(axis=1)
-        return m, float(cm.std(ddof=1) / math.sqrt(clusters))
-    if x.size < 2:
-        return m, float("nan")
-    return m, float(x.std(ddof=1) / math.sqrt(x.size))
 
 
 def _clusters(result: Any) -> int | None:
@@ -252,12 +241,12 @@ class Repriced:
             ("fund_multiple_mean", mult),
             ("p_loss", mult < 1),
         ):
-            out[key], out[f"{key}_se"] = _mean_se(arr, c)
+            out[key], out[f"{key}_se"] = mean_and_se(arr, c)
         out["max_repayment"] = float(top)
         irr = self.fund_irr_[np.isfinite(self.fund_irr_)]
         out["fund_irr_median"] = float(np.median(irr)) if irr.size else float("nan")
-        out["p_met"] = {k: _mean_se(v, c)[0] for k, v in self.met_.items()}
-        out["p_met_se"] = {k: _mean_se(v, c)[1] for k, v in self.met_.items()}
+        out["p_met"] = {k: mean_and_se(v, c)[0] for k, v in self.met_.items()}
+        out["p_met_se"] = {k: mean_and_se(v, c)[1] for k, v in self.met_.items()}
         return out
 
     def __repr__(self) -> str:
@@ -842,7 +831,7 @@ def _replace_target(c: Contract, tid: str, **kw: Any) -> Contract:
 
 
 def _p_neutral(result: Any, c: Contract) -> tuple[float, float]:
-    return _mean_se(reprice(result, c).net_pv_ >= 0, _clusters(result))
+    return mean_and_se(reprice(result, c).net_pv_ >= 0, _clusters(result))
 
 
 def solve_threshold(

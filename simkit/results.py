@@ -37,15 +37,21 @@ class Provenance:
                 "fixed_parameters": list(self.fixed)}
 
 
-def _p_and_se(x: np.ndarray, clusters: int | None = None) -> tuple[float, float]:
+def mean_and_se(x: np.ndarray, clusters: int | None = None) -> tuple[float, float]:
     """Mean of an indicator (or any array) and its Monte Carlo standard error.
 
     With nested draws (``clusters`` outer sets of equal size), draws sharing a
     parameter set are correlated, so the SE is that of the cluster means.
+
+    Examples
+    --------
+    >>> m, se = mean_and_se(np.array([0.0, 1.0, 1.0, 0.0]))
+    >>> m, round(se, 6)  # sd 0.57735 / sqrt(4)
+    (0.5, 0.288675)
     """
     x = np.asarray(x, dtype=float)
     m = float(x.mean())
-    if clusters and clusters > 1 and x.size % clusters == 0:
+    if clusters and clusters > 1 and x.size % clusters == 0 and x.size > clusters:
         cm = x.reshape(clusters, -1).mean(axis=1)
         return m, float(cm.std(ddof=1) / np.sqrt(clusters))
     if x.size < 2:
@@ -87,7 +93,7 @@ class SimulationResult:
 
     def p(self, key: str) -> tuple[float, float]:
         """Mean and Monte Carlo SE of a per-draw array (e.g. ``met:edu_work``)."""
-        return _p_and_se(self.draws_[key], self._clusters)
+        return mean_and_se(self.draws_[key], self._clusters)
 
     @property
     def target_ids(self) -> list[str]:
@@ -96,7 +102,7 @@ class SimulationResult:
     @property
     def p_neutral(self) -> tuple[float, float]:
         """P(net budget effect >= 0) and its Monte Carlo SE."""
-        return _p_and_se(self.draws_["net_pv"] >= 0, self._clusters)
+        return mean_and_se(self.draws_["net_pv"] >= 0, self._clusters)
 
     @property
     def year_ends(self) -> np.ndarray:
