@@ -14,4 +14,17 @@ __version__ = "0.1.0"
 from .engine import simulate
 from .io.scenario import embedded_scenarios, load_scenario
 
-__all__ = ["__version__", "embedded_scenarios", "load_scenario", "simulate"]
+__all__ = ["__version__", "embedded_scenarios", "evaluate", "load_scenario", "simulate", "synthesize"]
+
+
+def __getattr__(name: str):
+    """``simkit.evaluate`` and ``simkit.synthesize`` load pandas only when first used."""
+    if name == "evaluate":
+        from .evaluation import evaluate
+
+        return evaluate
+    if name == "synthesize":
+        from .synth import synthesize
+
+        return synthesize
+    raise AttributeError(f"module 'simkit' has no attribute {name!r}")

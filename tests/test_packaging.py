@@ -54,3 +54,11 @@ def test_wheel_install_runs_the_embedded_default_from_anywhere(tmp_path):
                          cwd=work, capture_output=True, text=True, check=True)
     assert "P(budget-neutral)" in out.stdout
     assert json.loads((work / "r.json").read_text())["draws"] == 2000
+
+
+def test_top_level_api_and_light_import():
+    code = ("import sys, simkit; assert 'pandas' not in sys.modules, 'import simkit loads pandas'; "
+            "from simkit import evaluate, synthesize, simulate, load_scenario; "
+            "assert callable(evaluate) and callable(synthesize); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"

@@ -1,15 +1,18 @@
-"""File input and output: the only package that touches files."""
+"""File input and output: the only package that touches files.
 
-from simkit.io.observed import (
-    OBSERVED_COLUMNS,
-    read_observed,
-    validate_observed,
-    write_observed_csv,
-)
+``simkit.io.scenario`` reads scenario TOML files, ``simkit.io.observed``
+participant data (CSV/.xlsx), ``simkit.io.files`` writes outputs atomically.
+The observed-data functions are re-exported here and load pandas on first use.
+"""
 
-__all__ = [
-    "OBSERVED_COLUMNS",
-    "read_observed",
-    "validate_observed",
-    "write_observed_csv",
-]
+_OBSERVED = ("OBSERVED_COLUMNS", "read_observed", "validate_observed", "write_observed_csv")
+
+__all__ = list(_OBSERVED)
+
+
+def __getattr__(name: str):
+    if name in _OBSERVED:
+        from . import observed
+
+        return getattr(observed, name)
+    raise AttributeError(f"module 'simkit.io' has no attribute {name!r}")
