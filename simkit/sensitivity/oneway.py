@@ -17,7 +17,6 @@ Outputs (expectations over the cohort draws): ``p_neutral``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import InputError, Problem
+from simkit.results import mean_and_se
 from simkit.sensitivity.model import (
     DEFAULT_SEED,
     as_scenario,
@@ -45,7 +45,8 @@ __all__ = ["TornadoResult", "tornado"]
 
 
 def _se(x: np.ndarray) -> float:
-    return float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else float("nan")
+    """Monte Carlo SE of a mean (of paired differences, under common random numbers)."""
+    return mean_and_se(x)[1]
 
 
 @dataclass(frozen=True, repr=False)

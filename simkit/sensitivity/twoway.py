@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import InputError, Problem
+from simkit.results import mean_and_se
 from simkit.sensitivity.model import (
     DEFAULT_SEED,
     as_scenario,
@@ -216,7 +217,6 @@ def twoway(
                            workers=workers, backend=backend, chunk_size=chunk_size)
             pdw = per_draw(dr, sc)
             for j, o in enumerate(outs):
-                values[j, i, k] = pdw[o].mean()
-                se[j, i, k] = pdw[o].std(ddof=1) / math.sqrt(draws)
+                values[j, i, k], se[j, i, k] = mean_and_se(pdw[o])
     return TwoWayResult(x, y, gx, gy, outs, values, se, draws, sc.currency,
                         provenance(sc, int(seed)))
