@@ -23,7 +23,7 @@ DOCS = ROOT / "docs"
 # References to files that live outside the repository (design notes, reference
 # cases and source documents shared between developers, not shipped).
 OUTSIDE = ("../shared", "shared/seeds", "DESIGN.md", "REFERENCE-CASES.md")
-CHECKED = ("data", "notebooks", "simkit", "README.md", "docs", "tests")
+CHECKED = ("data", "notebooks", "simkit", "README.md", "ARCHITECTURE.md", "docs", "tests")
 
 KEY_USE = re.compile(r"\[([A-ZÆØÅ][A-Za-z0-9ÆØÅæøå-]*)\]")
 KEY_DEF = re.compile(r"^\|\s*\[([^\]]+)\]\s*\|", re.MULTILINE)
@@ -137,3 +137,28 @@ def test_sources_md_links_the_full_texts() -> None:
     for key in ("AU-2025", "EAU-2021"):
         assert f"sources/{key}.txt" in md
         assert (DOCS / "sources" / f"{key}.txt").stat().st_size > 1000
+
+
+def test_architecture_names_every_module() -> None:
+    """ARCHITECTURE.md has a word on every public module and package of simkit/."""
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    pkg = ROOT / "simkit"
+    names = [f.name for f in pkg.glob("*.py") if not f.name.startswith("_")]
+    names += [f"{d.name}/" for d in pkg.iterdir()
+              if d.is_dir() and (d / "__init__.py").exists() and not d.name.startswith("_")]
+    for sub in ("io", "sensitivity"):
+        names += [f"{sub}/{f.name}" for f in (pkg / sub).glob("*.py") if not f.name.startswith("_")]
+    missing = sorted(n for n in names if f"`{n}`" not in text and f"`{n.split('/')[-1]}`" not in text
+                     and f"{n}`" not in text)
+    assert not missing, f"modules not described in ARCHITECTURE.md: {missing}"
+
+
+def test_relative_links_in_docs_resolve() -> None:
+    link = re.compile(r"\]\(([^)#:]+)(?:#[^)]*)?\)")
+    bad = []
+    for md in [ROOT / "README.md", ROOT / "ARCHITECTURE.md", *DOCS.glob("*.md"),
+               ROOT / "data" / "README.md"]:
+        for target in link.findall(md.read_text(encoding="utf-8")):
+            if not (md.parent / target).exists():
+                bad.append(f"{md.relative_to(ROOT)} -> {target}")
+    assert not bad, "broken links:\n" + "\n".join(bad)
