@@ -30,7 +30,7 @@ from .cohort import N_UNIFORMS, Cohort, simulate_cohort
 from .contract import fund_view, repayment
 from .errors import InputError, Problem
 from .params import draw_parameters
-from .rng import block_generator, root_seed
+from .rng import RngLike, block_generator, root_seed
 from .spec import DAYS_PER_WEEK, Scenario
 
 __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
@@ -372,7 +372,7 @@ def simulate(
     scenario: Scenario | None = None,
     draws: int = 100_000,
     *,
-    seed: int | None = None,
+    seed: RngLike = None,
     nested: tuple[int, int] | None = None,
     fixed: Mapping[str, object] | None = None,
     chunk_size: int | None = None,

@@ -160,7 +160,7 @@ from . import indicators as ind
 from . import stats
 from .contract import max_repayment, needed_count, repayment
 from .errors import InputError, Problem
-from .rng import root_seed, stream_generator
+from .rng import RngLike, root_seed, stream_generator
 
 __all__ = [
     "PRIORS",
@@ -857,7 +857,7 @@ def evaluate(
     *,
     prior: str = "jeffreys",
     min_cell: int = MIN_CELL,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     predictive_draws: int = PREDICTIVE_DRAWS,
     scenario_draws: int = SCENARIO_DRAWS,
 ) -> EvaluationResult:

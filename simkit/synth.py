@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
-from .rng import root_seed, stream_generator
+from .rng import RngLike, root_seed, stream_generator
 
 __all__ = ["synthesize"]
 
@@ -120,7 +120,7 @@ def _pick_draw(out: dict, draw: int):
 def synthesize(
     scenario=None,
     *,
-    seed: int,
+    seed: RngLike,
     as_of: dt.date | str | None = None,
     draw: int = 0,
     part_time_share: float = 0.10,

@@ -218,3 +218,18 @@ def test_simulate_accepts_seed_sequence_generator_and_none():
 @given(st.integers(min_value=0, max_value=2**63 - 1))
 def test_an_int_seed_is_recorded_unchanged(seed):
     assert simkit.simulate(draws=2, seed=seed, curve_draws=0).provenance.seed == seed
+
+
+@pytest.mark.parametrize("command", [["run", "--draws", "10"], ["synth", "--as-of", "2028-04-30",
+                                                                 "-o", "x.csv"]])
+@pytest.mark.parametrize("bad", ["1.7", "-1", "true"])
+def test_cli_refuses_a_bad_seed_with_exit_code_2(command, bad, capsys, tmp_path, monkeypatch):
+    from simkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:  # argparse: usage message, exit code 2
+        main([*command, "--seed", bad])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--seed" in err and bad in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import InputError, Problem
-from simkit.rng import root_seed
+from simkit.rng import RngLike, root_seed
 from simkit.sensitivity._common import fmt, pct
 from simkit.sensitivity.discovery import PrimResult, prim
 from simkit.sensitivity.sobol import SobolResult, sobol
@@ -454,7 +454,7 @@ def sobol_model(
     outputs: Sequence[str] | str = ("repayment", "net_pv"),
     n: int = 1024,
     inner: int = 8,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     n_resamples: int = 499,
     confidence_level: float = 0.95,
     batch_draws: int = 262_144,
@@ -726,7 +726,7 @@ def variance_by_cohort_size(
     outputs: Sequence[str] | str = ("repayment", "net_pv"),
     outer: int = 2000,
     inner: int = 4,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     n_resamples: int = 499,
     workers: int = 1,
     backend: str | None = None,

@@ -26,7 +26,7 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
-from simkit.rng import root_seed
+from simkit.rng import RngLike, root_seed
 from simkit.sensitivity.model import (
     DEFAULT_SEED,
     as_scenario,
@@ -177,7 +177,7 @@ def tornado(
     *,
     params: Sequence[str] | str | None = None,
     draws: int = 4000,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     level: float = 0.95,
     ranges: Mapping[str, Sequence[float]] | None = None,
     workers: int = 1,

@@ -23,7 +23,7 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
-from simkit.rng import root_seed
+from simkit.rng import RngLike, root_seed
 from simkit.sensitivity.model import (
     DEFAULT_SEED,
     as_scenario,
@@ -148,7 +148,7 @@ def twoway(
     y_values: Sequence[float] | None = None,
     n_grid: int = 7,
     draws: int = 1000,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     level: float = 0.95,
     ranges: Mapping[str, Sequence[float]] | None = None,
     workers: int = 1,
