@@ -116,8 +116,9 @@ def merge_documents(
             elif top and k in _ACCUMULATE and isinstance(v, list) and isinstance(dst.get(k), list):
                 dst[k] = dst[k] + copy.deepcopy(v)
             else:
-                for stale in [p for p in prov if p.startswith((kp + ".", kp + "["))]:
-                    del prov[stale]  # the replaced subtree's keys no longer come from earlier files
+                if k in dst:  # (only then: scanning every key for each new one is quadratic)
+                    for stale in [p for p in prov if p.startswith((kp + ".", kp + "["))]:
+                        del prov[stale]  # the replaced subtree's keys no longer come from earlier files
                 dst[k] = copy.deepcopy(dict(v)) if isinstance(v, Mapping) else copy.deepcopy(v)
                 _mark(dst[k], kp, label)
 
