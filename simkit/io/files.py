@@ -278,11 +278,13 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 def write_frame_csv(path: str | os.PathLike, df) -> None:
     """Write a pandas frame as CSV, atomically; text cells that look like formulas are made inert."""
+    from pandas.api.types import is_numeric_dtype
+
     safe = df.copy()
     for c in safe.columns:
-        if safe[c].dtype == object:
+        if not is_numeric_dtype(safe[c].dtype):
             safe[c] = safe[c].map(neutralise_formula)
-    if safe.index.dtype == object and safe.index.nlevels == 1:
+    if safe.index.nlevels == 1 and not is_numeric_dtype(safe.index.dtype):
         safe.index = safe.index.map(neutralise_formula)
     atomic_write(path, lambda t: safe.to_csv(t))
 
