@@ -11,14 +11,18 @@ one, comes last in results.
 
 __version__ = "0.1.0"
 
-from .engine import simulate
 from .io.scenario import embedded_scenarios, load_scenario
 
 __all__ = ["__version__", "embedded_scenarios", "evaluate", "load_scenario", "simulate", "synthesize"]
 
 
 def __getattr__(name: str):
-    """``simkit.evaluate`` and ``simkit.synthesize`` load pandas only when first used."""
+    """``simkit.simulate``, ``evaluate`` and ``synthesize`` load numpy/pandas only when first used
+    (so the command line handles Ctrl-C from its first instant)."""
+    if name == "simulate":
+        from .engine import simulate
+
+        return simulate
     if name == "evaluate":
         from .evaluation import evaluate
 

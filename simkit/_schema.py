@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MISSING = object()
+#: Largest magnitude of any number in a scenario (1e15: a million billion, of any currency).
+MAX_MAGNITUDE = 1e15
 
 
 @dataclass
@@ -96,6 +98,9 @@ class Num(Node):
             return _MISSING
         if self.max is not None and value > self.max:
             issues.append(Issue(path, value, self.describe()))
+            return _MISSING
+        if abs(value) > MAX_MAGNITUDE:  # sums of squares of such numbers overflow to inf
+            issues.append(Issue(path, value, f"{self.describe()} of magnitude at most {MAX_MAGNITUDE:g}"))
             return _MISSING
         return int(value) if self.integer else float(value)
 

@@ -2,6 +2,12 @@
 
 User errors (bad files, bad values) print one clear message to stderr and
 exit with code 2 — never a traceback — and no output file is written.
+
+Exit codes: 0 success; 2 a user error (message on stderr, nothing written);
+130 interrupted by SIGINT (Ctrl-C) and 143 by SIGTERM (one line on stderr,
+no partial or temporary file left); 1 only for a bug in simkit (traceback).
+Output paths are checked before any work: an output is never one of the
+command's inputs, and ``--out DIR`` holding earlier outputs needs ``--force``.
 """
 
 from __future__ import annotations
@@ -11,9 +17,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import SimkitError
+from .errors import Interrupted, SimkitError
 
 EXIT_USER_ERROR = 2
+#: Files ``simkit run --out DIR`` writes.
+RUN_OUTPUTS = ("summary.json", "summary.csv", "targets.csv", "curve.csv", "repayment.png",
+               "net_budget.png", "cumulative_budget.png", "targets.png")
 DEFAULT_SEED = 2025
 
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
@@ -65,13 +74,12 @@ def load(args: argparse.Namespace):
     return load_scenario(args.scenario or None)
 
 
-def _check_out_paths(*paths: str | None) -> None:
-    """Fail before computing if an output folder does not exist."""
-    from .errors import Problem
+def _check_out_paths(*paths: str | None, inputs=(), flag: str = "--json", force: bool = True) -> None:
+    """Fail before computing if an output file is an input, a folder, or in a missing/unwritable folder."""
+    from .io.files import check_output_file
 
     for p in paths:
-        if p and not Path(p).resolve().parent.is_dir():
-            raise SimkitError(str(Problem(p, None, f"a path in an existing folder ({Path(p).parent} does not exist)")))
+        check_output_file(p, flag=flag, inputs=inputs, force=force)
 
 
 # ---------------------------------------------------------------- run
@@ -84,28 +92,30 @@ def _add_run(p: argparse.ArgumentParser) -> None:
                    help="how chunks run in parallel (default: processes when --workers > 1); "
                         "results are identical whatever the backend")
     p.add_argument("--chunk-size", type=_positive_int, default=None, help="draws per chunk (memory bound)")
+    p.add_argument("--force", action="store_true",
+                   help="replace earlier outputs in --out DIR (without it they are never replaced)")
 
 
 @command("run", _add_run)
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate a scenario and print a summary."""
     from .engine import simulate
-    from .io.files import write_frame_csv, write_json
+    from .io.files import OutputDir, check_output_dir, write_frame_csv, write_json
 
-    _check_out_paths(args.json)
+    _check_out_paths(args.json, inputs=args.scenario)
+    check_output_dir(args.out, RUN_OUTPUTS, inputs=args.scenario, force=args.force)
     sc = load(args)
     res = simulate(sc, args.draws, seed=args.seed, workers=args.workers,
                    backend=args.backend or ("processes" if args.workers > 1 else "serial"),
                    chunk_size=args.chunk_size)
     summary = res.summary()
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "summary.json", summary)
-        write_frame_csv(out / "summary.csv", res.to_frame("summary"))
-        write_frame_csv(out / "targets.csv", res.to_frame("targets"))
-        write_frame_csv(out / "curve.csv", res.to_frame("curve"))
-        _figures(res, out)
+        with OutputDir(args.out) as out:  # all files appear together, or none
+            write_json(out / "summary.json", summary)
+            write_frame_csv(out / "summary.csv", res.to_frame("summary"))
+            write_frame_csv(out / "targets.csv", res.to_frame("targets"))
+            write_frame_csv(out / "curve.csv", res.to_frame("curve"))
+            _figures(res, out)
     if args.json:
         write_json(args.json, summary)
     print(res.text())
@@ -142,10 +152,12 @@ def _add_validate(p: argparse.ArgumentParser) -> None:
 @command("validate", _add_validate)
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check inputs only: scenario files (layered in order) and observed-data files."""
+    from .io.files import display_path
     from .io.scenario import load_scenario
 
-    scen = [f for f in args.files if not f.lower().endswith((".csv", ".xlsx", ".txt"))]
-    data = [f for f in args.files if f.lower().endswith((".csv", ".xlsx", ".txt"))]
+    data_like = (".csv", ".xlsx", ".txt", ".tsv", ".xls", ".xlsm", ".xlsb", ".xltx", ".xltm", ".ods")
+    scen = [f for f in args.files if not f.lower().endswith(data_like)]
+    data = [f for f in args.files if f.lower().endswith(data_like)]
     if scen:
         sc = load_scenario(scen)
         print(f"scenario OK: {sc.name} ({' + '.join(sc.sources)}; sha256 {sc.sha256[:12]})")
@@ -153,7 +165,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from .io.observed import read_observed
 
         df = read_observed(f)
-        print(f"observed data OK: {f} ({len(df)} rows)")
+        print(f"observed data OK: {display_path(f)} ({len(df)} rows)")
     return 0
 
 
@@ -191,19 +203,56 @@ def _load_optional_commands() -> None:
                 raise
 
 
+def _install_signal_handlers() -> dict:
+    """SIGINT and SIGTERM raise :class:`Interrupted`, so cleanup code runs; returns the old handlers."""
+    import signal
+
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    old = {}
+    for s in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old[s] = signal.signal(s, handler)
+        except (ValueError, OSError):  # pragma: no cover - not the main thread
+            pass
+    return old
+
+
+def _restore_signal_handlers(old: dict) -> None:
+    import signal
+
+    for s, h in old.items():
+        signal.signal(s, h)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line; returns the exit code (see the module docstring)."""
+    import signal
+
+    old = _install_signal_handlers()  # before the heavy imports: an early Ctrl-C is clean too
+    name = "simkit"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        name = f"simkit {args.command}"
         return int(args._run(args) or 0)
     except SimkitError as exc:
-        print(f"simkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except MemoryError:
+        print(f"{name}: error: out of memory; use fewer --draws (or a smaller cohort) and try again",
+              file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:  # pragma: no cover - e.g. `simkit run | head`
         return 0
-    except KeyboardInterrupt:  # pragma: no cover
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        sig = signal.Signals(signum).name
+        print(f"{name}: interrupted ({sig}); no output written", file=sys.stderr)
+        return 128 + int(signum)
+    finally:
+        _restore_signal_handlers(old)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -357,6 +357,10 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
                                      f"a scalar or one value per draw ({draws})"))
     if draws < 1:
         raise InputError(Problem("draws", draws, "a whole number >= 1"))
+    from .limits import check_memory  # refuse up front what would not fit in memory
+
+    check_memory(sc, draws, chunk_size=chunk_size, workers=1 if backend == "serial" else workers,
+                 keep_persons=keep_persons, curve_draws=curve_draws)
 
     def job(a: int, b: int) -> Job:
         cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}

@@ -7,11 +7,80 @@ one-paragraph message and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+#: At most this many problems are listed in one message; the rest are counted.
+MAX_PROBLEMS = 20
+#: Values and locations longer than this are shortened in messages.
+MAX_SHOWN = 200
+
+# A Danish CPR number: ddmmyy, an optional dash or space, four digits, not part of a longer number
+# (letters and underscores around it do not protect it: ``cpr_140699-7209`` is a CPR number).
+_CPR = re.compile(r"(?<!\d)(?<!\d[.,])(\d{6})([-\u2010-\u2015 ]?)(\d{4})(?!\d)(?![.,]\d)")
+
+
+def find_cpr(text: str) -> str | None:
+    """The first CPR-like number in ``text``, masked (``140699-****``), or None.
+
+    A CPR-like number is six digits that form a real date ``ddmmyy`` followed
+    by four digits, written with a dash, a space or nothing in between,
+    anywhere in the text (also glued to letters or underscores).
+
+    Examples
+    --------
+    >>> find_cpr("cpr_140699-7209")
+    '140699-****'
+    >>> find_cpr("P0001") is None
+    True
+    """
+    for match in _CPR.finditer(text):
+        if _is_birth_date(match[1]):
+            return f"{match[1]}{match[2]}****"
+    return None
+
+
+def mask_cpr(text: str) -> str:
+    """``text`` with the last four digits of every CPR-like number replaced by ``****``.
+
+    Examples
+    --------
+    >>> mask_cpr("data/0101901234.csv")
+    'data/010190****.csv'
+    """
+    return _CPR.sub(lambda m: f"{m[1]}{m[2]}****" if _is_birth_date(m[1]) else m[0], text)
+
+
+def _is_birth_date(ddmmyy: str) -> bool:
+    import datetime as dt
+
+    day, month, year = int(ddmmyy[:2]), int(ddmmyy[2:4]), int(ddmmyy[4:])
+    for century in (1900, 2000):
+        try:
+            dt.date(century + year, month, day)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters with a note of how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 class SimkitError(Exception):
     """Base class for errors caused by user input (bad files, bad arguments)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: stop, clean up, exit with ``128 + signum``."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 @dataclass(frozen=True)
@@ -34,8 +103,8 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        shown = "(missing)" if self.value is None else repr(self.value)
-        return f"{self.where}: got {shown}; expected {self.expected}"
+        shown = "(missing)" if self.value is None else shorten(repr(self.value))
+        return mask_cpr(f"{shorten(str(self.where))}: got {shown}; expected {shorten(self.expected, 1000)}")
 
 
 class InputError(SimkitError, ValueError):
@@ -49,9 +118,12 @@ class InputError(SimkitError, ValueError):
             problems = [problems]
         self.problems = list(problems)
         self.header = header
-        lines = [str(p) for p in self.problems]
+        lines = [str(p) for p in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            lines.append(f"... and {len(self.problems) - MAX_PROBLEMS:,} more problem(s)")
         text = "\n".join(lines)
         if header:
+            header = mask_cpr(shorten(header, 1000))
             text = f"{header}\n{text}" if len(lines) > 1 else f"{header}: {text}"
         super().__init__(text)
 

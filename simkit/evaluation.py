@@ -159,7 +159,7 @@ import pandas as pd
 from . import indicators as ind
 from . import stats
 from .contract import max_repayment, needed_count, repayment
-from .errors import InputError, Problem
+from .errors import InputError, Problem, mask_cpr
 from .rng import RngLike, root_seed, stream_generator
 
 __all__ = [
@@ -502,7 +502,8 @@ class EvaluationResult:
             f"As of {self.as_of.isoformat()} ({kind}).",
             f"Referred by then: {_count(self.n_referred, k)} of {_count(self.n_rows, k)} rows; "
             f"final denominator {_count(self.final_denominator, k)}"
-            + (f" (not yet referred: {self.n_not_yet_referred})." if self.n_not_yet_referred
+            + (f" (not yet referred: {_count(self.n_not_yet_referred, k)})."
+               if self.n_not_yet_referred
                else "."),
         ]
         r = self.repayment
@@ -557,7 +558,7 @@ class EvaluationResult:
             "groups whose rates come from the data or the scenario model (see simkit.evaluation).",
         ]
         if self.notes:
-            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
+            lines += ["", "Notes:"] + [f"  - {_render_note(n, k)}" for n in self.notes]
         lines += ["", f"simkit {pv.simkit_version} · scenario sha256 {pv.scenario_sha256[:12]} · "
                       f"data {pv.data_source} sha256 "
                       f"{(pv.data_sha256 or pv.data_content_sha256)[:12]} · seed {pv.seed}"]
@@ -571,7 +572,7 @@ class EvaluationResult:
         pv = self.provenance
         table = self.publication_table(k).drop(columns=["indicator"]).to_html(escape=True)
         items = "".join(f"<li>{html.escape(s)}</li>" for s in self._summary_lines(k))
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        notes = "".join(f"<li>{html.escape(_render_note(n, k))}</li>" for n in self.notes)
         return (
             f"<b>Evaluation — {html.escape(self.scenario_name)}</b><ul>{items}</ul>{table}"
             f"<small>Counts below {k} shown as '&lt;{k}'; <code>to_frame()</code> and "
@@ -605,6 +606,40 @@ def _prob(p: float) -> str:
 
 def _count(n: int, k: int) -> str:
     return f"<{k}" if 0 < n < k else str(n)
+
+
+class Note(str):
+    """A note whose text holds exact counts; :meth:`render` suppresses the small ones.
+
+    The string value (kept in ``to_dict()`` for evaluators) has the exact
+    counts; printed text, HTML and tables use ``render(min_cell)``.
+
+    Examples
+    --------
+    >>> n = Note.make("{k} row(s) referred early.", k=3)
+    >>> str(n), n.render(5)
+    ('3 row(s) referred early.', '<5 row(s) referred early.')
+    """
+
+    template: str
+    counts: dict
+
+    @classmethod
+    def make(cls, template: str, **counts: int) -> Note:
+        note = cls(template.format(**counts))
+        note.template, note.counts = template, dict(counts)
+        return note
+
+    def render(self, min_cell: int) -> str:
+        """The note with counts below ``min_cell`` shown as ``<min_cell``."""
+        template = getattr(self, "template", None)
+        if template is None:
+            return str(self)
+        return template.format(**{name: _count(int(v), min_cell) for name, v in self.counts.items()})
+
+
+def _render_note(note: str, k: int) -> str:
+    return note.render(k) if isinstance(note, Note) else str(note)
 
 
 # --------------------------------------------------------------------------
@@ -972,7 +1007,7 @@ def evaluate(
 
     prov = EvaluationProvenance(
         simkit_version=__version__, scenario_name=sc.name, scenario_sha256=sc.sha256,
-        scenario_sources=tuple(sc.sources), data_source=source, data_sha256=file_sha,
+        scenario_sources=tuple(sc.sources), data_source=mask_cpr(str(source)), data_sha256=file_sha,
         data_content_sha256=_content_hash(df), as_of=as_of_date, prior=prior, seed=int(seed),
         predictive_draws=int(predictive_draws), scenario_draws=int(scenario_draws),
     )
@@ -1287,24 +1322,27 @@ def _notes(sc, st: _States, df, referred, as_of_date, n_rows, n_referred, future
             "extracted before the as-of date, evaluate as of the extraction date instead.")
     before = int((st.ref < 0).sum())
     if before:
-        notes.append(f"{before} row(s) referred before the agreement start "
-                     f"{sc.agreement.start}.")
+        notes.append(Note.make("{n} row(s) referred before the agreement start "
+                               f"{sc.agreement.start}.", n=before))
     after = int((st.ref > sc.day_of(sc.agreement.end)).sum())
     if after:
-        notes.append(f"{after} row(s) referred after the agreement end {sc.agreement.end}.")
+        notes.append(Note.make(f"{{n}} row(s) referred after the agreement end {sc.agreement.end}.",
+                               n=after))
     size = sc.agreement.cohort_size
     if n_rows > size:
         notes.append(f"The data have {n_rows} rows, more than the cohort size {size}.")
     if future == 0 and n_referred < size:
-        notes.append(f"{n_referred} persons referred, fewer than the cohort size {size}; the "
-                     "denominator is everyone referred.")
+        notes.append(Note.make(f"{{n}} persons referred, fewer than the cohort size {size}; the "
+                               "denominator is everyone referred.", n=n_referred))
     if future and as_of_date < max(w.end for w in sc.agreement.intake):
-        notes.append(f"{future} persons not yet referred are counted in the final denominator "
-                     f"(max of the cohort size {size} and the rows in the data).")
+        notes.append(Note.make(f"{{n}} persons not yet referred are counted in the final "
+                               f"denominator (max of the cohort size {size} and the rows in the "
+                               "data).", n=future))
     if T >= M:
         still = int((referred & (st.completion == ind.PENDING)).sum())
         if still:
-            notes.append(f"{still} course(s) still ongoing at the measurement date: pending.")
+            notes.append(Note.make("{n} course(s) still ongoing at the measurement date: pending.",
+                                   n=still))
     if qol_note:
         notes.append(qol_note)
     return notes

@@ -34,10 +34,6 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def _same_file(a: str, b: str) -> bool:
-    return Path(a).resolve() == Path(b).resolve()
-
-
 # ---------------------------------------------------------------- evaluate
 
 
@@ -62,12 +58,10 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate observed participant data against the scenario's payment targets."""
     from .evaluation import evaluate
-    from .io.files import write_json
+    from .io.files import display_path, write_json
     from .io.scenario import load_scenario
 
-    _check_out_paths(args.json)
-    if args.json and _same_file(args.json, args.data):
-        raise InputError(Problem("--json", args.json, "an output file other than the input data"))
+    _check_out_paths(args.json, inputs=[args.data, *args.scenario])
     sc = load_scenario(args.scenario or None)
     res = evaluate(args.data, sc, args.as_of, prior=args.prior, min_cell=args.min_cell,
                    seed=args.seed)
@@ -76,7 +70,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_json(args.json, res.to_dict())
     print(text)
     if args.json:
-        print(f"\nwrote {args.json} (exact counts; for evaluators, not for publication)")
+        print(f"\nwrote {display_path(args.json)} (exact counts; for evaluators, not for publication)")
     return 0
 
 
@@ -97,24 +91,25 @@ def _add_synth(p: argparse.ArgumentParser) -> None:
                    help="CSV dialect (default danish: semicolon, decimal comma, dd-mm-yyyy)")
     p.add_argument("--format", choices=("csv", "xlsx"), default=None,
                    help="file format (default: from the file name's extension, else csv)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing output file (without it, it is never replaced)")
 
 
 @command("synth", _add_synth)
 def cmd_synth(args: argparse.Namespace) -> int:
     """Write a synthetic observed-data file drawn from a scenario (never real people)."""
+    from .io.files import display_path
     from .io.scenario import load_scenario
-    from .synth import synthesize
+    from .synth import MAX_DRAW, synthesize
 
     fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
     ext = "." + fmt
     if not args.out.lower().endswith(ext):
         raise InputError(Problem("-o", args.out, f"a file name ending in {ext} for --format {fmt}"))
-    if args.draw < 0:
-        raise InputError(Problem("--draw", args.draw, "a whole number >= 0"))
-    _check_out_paths(args.out)
-    for s in args.scenario:
-        if _same_file(s, args.out):
-            raise InputError(Problem("-o", args.out, "an output file other than the scenario"))
+    if not 0 <= args.draw <= MAX_DRAW:
+        raise InputError(Problem("--draw", args.draw, f"a whole number from 0 to {MAX_DRAW:,} (for "
+                                                      "more synthetic cohorts vary --seed)"))
+    _check_out_paths(args.out, inputs=args.scenario, flag="-o", force=args.force)
     sc = load_scenario(args.scenario or None)
     df = synthesize(sc, seed=args.seed, as_of=args.as_of, draw=args.draw)
     if fmt == "csv":
@@ -124,18 +119,19 @@ def cmd_synth(args: argparse.Namespace) -> int:
     else:
         _write_xlsx(df, args.out)
     as_of = args.as_of or sc.terms.measurement_date
-    print(f"wrote {args.out}: {len(df)} synthetic persons referred by {as_of} "
+    print(f"wrote {display_path(args.out)}: {len(df)} synthetic persons referred by {as_of} "
           f"(scenario {sc.name}, seed {args.seed}, draw {args.draw})")
     return 0
 
 
 def _write_xlsx(df, path: str) -> None:
     """Canonical columns to the first sheet of a workbook, atomically (dates as Excel dates)."""
-    from .io.files import atomic_write
+    from .io.files import atomic_write, neutralise_formula
     from .io.observed import OBSERVED_COLUMNS
 
     cols = [c.name for c in OBSERVED_COLUMNS]
-    frame = df[cols]
+    frame = df[cols].copy()
+    frame["id"] = frame["id"].map(neutralise_formula)  # text, never a live formula
 
     def write(tmp: Path) -> None:
         frame.to_excel(tmp, index=False, engine="openpyxl")

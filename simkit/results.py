@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,7 +157,7 @@ class SimulationResult:
             "currency": sc.currency,
             "targets": targets,
             "repayment": {
-                "mean": float(rep.mean()), "sd": float(rep.std(ddof=1)) if rep.size > 1 else 0.0,
+                "mean": float(rep.mean()), "sd": _sd(rep),
                 "q05": float(q[0]), "q50": float(q[1]), "q95": float(q[2]),
                 "p_full": float(np.mean(rep >= max_rep * (1 - 1e-12))) if max_rep > 0 else 0.0,
                 "p_none": float(np.mean(rep <= 0)),
@@ -265,6 +266,18 @@ class SimulationResult:
         import html
 
         return "<pre>" + html.escape(self.text()) + "</pre>"
+
+
+def _sd(x: np.ndarray) -> float:
+    """Sample sd, scaled first so that huge (finite) amounts do not overflow to inf in the squares."""
+    if x.size < 2:
+        return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        sd = float(x.std(ddof=1))
+    scale = float(np.max(np.abs(x)))
+    if math.isfinite(sd) or not math.isfinite(scale):
+        return sd
+    return float((x / scale).std(ddof=1) * scale)
 
 
 def _max_repayment(sc: Scenario) -> float:

@@ -47,6 +47,8 @@ __all__ = ["MODEL_PARAMETERS", "Scenario", "build_scenario"]
 
 #: days per week and weeks per (Julian) year, used for all date <-> week conversions
 DAYS_PER_WEEK = 7
+#: Largest cohort a scenario may declare (memory per draw grows with it; see simkit.limits).
+MAX_COHORT_SIZE = 100_000
 WEEKS_PER_YEAR = 365.25 / 7
 
 #: The cohort model's parameters: name -> (meaning, bounds) — every scenario defines all.
@@ -370,7 +372,7 @@ SCHEMA = S.Table(
                 "signed": S.Date(),
                 "start": S.Date(required=True),
                 "end": S.Date(required=True),
-                "cohort_size": S.Num(required=True, integer=True, min=1),
+                "cohort_size": S.Num(required=True, integer=True, min=1, max=MAX_COHORT_SIZE),
                 "intake": S.ListOf(
                     S.Table({"from": S.Date(required=True), "to": S.Date(required=True),
                              "count": S.Num(required=True, integer=True, min=0),

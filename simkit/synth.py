@@ -75,6 +75,8 @@ _QOL_BASELINE = (41.0, 8.0)        # mean, sd (assumption)
 _QOL_CHANGE = {True: (4.0, 6.0), False: (1.0, 6.0)}  # completers / dropouts (assumption)
 _QOL_MISSING_BASELINE = 0.05
 _QOL_MISSING_FOLLOWUP = 0.10
+#: Largest ``draw`` index: draw ``d`` simulates draws 0..d, which must fit in memory.
+MAX_DRAW = 9_999
 
 
 def _as_date(value, name: str) -> dt.date:
@@ -139,7 +141,7 @@ def synthesize(
         Reporting date: the data are censored here (module docstring).
         Default: the scenario's measurement date.
     draw : int, default 0
-        Which Monte Carlo draw of the run with this seed to use.
+        Which Monte Carlo draw of the run with this seed to use (0 to :data:`MAX_DRAW`).
     part_time_share : float, default 0.10
         Share of persons without a simulated spell who get a part-time job
         (which never counts towards the targets).
@@ -173,8 +175,10 @@ def synthesize(
         seed = root_seed(seed, allow_none=False)
     except InputError as exc:
         problems += exc.problems
-    if isinstance(draw, bool) or not isinstance(draw, int | np.integer) or draw < 0:
-        problems.append(Problem("draw", draw, "a whole number >= 0"))
+    if (isinstance(draw, bool) or not isinstance(draw, int | np.integer)
+            or not 0 <= draw <= MAX_DRAW):
+        problems.append(Problem("draw", draw, f"a whole number from 0 to {MAX_DRAW:,} (vary the "
+                                              "seed for more cohorts)"))
     if not (isinstance(part_time_share, int | float) and 0 <= part_time_share <= 1):
         problems.append(Problem("part_time_share", part_time_share, "a share between 0 and 1"))
     if problems:

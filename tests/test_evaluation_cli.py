@@ -91,7 +91,7 @@ def test_output_path_problems_fail_before_computing(tmp_path, capsys, interim_cs
     path, _ = interim_csv
     assert main(["evaluate", str(path), "--json", str(tmp_path / "no" / "e.json")]) == 2
     assert main(["evaluate", str(path), "--json", str(path)]) == 2
-    assert "other than the input data" in capsys.readouterr().err
+    assert "not one of the command's inputs" in capsys.readouterr().err
     assert read_observed(path) is not None   # the input is untouched
     assert main(["evaluate", str(path), "--as-of", "2029-01-01"]) == 2
 

@@ -1,18 +1,172 @@
-"""Atomic output files: a file appears complete or not at all."""
+"""Output files: checked before any work, written atomically, never onto an input.
+
+* :func:`check_output_file` and :func:`check_output_dir` run before a
+  command computes anything: the path is resolved (symlinks, ``..``) and
+  refused when it is one of the command's inputs, a folder (for a file), a
+  file (for a folder), in a folder that does not exist or cannot be written,
+  or — without ``force`` — when it would replace an existing file.
+* :func:`atomic_write` writes to a temporary file in the target folder and
+  moves it into place (:func:`os.replace`), so a file appears complete or not
+  at all; the file gets the normal permissions of a new file (``0o666``
+  less the umask). :class:`OutputDir` does the same for a folder of outputs.
+* :func:`neutralise_formula` keeps text cells that a spreadsheet would run
+  as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return) inert.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, SimkitError
+from ..errors import Problem, SimkitError, mask_cpr
 
-__all__ = ["atomic_write", "to_jsonable", "write_json"]
+__all__ = [
+    "OutputDir",
+    "atomic_write",
+    "check_output_dir",
+    "check_output_file",
+    "display_path",
+    "neutralise_formula",
+    "to_jsonable",
+    "write_frame_csv",
+    "write_json",
+]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _fail(flag: str, path: object, expected: str) -> SimkitError:
+    return SimkitError(str(Problem(flag, str(path), expected)))
+
+
+def _resolved(path: str | os.PathLike) -> Path:
+    return Path(os.path.realpath(os.path.abspath(os.fspath(path))))
+
+
+def _same(a: Path, b: Path) -> bool:
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def _input_paths(inputs: Iterable[str | os.PathLike | None]) -> list[Path]:
+    return [_resolved(p) for p in inputs if p and os.path.exists(os.fspath(p))]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_output_file(path: str | os.PathLike | None, *, flag: str,
+                      inputs: Iterable[str | os.PathLike | None] = (), force: bool = True) -> None:
+    """Refuse an output file path before any work is done.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The output file (``None``: nothing to check).
+    flag : str
+        The option that named it, for the message (``"--json"``).
+    inputs : paths
+        The command's input files; the output may be none of them.
+    force : bool
+        Whether an existing file may be replaced.
+
+    Raises
+    ------
+    SimkitError
+        Naming the option, the path and what was expected.
+
+    Examples
+    --------
+    >>> check_output_file("scenario.toml", flag="--json", inputs=["scenario.toml"])  # doctest: +SKIP
+    Traceback (most recent call last):
+    simkit.errors.SimkitError: --json: got 'scenario.toml'; expected an output file that is not ...
+    """
+    if path is None:
+        return
+    text = os.fspath(path)
+    if not text.strip():
+        raise _fail(flag, text, "a file name (the path is empty)")
+    real = _resolved(text)
+    for inp in _input_paths(inputs):
+        if _same(real, inp):
+            raise _fail(flag, text, f"an output file that is not one of the command's inputs "
+                                    f"(it is the input {inp.name}; inputs are never overwritten)")
+    if real.is_dir():
+        raise _fail(flag, text, "a file name, not a folder")
+    folder = real.parent
+    if not folder.is_dir():
+        raise _fail(flag, text, f"a path in an existing folder ({Path(text).parent} does not exist)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _fail(flag, text, f"a path in a folder you can write to ({Path(text).parent} is not writable)")
+    if real.exists() and not force:
+        raise _fail(flag, text, "a new file (it exists; pass --force to replace it)")
+
+
+def check_output_dir(path: str | os.PathLike | None, names: Iterable[str], *, flag: str = "--out",
+                     inputs: Iterable[str | os.PathLike | None] = (), force: bool = False) -> None:
+    """Refuse an output folder before any work is done.
+
+    The folder may not exist yet (it is created), or exist and hold none of
+    the files ``names``; with earlier outputs in it, ``force`` is needed and
+    the message lists the files that would be replaced. No input may be one
+    of the files written.
+
+    Examples
+    --------
+    >>> check_output_dir("results", ["summary.json"])  # doctest: +SKIP
+    """
+    if path is None:
+        return
+    text = os.fspath(path)
+    if not text.strip():
+        raise _fail(flag, text, "a folder name (the path is empty)")
+    real = _resolved(text)
+    if real.exists() and not real.is_dir():
+        raise _fail(flag, text, "a folder (it is an existing file)")
+    names = list(names)
+    ins = _input_paths(inputs)
+    for n in names:
+        for inp in ins:
+            if _same(real / n, inp):
+                raise _fail(flag, text, f"a folder where no input would be overwritten ({n} is an input)")
+    parent = real if real.is_dir() else next((p for p in real.parents if p.exists()), real.parent)
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise _fail(flag, text, f"a folder you can write to ({parent.name or parent} is not writable)")
+    if real.is_dir() and not force:
+        old = [n for n in names if (real / n).exists()]
+        if old:
+            shown = ", ".join(old[:10]) + (f" and {len(old) - 10} more" if len(old) > 10 else "")
+            raise _fail(flag, text, f"a new or empty folder; it holds earlier outputs that would be "
+                                    f"replaced ({shown}): pass --force to replace them, or choose "
+                                    "another folder")
+
+
+def neutralise_formula(value: object) -> object:
+    """Text a spreadsheet would treat as a formula, prefixed with ``'``; anything else unchanged.
+
+    Examples
+    --------
+    >>> neutralise_formula("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula("P0001"), neutralise_formula(-3.5)
+    ('P0001', -3.5)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -36,21 +190,84 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None
     """Call ``write(tmp_path)`` then move the temporary file into place.
 
     Raises SimkitError (naming the path) if the folder does not exist or is not
-    writable; no partial file is left behind.
+    writable; no partial or temporary file is left behind, also on an
+    interrupt. The file gets the permissions of any new file (``0o666`` less
+    the umask), not the private ones of a temporary file.
     """
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         raise SimkitError(str(Problem(str(path), None, f"a path in an existing folder ({folder} does not exist)")))
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise SimkitError(str(Problem(str(path), None, f"a writable file path ({exc.strerror})"))) from None
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, p)
+    except OSError as exc:
+        _remove(tmp)
+        raise SimkitError(str(Problem(str(path), None, f"a writable file path ({exc.strerror})"))) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
+
+
+def _remove(path: str | os.PathLike) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class OutputDir:
+    """A folder of outputs that appears complete or not at all.
+
+    Files are written into a hidden temporary folder beside the target; on
+    success they are moved into the target (created if needed), on any error
+    or interrupt the temporary folder is removed and the target is untouched.
+
+    Examples
+    --------
+    >>> with OutputDir("results") as tmp:  # doctest: +SKIP
+    ...     (tmp / "summary.json").write_text("{}")
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        target = self.path.resolve()
+        base = target if target.is_dir() else target.parent
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=base))
+        except OSError as exc:
+            raise SimkitError(str(Problem("--out", str(self.path), f"a writable folder ({exc.strerror})"))) from None
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.tmp is not None
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        try:
+            mode = 0o666 & ~_umask()
+            for f in self.tmp.iterdir():
+                os.chmod(f, mode)
+            if not self.path.exists():
+                os.chmod(self.tmp, 0o777 & ~_umask())
+                os.replace(self.tmp, self.path)
+            else:
+                for f in sorted(self.tmp.iterdir()):
+                    os.replace(f, self.path / f.name)
+                self.tmp.rmdir()
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
@@ -60,5 +277,18 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 
 def write_frame_csv(path: str | os.PathLike, df) -> None:
-    """Write a pandas frame as CSV, atomically."""
-    atomic_write(path, lambda t: df.to_csv(t))
+    """Write a pandas frame as CSV, atomically; text cells that look like formulas are made inert."""
+    from pandas.api.types import is_numeric_dtype
+
+    safe = df.copy()
+    for c in safe.columns:
+        if not is_numeric_dtype(safe[c].dtype):
+            safe[c] = safe[c].map(neutralise_formula)
+    if safe.index.nlevels == 1 and not is_numeric_dtype(safe.index.dtype):
+        safe.index = safe.index.map(neutralise_formula)
+    atomic_write(path, lambda t: safe.to_csv(t))
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """A path as shown in printed output and provenance (CPR-like numbers masked)."""
+    return mask_cpr(os.fspath(path))

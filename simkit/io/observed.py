@@ -103,7 +103,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from simkit.errors import DataError, Problem
+from simkit.errors import DataError, Problem, find_cpr
 
 __all__ = [
     "COURSE_STATUS_CODES",
@@ -213,8 +213,9 @@ _CPR_EXPECTED = (
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
 _DMY_DATE = re.compile(r"(\d{1,2})([-./])(\d{1,2})\2(\d{4})")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
-# Ten digits (optionally ddmmyy-xxxx) not part of a longer word or decimal number.
-_CPR = re.compile(r"(?<!\w)(?<!\d[.,])(\d{6})(-?)(\d{4})(?!\w)(?![.,]\d)")
+# Control characters (NUL, escape, line breaks inside a cell, ...) are never data.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPREADSHEET_LIKE = (".xlsm", ".xlsb", ".xls", ".xltx", ".xltm", ".ods", ".numbers")
 
 
 # ---------------------------------------------------------------------------
@@ -256,10 +257,11 @@ def read_observed(path: str | os.PathLike[str]) -> pd.DataFrame:
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in _EXTENSIONS:
-        raise _error(
-            title,
-            [Problem(name, path.suffix or "(no extension)", "a file ending in .csv or .xlsx")],
-        )
+        expected = "a file ending in .csv or .xlsx"
+        if suffix in _SPREADSHEET_LIKE:
+            expected = (f"an .xlsx workbook (Excel: File > Save As > 'Excel Workbook (*.xlsx)'; "
+                        f"{suffix} files are not read) or a .csv file")
+        raise _error(title, [Problem(name, path.suffix or "(no extension)", expected)])
     if not path.is_file():
         what = "an existing file" if not path.exists() else "a file, not a folder"
         raise _error(title, [Problem(str(path), None, what)])
@@ -333,7 +335,9 @@ def write_observed_csv(
     written to a temporary file in the target folder and moved into place with
     :func:`os.replace`: on any error no file (and no partial file) is left.
     ``source_row`` is not written. The file is created readable by its owner
-    only, as befits personal data.
+    only, as befits personal data. An id that a spreadsheet would run as a
+    formula (starting with ``=``, ``+``, ``-`` or ``@``) is written with a
+    leading ``'`` so that it stays text (CSV injection).
 
     Parameters
     ----------
@@ -374,7 +378,10 @@ def write_observed_csv(
     header = [c.name for c in OBSERVED_COLUMNS]
     kinds = [c.kind for c in OBSERVED_COLUMNS]
     formatted = [
-        [_format_cell(v, kind, danish=danish) for v, kind in zip(row, kinds, strict=True)]
+        [
+            _inert(_format_cell(v, kind, danish=danish), kind)
+            for v, kind in zip(row, kinds, strict=True)
+        ]
         for row in canonical[header].itertuples(index=False, name=None)
     ]
 
@@ -524,6 +531,7 @@ def _validate(
     row_numbers = row_numbers[: len(rows)]
 
     _refuse_cpr(header, rows, row_numbers, name=name, title=title)
+    _refuse_control_characters(header, rows, row_numbers, name=name, title=title)
 
     if not rows:
         raise _error(
@@ -810,23 +818,18 @@ def _build_frame(parsed: dict[str, list[object]], row_numbers: list[int]) -> pd.
 
 
 def _find_cpr(text: str) -> str | None:
-    """Return the masked CPR-like number in *text*, or None."""
-    for match in _CPR.finditer(text):
-        birth, dash, _ = match.groups()
-        day, month, year = int(birth[:2]), int(birth[2:4]), int(birth[4:])
-        for century in (1900, 2000):
-            try:
-                date(century + year, month, day)
-            except ValueError:
-                continue
-            return f"{birth}{dash}****"
-    return None
+    """Return the masked CPR-like number in *text*, or None (see :func:`simkit.errors.find_cpr`)."""
+    return find_cpr(text)
 
 
 def _refuse_cpr(
     header: list[str], rows: list[list[str]], row_numbers: list[int], *, name: str, title: str
 ) -> None:
     problems = []
+    for j, cell in enumerate(header):
+        masked = _find_cpr(cell)
+        if masked is not None:
+            problems.append(Problem(f"{name}, row 1, column {j + 1}", masked, _CPR_EXPECTED))
     for cells, r in zip(rows, row_numbers, strict=True):
         for j, cell in enumerate(cells):
             masked = _find_cpr(cell)
@@ -845,6 +848,32 @@ def _refuse_cpr(
                 "with random codes)"
             ),
         )
+
+
+def _refuse_control_characters(
+    header: list[str], rows: list[list[str]], row_numbers: list[int], *, name: str, title: str
+) -> None:
+    """NUL bytes, escapes and line breaks inside a cell are refused, citing row and column."""
+    problems = []
+    for r, cells in zip([1, *row_numbers], [header, *rows], strict=True):
+        for j, cell in enumerate(cells):
+            match = _CONTROL.search(cell)
+            if match is None:
+                continue
+            column = header[j].strip() if j < len(header) and r != 1 else ""
+            if column and not _CONTROL.search(column):
+                where = f"{name}, row {r}, column '{column}'"
+            else:
+                where = f"{name}, row {r}, column {j + 1}"
+            problems.append(
+                Problem(
+                    where,
+                    f"control character U+{ord(match[0]):04X} in the cell",
+                    "printable text only (no NUL bytes, escapes or line breaks inside a cell)",
+                )
+            )
+    if problems:
+        raise _error(title, problems)
 
 
 # ---------------------------------------------------------------------------
@@ -898,6 +927,13 @@ def _format_cell(value: object, kind: str, *, danish: bool) -> str:
         text = np.format_float_positional(float(value), trim="-")
         return text.replace(".", ",") if danish else text
     return "" if pd.isna(value) else str(value)
+
+
+def _inert(text: str, kind: str) -> str:
+    """A text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``), made inert."""
+    from simkit.io.files import neutralise_formula
+
+    return neutralise_formula(text) if kind == "id" else text
 
 
 def _error(title: str, problems: list[Problem]) -> DataError:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import Problem, ScenarioError
 
-__all__ = ["DEFAULT_SCENARIO", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
+__all__ = ["DEFAULT_SCENARIO", "MAX_DEPTH", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
 
 DEFAULT_SCENARIO = "norddjurs"
 _ACCUMULATE = ("changes",)
@@ -41,24 +41,62 @@ def embedded_scenarios() -> list[str]:
     return sorted(p.name[:-5] for p in _scenario_dir().iterdir() if p.name.endswith(".toml"))
 
 
+#: Deepest nesting of tables and arrays accepted in a scenario file (the schema needs about 6).
+MAX_DEPTH = 32
+
+
 def read_toml(path: str | Path) -> tuple[str, dict[str, Any]]:
-    """Read one scenario file; returns (label, document). Raises ScenarioError."""
+    """Read one scenario file; returns (label, document). Raises ScenarioError.
+
+    The label is the path as given, with CPR-like numbers masked (it is
+    printed and recorded in provenance).
+    """
+    from ..errors import mask_cpr
+
     p = Path(path)
+    shown = mask_cpr(str(path))
     if not p.exists():
         embedded = _scenario_dir() / f"{p.name.removesuffix('.toml')}.toml"
         if p.parent == Path(".") and embedded.is_file():
             return f"{p.name.removesuffix('.toml')} (embedded)", tomllib.loads(embedded.read_text("utf-8"))
-        raise ScenarioError(Problem(str(path), None,
+        raise ScenarioError(Problem(shown, None,
                                     "an existing TOML scenario file or an embedded scenario name "
                                     f"({', '.join(embedded_scenarios())})"))
+    if not p.is_file():
+        raise ScenarioError(Problem(shown, None, "a TOML scenario file, not a folder"))
     try:
-        text = p.read_bytes().decode("utf-8-sig")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(Problem(shown, None, f"a readable file ({exc.strerror})")) from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(Problem(str(path), f"byte {exc.start}", "a UTF-8 text file")) from None
+        raise ScenarioError(Problem(shown, f"byte {exc.start}", "a UTF-8 text file")) from None
     try:
-        return str(path), tomllib.loads(text)
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(Problem(str(path), None, f"valid TOML syntax ({exc})")) from None
+        raise ScenarioError(Problem(shown, None, f"valid TOML syntax ({exc})")) from None
+    except RecursionError:
+        raise ScenarioError(Problem(shown, None, f"tables and arrays nested at most {MAX_DEPTH} deep "
+                                                 "(the file nests far deeper)")) from None
+    if _depth(doc) > MAX_DEPTH:
+        raise ScenarioError(Problem(shown, None, f"tables and arrays nested at most {MAX_DEPTH} deep"))
+    return shown, doc
+
+
+def _depth(doc: Any) -> int:
+    """Nesting depth of tables and arrays, without recursion."""
+    deepest, stack = 0, [(doc, 0)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_DEPTH:
+            break
+        if isinstance(v, Mapping):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
 
 
 def merge_documents(
@@ -78,8 +116,9 @@ def merge_documents(
             elif top and k in _ACCUMULATE and isinstance(v, list) and isinstance(dst.get(k), list):
                 dst[k] = dst[k] + copy.deepcopy(v)
             else:
-                for stale in [p for p in prov if p.startswith((kp + ".", kp + "["))]:
-                    del prov[stale]  # the replaced subtree's keys no longer come from earlier files
+                if k in dst:  # (only then: scanning every key for each new one is quadratic)
+                    for stale in [p for p in prov if p.startswith((kp + ".", kp + "["))]:
+                        del prov[stale]  # the replaced subtree's keys no longer come from earlier files
                 dst[k] = copy.deepcopy(dict(v)) if isinstance(v, Mapping) else copy.deepcopy(v)
                 _mark(dst[k], kp, label)
 

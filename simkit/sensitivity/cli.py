@@ -338,7 +338,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from simkit import sensitivity as S
     from simkit.engine import simulate
 
-    _check_out_paths(args.json)
+    _check_out_paths(args.json, inputs=args.scenario)
     sc = load(args)
     kw = _validate_sensitivity(args, sc)
     m = args.method
@@ -408,7 +408,7 @@ def cmd_design(args: argparse.Namespace) -> int:
     from simkit import design as D
     from simkit.engine import simulate
 
-    _check_out_paths(args.json)
+    _check_out_paths(args.json, inputs=args.scenario)
     sc = load(args)
     n = sc.agreement.cohort_size
     solve = list(dict.fromkeys(args.solve or []))
