@@ -332,7 +332,8 @@ def section_budget(ctx: Context) -> str:
                       ctx.mio(d.base_cumulative[i]) if d.base_cumulative is not None else "–",
                       ctx.mio(d.base_operating[i]) if d.base_operating is not None else "–",
                       ctx.mio(qs[0, i]), ctx.mio(qs[1, i]), ctx.mio(qs[2, i]),
-                      ctx.pct(float(np.mean(c[:, i] < 0))), ctx.pct(float(d.p_paid_back[i]))])
+                      ctx.pct(float(np.mean(c[:, i] < 0))) if c.shape[0] else "–",
+                      ctx.pct(float(d.p_paid_back[i]))])
     yhead = ctx.t(f"År (til og med)|Basis: akkumuleret, mio. {cu}|Basis: uden tilskud og tilbagebetaling|"
                   "Monte Carlo: 5 %|50 %|95 %|Sandsynlighed for negativ akkumuleret effekt|Sandsynlighed for "
                   "at investeringen er tilbagebetalt",
