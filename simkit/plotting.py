@@ -33,7 +33,11 @@ def _money(ax, axis="x", lang=None):
     else:
         from .labels import format_number
 
-        fmt = FuncFormatter(lambda v, _: format_number(v / 1e6, lang, decimals=1))
+        def millions(v, _):  # whole millions without decimals ("14"), others with one ("2,5")
+            m = round(v / 1e6, 6)
+            return format_number(m, lang, decimals=0 if float(m).is_integer() else 1)
+
+        fmt = FuncFormatter(millions)
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 

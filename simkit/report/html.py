@@ -159,7 +159,7 @@ def section_agreement(ctx: Context) -> str:
     ]
     for t in c.targets:
         items.append(ctx.t(
-            f"Betalingsmål «{ctx.label(t.id, 'targets')}»: mindst {ctx.pct(t.threshold, 0)} "
+            f"Betalingsmål »{ctx.label(t.id, 'targets')}«: mindst {ctx.pct(t.threshold, 0)} "
             f"{ctx.label(t.denominator, 'terms')}; vægt {ctx.pct(t.weight, 0)} af tilbagebetalingen; "
             f"{ctx.label(t.rule, 'terms')}.",
             f"Payment target “{ctx.label(t.id, 'targets')}”: at least {ctx.pct(t.threshold, 0)} "
@@ -206,7 +206,7 @@ def section_key_figures(ctx: Context) -> str:
         f"no repayment is {ctx.num('repayment.p_none')}, of full repayment {ctx.num('repayment.p_full')}.")]
     for tid in s["targets"]:
         out.append(ctx.t(
-            f"Sandsynligheden for at betalingsmålet «{esc(ctx.label(tid, 'targets'))}» nås, er "
+            f"Sandsynligheden for at betalingsmålet »{esc(ctx.label(tid, 'targets'))}« nås, er "
             f"{ctx.num(f'targets.{tid}.p_met')}.",
             f"The probability that the payment target “{esc(ctx.label(tid, 'targets'))}” is met is "
             f"{ctx.num(f'targets.{tid}.p_met')}."))
@@ -342,13 +342,13 @@ def section_budget(ctx: Context) -> str:
                   "is paid back").split("|")
     ycap = ctx.t(
         f"Akkumuleret nettoeffekt for kommunens budget ved udgangen af hvert aftaleår (nutidsværdi ved aftalens "
-        f"start), tilskud og tilbagebetaling medregnet på deres datoer, undtagen i kolonnen «uden tilskud og "
-        f"tilbagebetaling». Monte Carlo-kolonnerne bygger på de første {L.format_number(c.shape[0], 'da')} "
+        f"start), tilskud og tilbagebetaling medregnet på deres datoer, undtagen i kolonnen »uden tilskud og "
+        f"tilbagebetaling«. Monte Carlo-kolonnerne bygger på de første {L.format_number(c.shape[0], 'da')} "
         "simuleringer.",
         f"Cumulative net effect on the municipal budget at the end of each agreement year (present value at "
         f"the agreement start), grant and repayment counted on their dates except in the column “without grant "
         f"and repayment”. The Monte Carlo columns use the first {L.format_number(c.shape[0], 'en')} draws.")
-    year_table = _table(yhead, yrows, cls="small", caption=esc(ycap))
+    year_table = _table(yhead, yrows, cls="small years", caption=esc(ycap))
 
     prow = [[ctx.date(p.date), ctx.pct(p.share, 0), ctx.mio(p.mean), ctx.mio(p.q05), ctx.mio(p.q50),
              ctx.mio(p.q95), ctx.pct(p.p_negative)] for p in d.positions]
@@ -431,7 +431,7 @@ _METHOD_DA = (
     "Hver simulering trækker et sæt usikre parametre og et forløb for hver af de henviste, både med "
     "indsatsen og uden (samme personer, samme tilfældige tal), så besparelserne er forskellen mellem to "
     "forløb for de samme mennesker. Udgifter er kommunens efter statsrefusion (refusionstrappen) og "
-    "tilbagediskonteret med Finansministeriets rente. «Udgiftsneutral» betyder, at nutidsværdien af "
+    "tilbagediskonteret med Finansministeriets rente. »Udgiftsneutral« betyder, at nutidsværdien af "
     "besparelser minus tilbagebetaling og udgifter, som tilskuddet ikke dækker, er mindst 0 kr.")
 _METHOD_EN = (
     "Each draw takes one set of uncertain parameters and one course for each person referred, with and "
@@ -468,10 +468,12 @@ td.r { text-align: right; white-space: nowrap; } th.r { text-align: right; }
 th { font-size: 9pt; }
 table.small { font-size: 8.5pt; }
 td:first-child { min-width: 22mm; }
-table.small td:first-child { white-space: nowrap; }
+table.years td:first-child { white-space: nowrap; }
 table.small th, table.small td { padding: 0.8mm 1.2mm; }
+table.assumptions { table-layout: fixed; }
+table.assumptions th:nth-child(1) { width: 30%; } table.assumptions th:nth-child(2) { width: 26%; }
+table.assumptions th:nth-child(3) { width: 34%; } table.assumptions th:nth-child(4) { width: 10%; }
 table.assumptions td:nth-child(3) { font-size: 8pt; color: #333; }
-table.assumptions td:nth-child(2) { width: 28%; }
 .cols { display: flex; gap: 6mm; align-items: flex-start; } .cols table { flex: 1; }
 figure { margin: 3mm 0 5mm; page-break-inside: avoid; }
 figure img { width: 100%; height: auto; display: block; }
