@@ -200,3 +200,37 @@ def test_set_language_changes_displays_only():
         L.set_language(old)
     assert "Sandsynlighed for at aftalen er udgiftsneutral" in res._repr_html_()
     assert "Sandsynlighed" not in res.text()  # the plain-text summary stays as it was
+
+
+@given(st.floats(min_value=-10, max_value=10, allow_nan=False), st.integers(min_value=0, max_value=3))
+def test_percent_is_within_half_a_unit_of_the_last_digit(x, decimals):
+    text = L.format_percent(x, "da", decimals=decimals)
+    assert text.endswith(" %")
+    shown = float(text[:-2].replace(".", "").replace(",", ".").replace(MINUS, "-"))
+    assert abs(shown - 100 * x) <= 0.5 * 10 ** -decimals + 1e-9
+    assert (text.count(",") == 1) == (decimals > 0)
+
+
+def test_danish_plot_labels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simkit import plotting
+
+    res = simkit.simulate(draws=400, seed=2)
+    ax = plotting.plot_cumulative_budget(res, lang="da")
+    fmt = ax.yaxis.get_major_formatter()
+    assert fmt(2_500_000, 0) == "2,5" and fmt(14_000_000, 0) == "14" and fmt(-1_000_000, 0) == f"{MINUS}1"
+    assert "mio. kr." in ax.get_ylabel() and ax.get_title() == "Akkumuleret nettoeffekt for kommunens budget"
+    plt.close(ax.figure)
+    ax = plotting.plot_targets(res, lang="en")
+    # wrapped at 28 characters: "Education or work lasting six" would be 29
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Course completion",
+                                                           "Education or work lasting\nsix months"]
+    assert ax.xaxis.get_major_formatter()(0.5, 0) == "50 %"
+    plt.close(ax.figure)
+    ax = plotting.plot_targets(res)  # without lang: as before (ids, English)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["completion", "edu_work"]
+    plt.close(ax.figure)
