@@ -144,7 +144,7 @@ def _scenario_label(scenario, id: str, lang: str) -> str | None:
     return str(found) if found else None
 
 
-def label(id: str, lang: str = "da", *, kind: str | None = None, scenario=None) -> str:
+def label(id: str, lang: str = "da", *, kind: str | None = None, scenario=None, short: bool = False) -> str:
     """Plain-language label of a parameter, target, indicator, output or column id.
 
     Parameters
@@ -159,6 +159,9 @@ def label(id: str, lang: str = "da", *, kind: str | None = None, scenario=None) 
     scenario : Scenario or mapping, optional
         A ``label`` in the scenario's document (on ``parameters.<id>`` or a
         ``contract.targets`` entry) wins over the package's.
+    short : bool
+        The short, lower-case label for axes and compact tables where there
+        is one (parameters), else the label.
 
     Examples
     --------
@@ -166,6 +169,8 @@ def label(id: str, lang: str = "da", *, kind: str | None = None, scenario=None) 
     'Andel der gennemfører forløbet'
     >>> label("completion_rate", "en")
     'Completion rate'
+    >>> label("spell_mean_weeks", "en", short=True)
+    'mean spell length, weeks (programme)'
     >>> label("an_unknown_rate", "en")
     'An unknown rate'
     >>> label("completion_rate", "en", scenario={"parameters": {"completion_rate": {"label": "Done"}}})
@@ -173,7 +178,7 @@ def label(id: str, lang: str = "da", *, kind: str | None = None, scenario=None) 
     """
     lang = _lang(lang)
     if id.startswith("param:"):
-        return label(id[6:], lang, kind="parameters", scenario=scenario)
+        return label(id[6:], lang, kind="parameters", scenario=scenario, short=short)
     if id.startswith("met:"):
         head = label("targets.p_met", lang, kind="outputs")
         return f"{head}: {label(id[4:], lang, kind='targets', scenario=scenario)}"
@@ -183,6 +188,8 @@ def label(id: str, lang: str = "da", *, kind: str | None = None, scenario=None) 
     e = _entry(id, kind)
     if e is None and kind == "targets":  # a target is usually named after its indicator
         e = _entry(id, "indicators")
+    if short and e and e.get(f"short_{lang}"):
+        return str(e[f"short_{lang}"])
     return str(e[lang]) if e and e.get(lang) else _humanise(id)
 
 

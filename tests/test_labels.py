@@ -129,6 +129,10 @@ def test_every_parameter_target_and_indicator_of_the_default_has_both_languages(
     for section in data.values():
         for entry in section.values():
             assert set(entry) >= {"da", "en"}
+    for name in sc.parameters:  # short labels for axes and compact tables, lower case
+        for lang in ("da", "en"):
+            short = L.label(name, lang, short=True)
+            assert short == data["parameters"][name][f"short_{lang}"] and short[0].islower()
 
 
 def test_every_summary_output_has_a_label_and_unit():
@@ -152,6 +156,9 @@ def test_label_lookup_and_fallback():
     assert L.label("outcome_rate_new_group", "da") == "Outcome rate new group"
     assert L.label("budget.net_q50", "en") == "Net q50"
     assert L.label("x") == "X"
+    assert L.label("completion_rate", "da", short=True) == "gennemførelsesandel"
+    assert L.label("param:programme_cost_per_participant", "en", short=True) == "programme cost per person (DKK)"
+    assert L.label("budget.p_neutral", "en", short=True) == "Probability that the agreement is budget-neutral"
 
 
 def test_scenario_label_overrides():
