@@ -222,7 +222,19 @@ def _is_prob(output: str) -> bool:
     return output.startswith("p_") or output in ("neutral", "no_repayment") or output.startswith("met:")
 
 
-def plot_tornado(result, output="net_mean", *, ax=None, top=None):
+def _param_value(name, v, lang):
+    """A parameter value in its unit's format (share as %, money in kr., others to 2-3 digits)."""
+    from .labels import format_money, format_number, format_percent, unit
+
+    u = unit(name, kind="parameters")
+    if u == "share":
+        return format_percent(v, lang)
+    if u == "money":
+        return format_money(v, lang)
+    return format_number(v, lang, decimals=0 if abs(v) >= 100 else (1 if abs(v) >= 10 else 2))
+
+
+def plot_tornado(result, output="net_mean", *, ax=None, top=None, lang=None):
     """Tornado plot of a :class:`~simkit.sensitivity.TornadoResult`.
 
     Bars run from the output at each parameter's low value to its high value,
@@ -238,6 +250,9 @@ def plot_tornado(result, output="net_mean", *, ax=None, top=None):
     ax : matplotlib Axes, optional
     top : int, optional
         Show only the ``top`` parameters with the largest swing.
+    lang : {"da", "en"}, optional
+        Name the parameters by their short labels (:mod:`simkit.labels`) and
+        write their values in that language's format; default: ids, as before.
 
     Examples
     --------
@@ -258,9 +273,15 @@ def plot_tornado(result, output="net_mean", *, ax=None, top=None):
                 label="parameter high" if y == ys[0] else None)
     ax.axvline(base, color="k", lw=1)
     ax.set_yticks(ys)
-    ax.set_yticklabels([f"{n}\n{result.param_low[result.parameters.index(n)]:.4g} → "
-                        f"{result.param_high[result.parameters.index(n)]:.4g}" for n in names],
-                       fontsize=8)
+    if lang is None:
+        ticks = [f"{n}\n{result.param_low[result.parameters.index(n)]:.4g} → "
+                 f"{result.param_high[result.parameters.index(n)]:.4g}" for n in names]
+    else:
+        from .labels import label
+
+        ticks = [f"{label(n, lang, short=True)}\n{_param_value(n, result.param_low[result.parameters.index(n)], lang)}"
+                 f" → {_param_value(n, result.param_high[result.parameters.index(n)], lang)}" for n in names]
+    ax.set_yticklabels(ticks, fontsize=8)
     from simkit.sensitivity.model import output_label
 
     ax.set_xlabel(output_label(output) + ("" if _is_prob(output) else f" ({result.currency})"))

@@ -241,3 +241,25 @@ def test_danish_plot_labels():
     ax = plotting.plot_targets(res)  # without lang: as before (ids, English)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["completion", "edu_work"]
     plt.close(ax.figure)
+
+
+def test_tornado_names_parameters_by_their_labels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simkit import plotting
+    from simkit.sensitivity import tornado
+
+    tor = tornado(draws=100, seed=1, params="completion_rate,programme_cost_per_participant")
+    ax = plotting.plot_tornado(tor, "net_mean", lang="da")
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    i = tor.parameters.index("completion_rate")
+    lo, hi = tor.param_low[i], tor.param_high[i]
+    assert f"gennemførelsesandel\n{L.format_percent(lo)} → {L.format_percent(hi)}" in ticks
+    assert any(t.startswith("forløbsudgift pr. person (kr.)\n") and t.endswith(" kr.") for t in ticks)
+    plt.close(ax.figure)
+    ax = plotting.plot_tornado(tor, "net_mean")
+    assert any(t.startswith("completion_rate\n") for t in (x.get_text() for x in ax.get_yticklabels()))
+    plt.close(ax.figure)
