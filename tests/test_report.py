@@ -148,6 +148,9 @@ def test_self_contained_and_figures_embedded(cli_outputs):
         assert abs(w - 16 / 2.54 * 200) < 1 and h > 300
         assert img["alt"]
     assert "@page { size: A4" in da and '<html lang="da">' in da
+    for tag in ("section", "table", "thead", "tbody", "tr", "td", "th", "ul", "li", "figure", "figcaption", "p",
+                "span", "h2"):  # well-formed: every element closed
+        assert da.count(f"<{tag}>") + da.count(f"<{tag} ") == da.count(f"</{tag}>"), tag
 
 
 def test_report_is_reproducible():
