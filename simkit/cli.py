@@ -195,7 +195,7 @@ def _load_optional_commands() -> None:
     """Import modules that register further subcommands."""
     import importlib
 
-    for mod in ("simkit.evaluation_cli", "simkit.sensitivity.cli"):
+    for mod in ("simkit.evaluation_cli", "simkit.sensitivity.cli", "simkit.report.cli"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

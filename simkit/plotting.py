@@ -25,15 +25,93 @@ def _axes(ax):
     return ax
 
 
-def _money(ax, axis="x"):
+def _money(ax, axis="x", lang=None):
     from matplotlib.ticker import FuncFormatter
 
-    fmt = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} m")
+    if lang is None:
+        fmt = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} m")
+    else:
+        from .labels import format_number
+
+        def millions(v, _):  # whole millions without decimals ("14"), others with one ("2,5")
+            m = round(v / 1e6, 6)
+            return format_number(m, lang, decimals=0 if float(m).is_integer() else 1)
+
+        fmt = FuncFormatter(millions)
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 
-def plot_repayment(result, *, ax=None, bins=60):
+def _percent_axis(ax, axis="x", lang=None):
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    if lang is None:
+        fmt = PercentFormatter(1.0)
+    else:
+        from .labels import format_percent
+
+        fmt = FuncFormatter(lambda v, _: format_percent(v, lang, decimals=0))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+# Texts of the result plots: English without ``lang`` (as before), or Danish/English via simkit.labels.
+_TEXT = {
+    None: {
+        "rep_mean": "mean {v} {cur}", "rep_x": "repayment to the fund ({cur}, nominal, millions)",
+        "share": "share of draws", "rep_title": "Distribution of the repayment",
+        "net_x": "net budget effect ({cur}, present value, millions)",
+        "net_title": "Municipality's net budget effect — P(budget-neutral) = {p}",
+        "band": "{lo}–{hi} of draws", "median": "median", "mean": "mean",
+        "years": "years since the agreement start", "cum_y": "cumulative net effect ({cur}, PV, millions)",
+        "cum_title": "Cumulative net budget effect", "p_met": "probability that the target is met",
+        "targets": "Payment targets",
+    },
+    "da": {
+        "rep_mean": "gennemsnit {v}", "rep_x": "tilbagebetaling til fonden (mio. {cur}, nominelt)",
+        "share": "andel af simuleringerne", "rep_title": "Fordelingen af tilbagebetalingen",
+        "net_x": "nettoeffekt for kommunens budget (mio. {cur}, nutidsværdi)",
+        "net_title": "Kommunens nettoeffekt — sandsynlighed for udgiftsneutralitet {p}",
+        "band": "{lo}–{hi} af simuleringerne", "median": "median", "mean": "gennemsnit",
+        "years": "år efter aftalens start", "cum_y": "akkumuleret nettoeffekt (mio. {cur}, nutidsværdi)",
+        "cum_title": "Akkumuleret nettoeffekt for kommunens budget",
+        "p_met": "sandsynlighed for at målet nås", "targets": "Betalingsmål",
+    },
+    "en": {
+        "rep_mean": "mean {v}", "rep_x": "repayment to the fund ({cur} million, nominal)",
+        "share": "share of draws", "rep_title": "Distribution of the repayment",
+        "net_x": "municipality's net budget effect ({cur} million, present value)",
+        "net_title": "Municipality's net budget effect — P(budget-neutral) = {p}",
+        "band": "{lo}–{hi} of draws", "median": "median", "mean": "mean",
+        "years": "years since the agreement start", "cum_y": "cumulative net effect ({cur} million, present value)",
+        "cum_title": "Cumulative net effect on the municipal budget",
+        "p_met": "probability that the target is met", "targets": "Payment targets",
+    },
+}
+
+
+def _t(lang, key, **kw):
+    return _TEXT[lang][key].format(**kw)
+
+
+def _cur(result, lang):
+    from .labels import unit_text
+
+    cur = result.scenario.currency
+    return cur if lang is None else unit_text("money", lang, currency=cur)
+
+
+def _pct(v, lang, decimals=1):
+    if lang is None:
+        return f"{v:.{decimals}%}"
+    from .labels import format_percent
+
+    return format_percent(v, lang, decimals=decimals)
+
+
+def plot_repayment(result, *, ax=None, bins=60, lang=None):
     """Histogram of the repayment to the fund (share of draws), with its mean.
+
+    ``lang`` (``"da"`` or ``"en"``) labels the plot through :mod:`simkit.labels`
+    (Danish number formats, "mio. kr."); without it the labels are English as before.
 
     Examples
     --------
@@ -42,23 +120,31 @@ def plot_repayment(result, *, ax=None, bins=60):
     """
     ax = _axes(ax)
     rep = result.draws_["repayment"]
-    cur = result.scenario.currency
+    cur = _cur(result, lang)
     w = np.full(rep.shape, 1.0 / rep.size)
     ax.hist(rep, bins=bins, weights=w, color="#4c72b0")
-    ax.axvline(rep.mean(), color="k", ls="--", lw=1, label=f"mean {rep.mean():,.0f} {cur}")
-    ax.set_xlabel(f"repayment to the fund ({cur}, nominal, millions)")
-    ax.set_ylabel("share of draws")
-    ax.set_title("Distribution of the repayment")
-    _money(ax)
+    if lang is None:
+        mean_text = f"{rep.mean():,.0f}"
+    else:
+        from .labels import format_money
+
+        mean_text = format_money(rep.mean(), lang, currency=result.scenario.currency)
+    ax.axvline(rep.mean(), color="k", ls="--", lw=1, label=_t(lang, "rep_mean", v=mean_text, cur=cur))
+    ax.set_xlabel(_t(lang, "rep_x", cur=cur))
+    ax.set_ylabel(_t(lang, "share"))
+    ax.set_title(_t(lang, "rep_title"))
+    _money(ax, lang=lang)
+    if lang is not None:
+        _percent_axis(ax, "y", lang)
     ax.legend(frameon=False)
     return ax
 
 
-def plot_net_budget(result, *, ax=None, bins=80):
+def plot_net_budget(result, *, ax=None, bins=80, lang=None):
     """Histogram of the municipality's discounted net budget effect; the loss side shaded."""
     ax = _axes(ax)
     net = result.draws_["net_pv"]
-    cur = result.scenario.currency
+    cur = _cur(result, lang)
     p, _ = result.p_neutral
     w = np.full(net.shape, 1.0 / net.size)
     _counts, edges, patches = ax.hist(net, bins=bins, weights=w, color="#55a868")
@@ -66,47 +152,58 @@ def plot_net_budget(result, *, ax=None, bins=80):
         if left < 0:
             patch.set_facecolor("#c44e52")
     ax.axvline(0, color="k", lw=1)
-    ax.set_xlabel(f"net budget effect ({cur}, present value, millions)")
-    ax.set_ylabel("share of draws")
-    ax.set_title(f"Municipality's net budget effect — P(budget-neutral) = {p:.1%}")
-    _money(ax)
+    ax.set_xlabel(_t(lang, "net_x", cur=cur))
+    ax.set_ylabel(_t(lang, "share"))
+    ax.set_title(_t(lang, "net_title", p=_pct(p, lang)))
+    _money(ax, lang=lang)
+    if lang is not None:
+        _percent_axis(ax, "y", lang)
     return ax
 
 
-def plot_cumulative_budget(result, *, ax=None, bands=((0.05, 0.95), (0.25, 0.75))):
+def plot_cumulative_budget(result, *, ax=None, bands=((0.05, 0.95), (0.25, 0.75)), lang=None):
     """Fan chart of the cumulative discounted net budget effect by year."""
     ax = _axes(ax)
     c = result.curve_
     years = result.year_ends
-    cur = result.scenario.currency
+    cur = _cur(result, lang)
     for i, (lo, hi) in enumerate(bands):
         ql, qh = np.quantile(c, [lo, hi], axis=0)
         ax.fill_between(years, ql, qh, color="#4c72b0", alpha=0.2 + 0.2 * i,
-                        label=f"{lo:.0%}–{hi:.0%} of draws")
-    ax.plot(years, np.median(c, axis=0), color="#4c72b0", lw=2, label="median")
-    ax.plot(years, c.mean(axis=0), color="k", ls="--", lw=1, label="mean")
+                        label=_t(lang, "band", lo=_pct(lo, lang, 0), hi=_pct(hi, lang, 0)))
+    ax.plot(years, np.median(c, axis=0), color="#4c72b0", lw=2, label=_t(lang, "median"))
+    ax.plot(years, c.mean(axis=0), color="k", ls="--", lw=1, label=_t(lang, "mean"))
     ax.axhline(0, color="k", lw=0.8)
-    ax.set_xlabel("years since the agreement start")
-    ax.set_ylabel(f"cumulative net effect ({cur}, PV, millions)")
-    ax.set_title("Cumulative net budget effect")
-    _money(ax, "y")
+    ax.set_xlabel(_t(lang, "years"))
+    ax.set_ylabel(_t(lang, "cum_y", cur=cur))
+    ax.set_title(_t(lang, "cum_title"))
+    _money(ax, "y", lang)
     ax.legend(frameon=False, loc="upper left")
     return ax
 
 
-def plot_targets(result, *, ax=None):
+def plot_targets(result, *, ax=None, lang=None):
     """P(target met) per payment target, with 95 % Monte Carlo error bars."""
     ax = _axes(ax)
     s = result.summary()["targets"]
     ids = list(s)
     p = np.array([s[i]["p_met"] for i in ids])
     se = np.array([s[i]["p_met_se"] for i in ids])
-    ax.barh(ids, p, xerr=1.96 * se, color="#8172b3")
+    names = ids
+    if lang is not None:
+        import textwrap
+
+        from .labels import label
+
+        names = [textwrap.fill(label(i, lang, kind="targets", scenario=result.scenario), 28) for i in ids]
+    ax.barh(names, p, xerr=1.96 * se, color="#8172b3")
     for y, v in enumerate(p):
-        ax.text(min(v + 0.02, 0.9), y, f"{v:.1%}", va="center")
+        ax.text(min(v + 0.02, 0.9), y, _pct(v, lang), va="center")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("probability that the target is met")
-    ax.set_title("Payment targets")
+    ax.set_xlabel(_t(lang, "p_met"))
+    ax.set_title(_t(lang, "targets"))
+    if lang is not None:
+        _percent_axis(ax, "x", lang)
     return ax
 
 
@@ -125,7 +222,19 @@ def _is_prob(output: str) -> bool:
     return output.startswith("p_") or output in ("neutral", "no_repayment") or output.startswith("met:")
 
 
-def plot_tornado(result, output="net_mean", *, ax=None, top=None):
+def _param_value(name, v, lang):
+    """A parameter value in its unit's format (share as %, money in kr., others to 2-3 digits)."""
+    from .labels import format_money, format_number, format_percent, unit
+
+    u = unit(name, kind="parameters")
+    if u == "share":
+        return format_percent(v, lang)
+    if u == "money":
+        return format_money(v, lang)
+    return format_number(v, lang, decimals=0 if abs(v) >= 100 else (1 if abs(v) >= 10 else 2))
+
+
+def plot_tornado(result, output="net_mean", *, ax=None, top=None, lang=None):
     """Tornado plot of a :class:`~simkit.sensitivity.TornadoResult`.
 
     Bars run from the output at each parameter's low value to its high value,
@@ -141,6 +250,9 @@ def plot_tornado(result, output="net_mean", *, ax=None, top=None):
     ax : matplotlib Axes, optional
     top : int, optional
         Show only the ``top`` parameters with the largest swing.
+    lang : {"da", "en"}, optional
+        Name the parameters by their short labels (:mod:`simkit.labels`) and
+        write their values in that language's format; default: ids, as before.
 
     Examples
     --------
@@ -161,9 +273,15 @@ def plot_tornado(result, output="net_mean", *, ax=None, top=None):
                 label="parameter high" if y == ys[0] else None)
     ax.axvline(base, color="k", lw=1)
     ax.set_yticks(ys)
-    ax.set_yticklabels([f"{n}\n{result.param_low[result.parameters.index(n)]:.4g} → "
-                        f"{result.param_high[result.parameters.index(n)]:.4g}" for n in names],
-                       fontsize=8)
+    if lang is None:
+        ticks = [f"{n}\n{result.param_low[result.parameters.index(n)]:.4g} → "
+                 f"{result.param_high[result.parameters.index(n)]:.4g}" for n in names]
+    else:
+        from .labels import label
+
+        ticks = [f"{label(n, lang, short=True)}\n{_param_value(n, result.param_low[result.parameters.index(n)], lang)}"
+                 f" → {_param_value(n, result.param_high[result.parameters.index(n)], lang)}" for n in names]
+    ax.set_yticklabels(ticks, fontsize=8)
     from simkit.sensitivity.model import output_label
 
     ax.set_xlabel(output_label(output) + ("" if _is_prob(output) else f" ({result.currency})"))

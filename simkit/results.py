@@ -187,20 +187,52 @@ class SimulationResult:
         }
 
     # ---------------------------------------------------------------- frames
-    def to_frame(self, kind: str = "summary"):
-        """Tables as pandas.
+    def to_frame(self, kind: str = "summary", *, lang: str | None = None):
+        """Tables as pandas, with numeric dtypes.
 
-        ``kind``: ``"summary"`` (one row per headline number), ``"draws"`` (one
-        row per draw), ``"targets"`` (one row per target), ``"curve"``
-        (quantiles of the cumulative net effect per year).
+        Parameters
+        ----------
+        kind : {"summary", "draws", "targets", "curve"}
+            ``"summary"``: the headline numbers in long format, one row per
+            number, indexed by its path in :meth:`summary` (``"budget.p_neutral"``,
+            ``"targets.edu_work.p_met"``), with columns ``group``
+            (targets / repayment / budget / fund), ``target`` (the target id or
+            empty), ``quantity`` (the summary key), ``label`` (plain language),
+            ``unit`` and the float columns ``value`` and ``mc_se`` (Monte Carlo
+            standard error where there is one). Each row has one unit:
+            ``"probability"`` and ``"share"`` are numbers in [0, 1], money is in
+            the scenario's currency (``"DKK"``; present values in the budget
+            group, nominal in the repayment group), ``"multiple"`` is a ratio.
+            Select one unit with ``df[df.unit == "DKK"]``.
+            ``"draws"``: one row per draw. ``"targets"``: one row per target
+            (float columns for probabilities, rates and thresholds, string
+            columns for the indicator, denominator and rule). ``"curve"``:
+            quantiles of the cumulative net effect per year (currency).
+        lang : {"da", "en"}, optional
+            Language of the ``label`` column (default :func:`simkit.labels.language`).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> df = simkit.simulate(draws=1_000, seed=1).to_frame()
+        >>> df.loc["budget.p_neutral", ["unit", "group"]].tolist()
+        ['probability', 'budget']
+        >>> str(df["value"].dtype)
+        'float64'
         """
         import pandas as pd
+
+        from . import labels
 
         if kind == "draws":
             return pd.DataFrame({k: np.asarray(v) for k, v in self.draws_.items()})
         s = self.summary()
         if kind == "targets":
-            return pd.DataFrame(s["targets"]).T.rename_axis("target")
+            df = pd.DataFrame.from_dict(s["targets"], orient="index").rename_axis("target")
+            for c in df.columns:
+                df[c] = df[c].astype("string") if c in ("indicator", "denominator", "rule") else \
+                    pd.to_numeric(df[c]).astype(float)
+            return df
         if kind == "curve":
             qs = np.quantile(self.curve_, QUANTILES, axis=0)
             df = pd.DataFrame(qs.T, columns=[f"q{int(q * 100):02d}" for q in QUANTILES])
@@ -210,17 +242,15 @@ class SimulationResult:
             return df
         if kind != "summary":
             raise ValueError(f"kind must be 'summary', 'draws', 'targets' or 'curve', got {kind!r}")
-        rows = []
-        for tid, t in s["targets"].items():
-            rows.append((f"P(target {tid} met)", t["p_met"], t["p_met_se"]))
-        for k in ("mean", "sd", "q05", "q50", "q95", "p_full", "p_none"):
-            rows.append((f"repayment {k}", s["repayment"][k], np.nan))
-        rows.append(("P(budget-neutral)", s["budget"]["p_neutral"], s["budget"]["p_neutral_se"]))
-        for k in ("net_mean", "net_q05", "net_q95"):
-            rows.append((f"net budget {k}", s["budget"][k], np.nan))
-        rows.append(("fund multiple mean", s["fund"]["multiple_mean"], np.nan))
-        rows.append(("fund P(loss)", s["fund"]["p_loss"], np.nan))
-        return pd.DataFrame(rows, columns=["quantity", "value", "mc_se"]).set_index("quantity")
+        lang = lang or labels.language()
+        rows = [(f"{g}.{t + '.' if t else ''}{q}", g, t, q, labels.label(f"{g}.{q}", lang, kind="outputs"),
+                 _unit_name(f"{g}.{q}", s["currency"]), float(v), float(se))
+                for g, t, q, v, se in _summary_rows(s)]
+        df = pd.DataFrame(rows, columns=["key", "group", "target", "quantity", "label", "unit", "value",
+                                         "mc_se"]).set_index("key")
+        for c in ("group", "target", "quantity", "label", "unit"):
+            df[c] = df[c].astype("string")
+        return df
 
     # ------------------------------------------------------------------ repr
     def text(self) -> str:
@@ -262,10 +292,78 @@ class SimulationResult:
     def __repr__(self) -> str:
         return self.text()
 
-    def _repr_html_(self) -> str:
-        import html
+    def to_html(self, lang: str | None = None) -> str:
+        """The headline numbers as an HTML table, labelled and formatted in ``lang``.
 
-        return "<pre>" + html.escape(self.text()) + "</pre>"
+        This is the notebook display (``_repr_html_``), in the language of
+        :func:`simkit.labels.language` (Danish unless set).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> html = simkit.simulate(draws=1_000, seed=1).to_html("en")
+        >>> html.startswith("<table") and "Probability that the agreement is budget-neutral" in html
+        True
+        """
+        import html as _html
+
+        from . import labels
+
+        lang = lang or labels.language()
+        s = self.summary()
+        cur = s["currency"]
+        e = _html.escape
+        head = {"da": ("Størrelse", "Værdi", "MC-standardfejl"), "en": ("Quantity", "Value", "MC standard error")}
+        cap = {"da": "{name} — {draws} simuleringer, seed {seed}, scenarie {sha}",
+               "en": "{name} — {draws} draws, seed {seed}, scenario {sha}"}[lang].format(
+            name=e(s["scenario"]["name"]), draws=labels.format_number(s["draws"], lang), seed=s["seed"],
+            sha=s["scenario"]["sha256"][:12])
+        body, group = [], None
+        for g, t, q, v, se in _summary_rows(s):
+            if g != group:
+                group = g
+                body.append(f'<tr><th colspan="3" style="text-align:left">{e(labels.label(g, lang, kind="columns"))}'
+                            "</th></tr>")
+            name = labels.label(f"{g}.{q}", lang, kind="outputs")
+            if t:
+                name = f"{labels.label(t, lang, kind='targets', scenario=self.scenario)}: {name.lower()}"
+            val = labels.format_value(f"{g}.{q}", v, lang, kind="outputs", currency=cur)
+            err = labels.format_percent(se, lang, decimals=2) if np.isfinite(se) else ""
+            body.append(f'<tr><td style="text-align:left">{e(name)}</td><td style="text-align:right">'
+                        f'{e(val)}</td><td style="text-align:right">{e(err)}</td></tr>')
+        h = "".join(f"<th>{e(x)}</th>" for x in head[lang])
+        return (f'<table class="simkit-result"><caption style="text-align:left">{cap}</caption>'
+                f"<thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+_SUMMARY_KEYS = {
+    "targets": ("threshold", "p_met", "rate_mean", "rate_q05", "rate_q50", "rate_q95"),
+    "repayment": ("mean", "sd", "q05", "q50", "q95", "p_full", "p_none", "max_possible", "mean_pv"),
+    "budget": ("net_mean", "net_q05", "net_q95", "p_neutral", "savings_mean", "avoided_bau_cost_mean",
+               "uncovered_cost_mean", "repayment_pv_mean"),
+    "fund": ("grant", "multiple_mean", "p_loss", "irr_median"),
+}
+_SE_KEYS = {"p_met": "p_met_se", "p_neutral": "p_neutral_se"}
+
+
+def _summary_rows(s: Mapping[str, Any]):
+    """(group, target id or "", key, value, MC SE or nan) for the headline numbers of a summary."""
+    for tid, t in s["targets"].items():
+        for k in _SUMMARY_KEYS["targets"]:
+            yield "targets", tid, k, t[k], t.get(_SE_KEYS.get(k, ""), np.nan)
+    for g in ("repayment", "budget", "fund"):
+        for k in _SUMMARY_KEYS[g]:
+            yield g, "", k, s[g][k], s[g].get(_SE_KEYS.get(k, ""), np.nan)
+
+
+def _unit_name(key: str, currency: str) -> str:
+    from . import labels
+
+    u = labels.unit(key, kind="outputs")
+    return currency if u == "money" else u
 
 
 def _sd(x: np.ndarray) -> float:
