@@ -1,9 +1,12 @@
-"""Benchmark: ``python -m simkit.bench [--draws N] [--workers K] [--chunk-size C]``.
+"""Benchmark: ``python -m simkit.bench [--draws N] [--workers K] [--backend B] [--chunk-size C]``.
 
 Simulates the embedded default scenario and reports wall time, draws per
 second and peak resident memory (the process's maximum RSS, which includes
 the Python interpreter and imported libraries; the baseline after imports is
-printed too). Machines are noisy: compare ratios measured in one run.
+printed too; worker processes are not included, ``/usr/bin/time -v`` shows
+the largest one). Worker processes and a ``LocalCluster`` are started by a
+warm-up run before the clock starts (their start-up time is printed).
+Machines are noisy: compare ratios measured in one run.
 """
 
 from __future__ import annotations
@@ -25,21 +28,32 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--chunk-size", type=int, default=None)
     ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--backend", choices=("serial", "processes", "dask", "distributed"), default=None,
+                    help="default: processes when --workers > 1, else serial")
+    ap.add_argument("--scheduler", metavar="ADDR", default=None,
+                    help="dask.distributed scheduler (default: SIMKIT_SCHEDULER, else a LocalCluster)")
     args = ap.parse_args(argv)
 
     import simkit
+    from simkit.backends import pick_backend
 
+    backend = pick_backend(args.backend, args.workers, args.scheduler)
+    run = {"workers": args.workers, "backend": backend, "scheduler": args.scheduler}
     sc = simkit.load_scenario()
     simkit.simulate(sc, 2048, seed=0)  # warm up: imports, tables
     base = _rss_mb()
     t0 = time.perf_counter()
-    res = simkit.simulate(sc, args.draws, seed=args.seed, workers=args.workers,
-                          backend="processes" if args.workers > 1 else "serial", chunk_size=args.chunk_size)
+    if backend != "serial":  # start the workers (or the LocalCluster) outside the timing
+        simkit.simulate(sc, 2 * 2048 * max(args.workers, 2), seed=0, chunk_size=2048, **run)
+    startup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = simkit.simulate(sc, args.draws, seed=args.seed, chunk_size=args.chunk_size, **run)
     wall = time.perf_counter() - t0
     s = res.summary()
     print(f"simkit {simkit.__version__} benchmark: default scenario, {args.draws:,} draws, "
-          f"{args.workers} worker(s)")
-    print(f"  wall time        {wall:8.2f} s")
+          f"{args.workers} worker(s), backend {backend}")
+    print(f"  wall time        {wall:8.2f} s" + (f" (warm-up run starting the workers: {startup:.1f} s)"
+                                                 if backend != "serial" else ""))
     print(f"  draws per second {args.draws / wall:12,.0f}")
     print(f"  peak RSS         {_rss_mb():8.0f} MB (after imports and warm-up: {base:.0f} MB)")
     print(f"  check: P(budget-neutral) {s['budget']['p_neutral']:.4f}, mean repayment "
