@@ -15,7 +15,8 @@ Backends
 ``"processes"``
     A pool of ``workers`` local processes. Each worker receives ``chunk_fn``
     and ``shared`` once, through its initializer, and then only the small
-    per-chunk jobs; its malloc is tuned (see :data:`MALLOC_ENV`).
+    per-chunk jobs; its malloc is tuned (see :data:`MALLOC_ENV`), as is that
+    of every dask worker that runs simkit's chunks.
 ``"distributed"``
     A dask.distributed cluster: ``scheduler`` (a ``Client`` or an address
     such as ``"tcp://10.0.0.5:8786"``), else the ``SIMKIT_SCHEDULER``
@@ -60,14 +61,15 @@ BACKENDS = ("serial", "processes", "dask", "distributed")
 SCHEDULER_ENV = "SIMKIT_SCHEDULER"
 CONNECT_TIMEOUT = "20s"
 
-#: glibc malloc settings for worker processes. A chunk allocates and frees
-#: tens of MB of temporaries; with glibc's defaults (and, in dask workers, the
-#: nanny's ``MALLOC_TRIM_THRESHOLD_=65536``) that memory goes back to the
-#: kernel after every chunk and is page-faulted in again by the next one,
-#: which costs a worker about a third more CPU. Keeping up to 256 MB of freed
-#: heap (and serving blocks up to 32 MB from the heap, not ``mmap``) stops the
-#: churn. Set only in workers that simkit starts (never in the calling
-#: process); results are the same with or without it.
+#: glibc malloc settings for the worker processes that run chunks. A chunk
+#: allocates and frees tens of MB of temporaries; with glibc's defaults (and,
+#: in dask workers, the nanny's ``MALLOC_TRIM_THRESHOLD_=65536``) that memory
+#: goes back to the kernel after every chunk and is page-faulted in again by
+#: the next one, which costs a worker about a third more CPU. Keeping up to
+#: 256 MB of freed heap (and serving blocks up to 32 MB from the heap, not
+#: ``mmap``) stops the churn. Applied with ``mallopt`` by a worker before its
+#: first chunk (the process pool's initializer; a dask worker's first simkit
+#: task), never in the calling process; results are the same without it.
 MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": 256 << 20, "MALLOC_MMAP_THRESHOLD_": 32 << 20}
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # <malloc.h>
 
@@ -276,13 +278,13 @@ _WORKER: dict[str, Any] = {}
 def tune_malloc() -> bool:
     """Apply :data:`MALLOC_ENV` to this process's glibc malloc (no-op elsewhere); True if applied.
 
-    Called by the initializer of simkit's worker processes; not meant for the
+    Called by a worker process before its first chunk; not meant for the
     user's own process.
 
     Examples
     --------
-    >>> tune_malloc() in (True, False)
-    True
+    >>> MALLOC_ENV["MALLOC_TRIM_THRESHOLD_"] // 2**20  # MB of freed heap a worker keeps
+    256
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
@@ -295,8 +297,19 @@ def tune_malloc() -> bool:
     return bool(ok)
 
 
+def _tune_once(caller: int | None = None) -> None:
+    if "malloc" not in _WORKER and os.getpid() != caller:  # never the caller's own process
+        _WORKER["malloc"] = tune_malloc()
+
+
+def _call_on_worker(chunk_fn, shared, has_shared: bool, job, caller: int):
+    """A chunk on a dask worker: malloc tuned before the first one (``caller``: the caller's pid)."""
+    _tune_once(caller)
+    return _call(chunk_fn, shared, has_shared, job)
+
+
 def _init_worker(chunk_fn, shared, has_shared: bool) -> None:
-    tune_malloc()
+    _tune_once()
     _WORKER.update(chunk_fn=chunk_fn, shared=shared, has_shared=has_shared)
 
 
@@ -355,9 +368,9 @@ def _run_dask_local(job_for, bounds, chunk_fn, shared, has_shared, workers) -> I
     dask = _import("dask")
     run = f"simkit-{uuid.uuid4().hex[:12]}"
     sh = dask.delayed(shared, name=f"{run}-shared", traverse=False) if has_shared else None
-    tasks = [dask.delayed(_call, pure=False)(
+    tasks = [dask.delayed(_call_on_worker, pure=False)(
         chunk_fn, sh, has_shared, dask.delayed(job_for(a, b), name=f"{run}-job-{i}", traverse=False),
-        dask_key_name=f"{run}-chunk-{i}") for i, (a, b) in enumerate(bounds)]
+        os.getpid(), dask_key_name=f"{run}-chunk-{i}") for i, (a, b) in enumerate(bounds)]
     yield from enumerate(dask.compute(*tasks, scheduler="processes", num_workers=workers))
 
 
@@ -423,13 +436,9 @@ def _local_client(n: int):
     if n not in _LOCAL:
         import atexit
 
-        import dask
         from distributed import Client, LocalCluster
 
-        env = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in MALLOC_ENV.items()}
-        with dask.config.set(env):
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster, set_as_default=False)
         _LOCAL[n] = client
         atexit.register(_close_local, n)
@@ -459,8 +468,8 @@ def _run_distributed(job_for, bounds, chunk_fn, shared, has_shared, workers, sch
             if not r:
                 return []
             k = len(r)
-            fs = client.map(_call, [chunk_fn] * k, [sh] * k, [has_shared] * k, [job_for(*bounds[i]) for i in r],
-                            key=[f"{prefix}-{i}" for i in r], retries=retries, pure=False)
+            fs = client.map(_call_on_worker, [chunk_fn] * k, [sh] * k, [has_shared] * k,
+                            [job_for(*bounds[i]) for i in r], [os.getpid()] * k, key=[f"{prefix}-{i}" for i in r], retries=retries, pure=False)
             index.update({f.key: i for f, i in zip(fs, r, strict=True)})
             return fs
 

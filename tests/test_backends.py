@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 
 import numpy as np
 import pytest
@@ -128,9 +129,12 @@ def test_shared_input_is_sent_once_not_per_chunk(backend, client):
     assert _chunks.PICKLED["count"] <= 2 < len(chunk_bounds(draws, BLOCK))
 
 
-def test_local_cluster_workers_get_the_malloc_settings(client):
-    got = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
-    assert len(got) == 2 and set(got.values()) == {str(256 * 2**20)}
+def test_cluster_workers_tune_malloc_before_their_first_chunk_but_not_the_caller(client):
+    run_chunks(_job(1), 4 * BLOCK, chunk_fn=_chunks.toy_chunk, chunk_size=BLOCK, backend="distributed",
+               scheduler=client, ragged=("head",))
+    tuned = client.run(lambda: backends._WORKER.get("malloc"))  # None: ran no chunk
+    assert (platform.libc_ver()[0] == "glibc") in tuned.values()
+    assert "malloc" not in backends._WORKER  # this (the calling) process is left alone
 
 
 # ---------------------------------------------------------------- failures are retried
