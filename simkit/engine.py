@@ -304,7 +304,7 @@ def simulate_shared_chunk(sc: Scenario, job: Job) -> dict[str, np.ndarray]:
 
 def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, int] | None = None,
                     fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
-                    workers: int = 1, backend: str = "serial", curve_draws: int = 20_000,
+                    workers: int = 1, backend: str | None = None, curve_draws: int = 20_000,
                     keep_persons: bool = False, scheduler=None) -> dict[str, np.ndarray]:
     """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`."""
     inner = 1
@@ -332,7 +332,8 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
 
     return run_chunks(
         job,
-        draws, chunk_size=chunk_size, workers=workers, backend=backend, scheduler=scheduler,
+        draws, chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+        backend=backends.pick_backend(backend, workers, scheduler),
     )
 
 
@@ -345,7 +346,7 @@ def simulate(
     fixed: Mapping[str, object] | None = None,
     chunk_size: int | None = None,
     workers: int = 1,
-    backend: str = "serial",
+    backend: str | None = None,
     curve_draws: int = 20_000,
     scheduler=None,
 ):
@@ -371,7 +372,9 @@ def simulate(
     chunk_size, workers, backend : optional
         Memory bound and parallelism ("serial", "processes", "dask",
         "distributed"; see :mod:`simkit.backends`). Results are bit-identical
-        whatever these are.
+        whatever these are. Default backend: "distributed" when a scheduler
+        is named (``scheduler`` or ``SIMKIT_SCHEDULER``), else "processes"
+        when ``workers > 1``, else "serial".
     curve_draws : int
         Draws for which the cumulative net budget curve is kept (the first ones).
     scheduler : distributed.Client or str, optional

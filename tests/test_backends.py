@@ -230,3 +230,10 @@ def test_cli_run_bad_scheduler_exits_2_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "scheduler" in err and "nonsense://" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_simulate_picks_the_backend_from_scheduler_and_workers(default_scenario, reference, client):
+    on_cluster = simkit.simulate(default_scenario, 3 * BLOCK + 100, seed=17, scheduler=client)
+    on_processes = simkit.simulate(default_scenario, 3 * BLOCK + 100, seed=17, workers=2, chunk_size=BLOCK)
+    for res in (on_cluster, on_processes):
+        assert _summary(res) == _summary(reference)
