@@ -438,7 +438,7 @@ def _local_client(n: int):
 
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster, set_as_default=False)
         _LOCAL[n] = client
         atexit.register(_close_local, n)
