@@ -1,9 +1,15 @@
-"""Benchmark: ``python -m simkit.bench [--draws N] [--workers K] [--chunk-size C]``.
+"""Benchmark: ``python -m simkit.bench [--draws N] [--workers K] [--backend B] [--chunk-size C]``.
 
 Simulates the embedded default scenario and reports wall time, draws per
 second and peak resident memory (the process's maximum RSS, which includes
 the Python interpreter and imported libraries; the baseline after imports is
-printed too). Machines are noisy: compare ratios measured in one run.
+printed too; worker processes are not included, ``/usr/bin/time -v`` shows
+the largest one) and the CPU time of the timed run in all processes (with
+``--workers 2`` on two idle cores, wall time can at best halve; CPU time says
+how much work the parallel run added, whatever else the machine is doing).
+Worker processes and a ``LocalCluster`` are started by a warm-up run before
+the clock starts (their start-up time is printed). Machines are noisy:
+compare ratios measured in one run.
 """
 
 from __future__ import annotations
@@ -19,28 +25,58 @@ def _rss_mb() -> float:
     return kb / 1024 if sys.platform != "darwin" else kb / 1024 / 1024
 
 
+def _cpu_s(who=resource.RUSAGE_SELF) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def _cpu_all(client) -> float:
+    """CPU seconds of this process, its finished children and the cluster's workers."""
+    cpu = _cpu_s() + _cpu_s(resource.RUSAGE_CHILDREN)
+    return cpu + (sum(client.run(_cpu_s).values()) if client is not None else 0.0)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m simkit.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--chunk-size", type=int, default=None)
     ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--backend", choices=("serial", "processes", "dask", "distributed"), default=None,
+                    help="default: processes when --workers > 1, else serial")
+    ap.add_argument("--scheduler", metavar="ADDR", default=None,
+                    help="dask.distributed scheduler (default: SIMKIT_SCHEDULER, else a LocalCluster)")
     args = ap.parse_args(argv)
 
     import simkit
+    from simkit.backends import pick_backend
 
+    backend = pick_backend(args.backend, args.workers, args.scheduler)
+    client = None
+    if backend == "distributed":  # one client for the warm-up and the run
+        from simkit.backends import _client_for
+
+        client = _client_for(args.scheduler, args.workers)[0]
+    run = {"workers": args.workers, "backend": backend, "scheduler": client}
     sc = simkit.load_scenario()
     simkit.simulate(sc, 2048, seed=0)  # warm up: imports, tables
     base = _rss_mb()
     t0 = time.perf_counter()
-    res = simkit.simulate(sc, args.draws, seed=args.seed, workers=args.workers,
-                          backend="processes" if args.workers > 1 else "serial", chunk_size=args.chunk_size)
+    if backend != "serial":  # start the workers (or the LocalCluster) outside the timing
+        simkit.simulate(sc, 2 * 2048 * max(args.workers, 2), seed=0, chunk_size=2048, **run)
+    startup = time.perf_counter() - t0
+    cpu0 = _cpu_all(client)
+    t0 = time.perf_counter()
+    res = simkit.simulate(sc, args.draws, seed=args.seed, chunk_size=args.chunk_size, **run)
     wall = time.perf_counter() - t0
+    cpu = _cpu_all(client) - cpu0
     s = res.summary()
     print(f"simkit {simkit.__version__} benchmark: default scenario, {args.draws:,} draws, "
-          f"{args.workers} worker(s)")
-    print(f"  wall time        {wall:8.2f} s")
+          f"{args.workers} worker(s), backend {backend}")
+    print(f"  wall time        {wall:8.2f} s" + (f" (warm-up run starting the workers: {startup:.1f} s)"
+                                                 if backend != "serial" else ""))
     print(f"  draws per second {args.draws / wall:12,.0f}")
+    print(f"  CPU time         {cpu:8.2f} s (this process and its workers, during the timed run)")
     print(f"  peak RSS         {_rss_mb():8.0f} MB (after imports and warm-up: {base:.0f} MB)")
     print(f"  check: P(budget-neutral) {s['budget']['p_neutral']:.4f}, mean repayment "
           f"{s['repayment']['mean']:,.0f}")

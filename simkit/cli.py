@@ -88,9 +88,12 @@ def _check_out_paths(*paths: str | None, inputs=(), flag: str = "--json", force:
 def _add_run(p: argparse.ArgumentParser) -> None:
     add_scenario_args(p)
     p.add_argument("--out", metavar="DIR", help="write summary JSON, tables (CSV) and figures (PNG) to DIR")
-    p.add_argument("--backend", choices=("serial", "processes", "dask"), default=None,
-                   help="how chunks run in parallel (default: processes when --workers > 1); "
-                        "results are identical whatever the backend")
+    p.add_argument("--backend", choices=("serial", "processes", "dask", "distributed"), default=None,
+                   help="how chunks run in parallel (default: distributed with --scheduler, processes when "
+                        "--workers > 1); results are identical whatever the backend")
+    p.add_argument("--scheduler", metavar="ADDR", default=None,
+                   help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786 (default: the "
+                        "SIMKIT_SCHEDULER environment variable)")
     p.add_argument("--chunk-size", type=_positive_int, default=None, help="draws per chunk (memory bound)")
     p.add_argument("--force", action="store_true",
                    help="replace earlier outputs in --out DIR (without it they are never replaced)")
@@ -99,14 +102,15 @@ def _add_run(p: argparse.ArgumentParser) -> None:
 @command("run", _add_run)
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate a scenario and print a summary."""
+    from .backends import pick_backend
     from .engine import simulate
     from .io.files import OutputDir, check_output_dir, write_frame_csv, write_json
 
     _check_out_paths(args.json, inputs=args.scenario)
     check_output_dir(args.out, RUN_OUTPUTS, inputs=args.scenario, force=args.force)
     sc = load(args)
-    res = simulate(sc, args.draws, seed=args.seed, workers=args.workers,
-                   backend=args.backend or ("processes" if args.workers > 1 else "serial"),
+    res = simulate(sc, args.draws, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                   backend=pick_backend(args.backend, args.workers, args.scheduler),
                    chunk_size=args.chunk_size)
     summary = res.summary()
     if args.out:

@@ -17,14 +17,14 @@ splits repayment risk into parameter uncertainty and the randomness of a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import backends
 from . import indicators as ind
+from .backends import BLOCK
 from .budget import arm_costs, budget_tables, dated_pv, referral_pv
 from .cohort import N_UNIFORMS, Cohort, simulate_cohort
 from .contract import fund_view, repayment
@@ -35,8 +35,6 @@ from .spec import DAYS_PER_WEEK, Scenario
 
 __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
 
-BLOCK = 1024
-DEFAULT_CHUNK = 2 * BLOCK
 _CURVE_BATCH = 256
 
 
@@ -65,9 +63,9 @@ def _uniforms(seed: int, start: int, stop: int, persons: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a worker needs for one chunk (picklable)."""
+    """Everything a worker needs for one chunk (picklable); ``scenario`` is None when sent without it."""
 
-    scenario: Scenario
+    scenario: Scenario | None
     seed: int
     start: int
     stop: int
@@ -276,64 +274,35 @@ def run_chunks(
     workers: int = 1,
     backend: str = "serial",
     progress: bool = False,
+    scheduler=None,
 ) -> dict[str, np.ndarray]:
-    """Run all chunks and concatenate their outputs in draw order."""
-    chunk = DEFAULT_CHUNK if chunk_size is None else max(BLOCK, (int(chunk_size) // BLOCK) * BLOCK)
-    bounds = [(a, min(a + chunk, draws)) for a in range(0, draws, chunk)]
-    jobs = [job_for(a, b) for a, b in bounds]
-    if backend == "serial" or workers == 1 or len(jobs) == 1:
-        results = (simulate_chunk(j) for j in jobs)
-        return _collect(_progress(results, progress, total=len(jobs)), bounds)
-    if backend == "processes":
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            return _collect(_progress(ex.map(simulate_chunk, jobs), progress, total=len(jobs)), bounds)
-    if backend == "dask":
-        try:
-            import dask
-        except ImportError as exc:  # pragma: no cover - optional
-            raise RuntimeError("backend='dask' needs the optional dependency: pip install 'simkit[dask]'") from exc
-        tasks = [dask.delayed(simulate_chunk)(j) for j in jobs]
-        return _collect(iter(dask.compute(*tasks, scheduler="processes", num_workers=workers)), bounds)
-    raise ValueError(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
+    """Run :func:`simulate_chunk` on all chunks (:func:`simkit.backends.run_chunks`), in draw order.
+
+    The scenario of the jobs is sent to each worker once, not with every chunk.
+    """
+    template = job_for(0, min(draws, BLOCK))
+    sc = template.scenario
+
+    def light(a: int, b: int) -> Job:
+        job = job_for(a, b)
+        if job.scenario is not sc:
+            raise ValueError("run_chunks: every job must carry the same scenario")
+        return replace(job, scenario=None)
+
+    return backends.run_chunks(light, draws, chunk_fn=simulate_shared_chunk, shared=sc, chunk_size=chunk_size,
+                               workers=workers, backend=backend, progress=progress, scheduler=scheduler,
+                               ragged=("curve",))
 
 
-def _collect(results, bounds: list[tuple[int, int]]) -> dict[str, object]:
-    """Write chunk outputs, in draw order, into arrays allocated once (bounded peak memory)."""
-    out: dict[str, object] = {}
-    total = bounds[-1][1]
-    for (a, b), r in zip(bounds, results, strict=True):
-        for k, v in r.items():
-            if k in ("cohort", "status"):
-                out.setdefault(k, []).append(v)
-            elif k == "curve":
-                out.setdefault(k, []).append(v)  # only the first curve_draws draws
-            else:
-                if k not in out:
-                    out[k] = np.empty((total, *v.shape[1:]), dtype=v.dtype)
-                out[k][a:b] = v
-    if "curve" in out:
-        out["curve"] = np.concatenate(out["curve"])
-    return out
-
-
-def _progress(it, show: bool, total: int | None = None):
-    if not show:
-        return it
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - optional
-        return it
-    return tqdm(it, total=total, unit="chunk")
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+def simulate_shared_chunk(sc: Scenario, job: Job) -> dict[str, np.ndarray]:
+    """:func:`simulate_chunk` of a job sent without its scenario (the workers hold ``sc``)."""
+    return simulate_chunk(replace(job, scenario=sc))
 
 
 def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, int] | None = None,
                     fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
-                    workers: int = 1, backend: str = "serial", curve_draws: int = 20_000,
-                    keep_persons: bool = False, first: int = 0) -> dict[str, np.ndarray]:
+                    workers: int = 1, backend: str | None = None, curve_draws: int = 20_000,
+                    keep_persons: bool = False, first: int = 0, scheduler=None) -> dict[str, np.ndarray]:
     """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`.
 
     ``first`` > 0 returns draws ``[first, first + draws)`` of the run with this
@@ -368,7 +337,8 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
 
     return run_chunks(
         job,
-        draws, chunk_size=chunk_size, workers=workers, backend=backend,
+        draws, chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+        backend=backends.pick_backend(backend, workers, scheduler),
     )
 
 
@@ -381,8 +351,9 @@ def simulate(
     fixed: Mapping[str, object] | None = None,
     chunk_size: int | None = None,
     workers: int = 1,
-    backend: str = "serial",
+    backend: str | None = None,
     curve_draws: int = 20_000,
+    scheduler=None,
 ):
     """Monte Carlo simulation of a scenario: repayment, targets, budget, fund.
 
@@ -405,10 +376,17 @@ def simulate(
         Hold parameters at values (sensitivity analysis); the cohort's random
         numbers stay the same (common random numbers across calls).
     chunk_size, workers, backend : optional
-        Memory bound and parallelism ("serial", "processes", "dask"). Results
-        are bit-identical whatever these are.
+        Memory bound and parallelism ("serial", "processes", "dask",
+        "distributed"; see :mod:`simkit.backends`). Results are bit-identical
+        whatever these are. Default backend: "distributed" when a scheduler
+        is named (``scheduler`` or ``SIMKIT_SCHEDULER``), else "processes"
+        when ``workers > 1``, else "serial".
     curve_draws : int
         Draws for which the cumulative net budget curve is kept (the first ones).
+    scheduler : distributed.Client or str, optional
+        The dask.distributed cluster for ``backend="distributed"`` (a client
+        or a scheduler address); default the ``SIMKIT_SCHEDULER`` environment
+        variable, the active client, or a ``LocalCluster`` on this machine.
 
     Returns
     -------
@@ -428,7 +406,7 @@ def simulate(
     sc = scenario if scenario is not None else load_scenario()
     seed = root_seed(seed)
     arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
-                          workers=workers, backend=backend, curve_draws=curve_draws)
+                          workers=workers, backend=backend, curve_draws=curve_draws, scheduler=scheduler)
     for t in sc.contract.targets:  # views on the counts each target reads (no copies)
         key_a, key_n = ("achieved", "referred") if t.denominator == "referred" else (
             "achieved_completed", "completed")
