@@ -279,23 +279,25 @@ def run_chunks(
     workers: int = 1,
     backend: str = "serial",
     progress: bool = False,
+    chunk_fn: Callable | None = None,
 ) -> dict[str, np.ndarray]:
     """Run all chunks and concatenate their outputs in draw order."""
+    fn = simulate_chunk if chunk_fn is None else chunk_fn
     chunk = DEFAULT_CHUNK if chunk_size is None else max(BLOCK, (int(chunk_size) // BLOCK) * BLOCK)
     bounds = [(a, min(a + chunk, draws)) for a in range(0, draws, chunk)]
     jobs = [job_for(a, b) for a, b in bounds]
     if backend == "serial" or workers == 1 or len(jobs) == 1:
-        results = (simulate_chunk(j) for j in jobs)
+        results = (fn(j) for j in jobs)
         return _collect(_progress(results, progress, total=len(jobs)), bounds)
     if backend == "processes":
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            return _collect(_progress(ex.map(simulate_chunk, jobs), progress, total=len(jobs)), bounds)
+            return _collect(_progress(ex.map(fn, jobs), progress, total=len(jobs)), bounds)
     if backend == "dask":
         try:
             import dask
         except ImportError as exc:  # pragma: no cover - optional
             raise RuntimeError("backend='dask' needs the optional dependency: pip install 'simkit[dask]'") from exc
-        tasks = [dask.delayed(simulate_chunk)(j) for j in jobs]
+        tasks = [dask.delayed(fn)(j) for j in jobs]
         return _collect(iter(dask.compute(*tasks, scheduler="processes", num_workers=workers)), bounds)
     raise ValueError(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
 
@@ -356,6 +358,18 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
                                      f"a scalar or one value per draw ({draws})"))
     if draws < 1:
         raise InputError(Problem("draws", draws, "a whole number >= 1"))
+
+    from .model.spec import ModelScenario
+
+    if isinstance(sc, ModelScenario):
+        from .model.engine import ModelJob, simulate_model_chunk
+
+        def job(a: int, b: int):
+            cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
+            return ModelJob(sc, seed, a, b, inner, cut, curve_draws, keep_persons)
+
+        return run_chunks(job, draws, chunk_size=chunk_size, workers=workers, backend=backend,
+                          chunk_fn=simulate_model_chunk)
 
     def job(a: int, b: int) -> Job:
         cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
