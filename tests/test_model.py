@@ -347,3 +347,34 @@ def test_cli_validate_refuses_a_bad_model_file(tmp_path, capsys):
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "own_jobb" in err and "did you mean 'own_job'" in err and "Traceback" not in err
+
+
+def _two_jobs(second_benefit: float):
+    """benefit 10 w -> job 30 w -> benefit `second_benefit` w -> job 30 w -> benefit 20 w -> end."""
+    doc = copy.deepcopy(BASE)
+    cost = [{"payer": "municipality", "from": "2020-01-01", "weekly": 1000.0, "source": "t"}]
+    doc["states"] = {"b1": {"kind": "benefit", "cost": cost}, "j1": {"kind": "job"},
+                     "b2": {"kind": "benefit", "cost": cost}, "j2": {"kind": "job"},
+                     "b3": {"kind": "benefit", "cost": cost}, "end": {"kind": "pension", "staircase": False}}
+    doc["arms"] = {"bau": {"initial": "b1"}, "programme": {"initial": "b1"}}
+    chain = [("b1", "j1", 10.0), ("j1", "b2", 30.0), ("b2", "j2", second_benefit), ("j2", "b3", 30.0),
+             ("b3", "end", 20.0)]
+    doc["transitions"] = [{"from": a, "to": b, "hazard": {"dist": "fixed", "weeks": w}} for a, b, w in chain]
+    doc["indicators"] = [{"id": "x", "kind": "in_state", "states": ["j1"], "followup_weeks": [15.0]}]
+    doc["contract"]["targets"] = [{"id": "t", "indicator": "x", "threshold": 0.5, "weight": 1.0}]
+    doc["agreement"]["cohort_size"] = 1
+    doc["agreement"]["intake"] = [{"from": "2026-01-01", "to": "2026-01-01", "count": 1}]
+    doc["budget"]["horizon_years"] = 10
+    return simkit.load_scenario(doc)
+
+
+def test_staircase_restart_counts_self_support_within_three_years():
+    """Two 30-week jobs 10 weeks apart: 60 weeks of self-support within 156 weeks restart the count
+    for the third benefit spell (count 0). With 200 weeks on benefit between them only the second
+    job lies in the 3-year window (30 < 52 weeks): the count goes on (10 + 200 = 210)."""
+    for gap, expected in ((10.0, [0.0, 10.0, 10.0, 20.0, 0.0]), (200.0, [0.0, 10.0, 10.0, 210.0, 210.0])):
+        sc = _two_jobs(gap)
+        h = block(sc, n=1)
+        sel = h.arm_mask("bau")
+        assert [sc.model.states[s].id for s in h.state[sel]][:5] == ["b1", "j1", "b2", "j2", "b3"]
+        assert h.stair0[sel][:5].tolist() == expected

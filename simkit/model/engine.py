@@ -74,10 +74,11 @@ def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], 
 
 
 def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, block: int,
-                  curve_draws: int) -> dict[str, np.ndarray]:
-    """Per-draw outputs of one block (``p``: parameter values of its draws)."""
-    D = next(iter(p.values())).shape[0]
-    h = simulate_histories(sc, p, seed=seed, block=block)
+                  curve_draws: int, draws: int) -> dict[str, np.ndarray]:
+    """Per-draw outputs of one block of ``draws`` draws (``p``: parameter values of its draws)."""
+    D = draws
+    # a scenario without uncertain parameters still has D draws (the kernel reads D from the values)
+    h = simulate_histories(sc, p if p else {"_draws": np.zeros(D)}, seed=seed, block=block)
     P_ = h.persons
     z = _generator(seed, STREAM_SCORES, block).standard_normal((D, P_))
     meas = sc.week_of(sc.terms.measurement_date)
@@ -199,7 +200,7 @@ def simulate_model_chunk(job: ModelJob) -> dict[str, np.ndarray]:
             p[k] = np.broadcast_to(arr if arr.ndim == 0 else arr[lo - job.start:hi - job.start], (hi - lo,)).copy()
         # the cohort's random numbers are keyed by draw block: a chunk may start mid-block only
         # in nested mode, where cohort block = draw // BLOCK as well
-        parts.append(block_outputs(sc, p, job.seed, blk, max(0, min(hi, job.curve_draws) - lo)))
+        parts.append(block_outputs(sc, p, job.seed, blk, max(0, min(hi, job.curve_draws) - lo), hi - lo))
     if len(parts) == 1:
         return parts[0]
     keys = parts[0].keys()

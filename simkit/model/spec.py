@@ -521,7 +521,7 @@ SCHEMA = S.Table({
             "id": S.Str(required=True), "indicator": S.Str(required=True), "label": S.Str(),
             "threshold": S.Num(required=True, min=0.0, max=1.0),
             "weight": S.Num(required=True, min=0.0, max=1.0),
-            "rule": S.Str(default="threshold", choices=("threshold", "pro_rata", "graduated")),
+            "rule": S.Str(default="threshold"),   # a PAYMENT_RULES name, checked by the Target
             "denominator": S.Str(default="referred", choices=("referred", "completed")),
             "floor": S.Num(min=0.0, max=1.0), "steps": S.ListOf(S.ListOf(S.Num(min=0.0, max=1.0))),
             "source": S.Str(),
