@@ -378,3 +378,64 @@ def test_staircase_restart_counts_self_support_within_three_years():
         sel = h.arm_mask("bau")
         assert [sc.model.states[s].id for s in h.state[sel]][:5] == ["b1", "j1", "b2", "j2", "b3"]
         assert h.stair0[sel][:5].tolist() == expected
+
+
+def test_simulation_and_evaluation_agree_on_the_same_cohort():
+    """Simulated histories written as long-format participant data and evaluated give, at the final
+    measurement date, the statuses and the repayment the simulation computed (exactly)."""
+    from simkit.model.engine import block_outputs, statuses
+    from simkit.model.observed import evaluate_spells, histories_to_frame
+
+    sc = simkit.load_scenario("norddjurs_model")
+    p = _param_rows(sc, 9, 0, 8)
+    out = block_outputs(sc, p, 9, 0, 0, 8)
+    h = simulate_histories(sc, p, seed=9, block=0)
+    z = np.zeros((h.draws, h.persons))
+    sim = statuses(sc, h, p, z, sc.week_of(sc.terms.measurement_date), final=True)["programme"]
+    for draw in range(8):
+        ev = evaluate_spells(sc, histories_to_frame(sc, h, draw=draw))
+        for name in ("completion", "edu_work"):
+            expect = sim[name].status.reshape(h.draws, h.persons)[draw]
+            assert np.array_equal(ev.statuses[name], expect), (draw, name)
+        assert ev.repayment == out["repayment"][draw]
+
+
+def test_evaluation_before_the_final_date_leaves_running_cases_pending():
+    from simkit.model.indicators import PENDING
+    from simkit.model.observed import evaluate_spells, histories_to_frame
+
+    sc = simkit.load_scenario("norddjurs_model")
+    h = block(sc, n=1)
+    df = histories_to_frame(sc, h)
+    import datetime as dt
+
+    as_of = dt.date(2026, 6, 1)
+    cut = df[df["start"] <= as_of].copy()
+    cut.loc[cut["end"].notna() & (cut["end"] > as_of), "end"] = None
+    cut.loc[cut["end"].isna(), "exit"] = None
+    ev = evaluate_spells(sc, cut, as_of=as_of)
+    assert not ev.final
+    assert (ev.statuses["edu_work"] == PENDING).any()
+
+
+def test_observed_spells_bad_input():
+    import pandas as pd
+
+    from simkit.errors import DataError
+    from simkit.model.observed import evaluate_spells
+
+    sc = simkit.load_scenario("norddjurs_model")
+    df = pd.DataFrame([
+        {"person": "A1", "referral_date": "2025-12-01", "state": "jobb", "start": "2026-01-05", "end": None},
+        {"person": "A2", "referral_date": "2025-12-01", "state": "job", "start": "2026-03-05", "end": "2026-02-01"},
+        {"person": "A3", "referral_date": "2025-12-01", "state": "job", "start": "2026-01-05", "end": "2026-06-01"},
+        {"person": "A3", "referral_date": "2025-12-01", "state": "fgu", "start": "2026-05-01", "end": None},
+        {"person": "A4", "referral_date": "2026-02-01", "state": "moved_away", "start": "2026-01-01", "end": None},
+    ])
+    with pytest.raises(DataError) as exc:
+        evaluate_spells(sc, df, source="data.csv")
+    msg = str(exc.value)
+    assert "row 2, column 'state'" in msg and "did you mean 'job'" in msg
+    assert "row 3, column 'end'" in msg
+    assert "previous spell" in msg
+    assert "an exclusion starting on or after the referral date" in msg

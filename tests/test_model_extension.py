@@ -15,10 +15,17 @@ import pytest
 from scipy import stats
 
 import simkit
-from simkit.errors import ScenarioError
 from simkit.contract import PAYMENT_RULES, register_rule
+from simkit.errors import ScenarioError
 from simkit.model.hazards import HAZARD_KINDS, HazardKind, register_hazard
-from simkit.model.indicators import ACHIEVED, FAILED, INDICATOR_KINDS, IndicatorKind, Status, register_indicator
+from simkit.model.indicators import (
+    ACHIEVED,
+    FAILED,
+    INDICATOR_KINDS,
+    IndicatorKind,
+    Status,
+    register_indicator,
+)
 from simkit.model.pricing import prices, spell_costs
 from simkit.model.spec import STATE_KINDS, StateKind, register_state_kind
 from tests.test_model import BASE, block
@@ -56,7 +63,7 @@ def test_a_toy_hazard_kind(linear_hazard):
 def test_a_toy_hazard_kind_is_refused_once_removed(linear_hazard):
     HAZARD_KINDS.pop("linear_toy")
     try:
-        with pytest.raises(ScenarioError, match="transitions\\[0\\].hazard.dist"):
+        with pytest.raises(ScenarioError, match=r"transitions\[0\]\.hazard\.dist"):
             simkit.load_scenario(absorbing_doc({"dist": "linear_toy", "k": 0.001}))
     finally:
         register_hazard(HazardKind("linear_toy", ("k",), lambda x, a: x, lambda y, a: y))
@@ -80,15 +87,16 @@ def ever_in():
 
 
 def test_a_toy_indicator_kind_has_the_exact_binomial_tail(ever_in):
-    """All 100 referred on day 0; exponential exit with mean 50 weeks; measured at week 26:
-    p = 1 − e^{−26/50}; P(X >= 45 | 100, p) is an exact binomial tail."""
+    """All 100 referred on day 0; exponential exit with mean 50 weeks; measured on day 182: a move
+    on any day up to and including day 182 counts (indicators work in whole days), i.e. before week
+    26 + 1/7: p = 1 − e^{−(26 + 1/7)/50}; P(X >= 45 | 100, p) is an exact binomial tail."""
     doc = absorbing_doc({"dist": "exponential", "mean_weeks": 50.0})
     doc["indicators"] = [{"id": "ever_b", "kind": "ever_in_toy", "states": ["b"]}]
     doc["contract"]["targets"] = [{"id": "t", "indicator": "ever_b", "threshold": 0.45, "weight": 1.0}]
     doc["contract"]["measurement_date"] = "2026-07-02"   # day 182 = week 26 after the 1 Jan referral
     doc["contract"]["outcome_window_end"] = "2026-07-02"
     res = simkit.simulate(simkit.load_scenario(doc), draws=20_000, seed=4, curve_draws=0)
-    p = 1 - np.exp(-26 / 50)
+    p = 1 - np.exp(-(26 + 1 / 7) / 50)
     exact = stats.binom(100, p).sf(44)
     got, se = res.p("met:t")
     assert abs(got - exact) < 4 * se

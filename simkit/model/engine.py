@@ -53,11 +53,37 @@ def _prices(sc: ModelScenario):
     return _PRICE_CACHE[sc.sha256]
 
 
-def arm_spells(h: Histories, arm: str) -> PersonSpells:
-    """The spells of one arm as a :class:`PersonSpells` table over the block's cells."""
-    sel = h.arm_mask(arm)
-    return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), h.key[sel], h.state[sel],
-                        h.start[sel], h.end[sel], h.event_in[sel])
+def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
+    """The spells of one arm as a :class:`PersonSpells` table over the block's cells.
+
+    Times are cut to whole days (``floor(7 t) / 7``): the indicators are defined on
+    dates, so simulated and observed histories are measured alike.
+    """
+    sel = np.flatnonzero(h.arm_mask(arm))
+    start = np.floor(h.start[sel] * 7 + 1e-9) / 7
+    end = np.floor(h.end[sel] * 7 + 1e-9) / 7
+    # a spell shorter than a day has no day of its own; its event passes to the spell after it
+    ev_all = h.event_in[sel]
+    keep = end > start
+    sel, start, end = sel[keep], start[keep], end[keep]
+    idx_keep = np.flatnonzero(keep)
+    # event into a kept spell: that of the first spell of the run of dropped spells before it (if any)
+    first_of = idx_keep.copy()
+    if idx_keep.size:
+        prev_kept = np.concatenate([[-1], idx_keep[:-1]])
+        first_of = np.where(idx_keep - prev_kept > 1, prev_kept + 1, idx_keep)
+    cell, state, ev = h.key[sel], h.state[sel], ev_all[first_of]
+    same = np.zeros(cell.size, dtype=bool)
+    same[1:] = cell[1:] == cell[:-1]           # spells are sorted by (cell, start) within an arm
+    prev = np.where(same, np.roll(state, 1), -1)
+    exit_event = np.full(cell.size, "", dtype=object)
+    if model is not None:
+        labels = np.array([t.event or "" for t in model.transitions] + [""], dtype=object)
+        nxt = np.append(ev[1:], -1)
+        nxt = np.where(np.append(same[1:], False), nxt, -1)
+        exit_event = labels[nxt]
+    return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), cell, state, start, end, ev,
+                        exit_event=exit_event, prev_state=prev)
 
 
 def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], score_z: np.ndarray,
@@ -69,7 +95,7 @@ def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], 
     for arm in ARMS:
         ctx = Context(sc.model, as_of_week, final, sc.week_of(sc.terms.outcome_window_end), arm,
                       per_cell, score_z.reshape(-1))
-        out[arm] = evaluate_indicators(sc.model, arm_spells(h, arm), ctx)
+        out[arm] = evaluate_indicators(sc.model, arm_spells(h, arm, sc.model), ctx)
     return out
 
 
