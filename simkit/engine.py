@@ -310,14 +310,15 @@ def _collect(results, bounds: list[tuple[int, int]]) -> dict[str, object]:
         for k, v in r.items():
             if k in ("cohort", "status"):
                 out.setdefault(k, []).append(v)
-            elif k == "curve":
+            elif k in ("curve", "cash_curve"):
                 out.setdefault(k, []).append(v)  # only the first curve_draws draws
             else:
                 if k not in out:
                     out[k] = np.empty((total, *v.shape[1:]), dtype=v.dtype)
                 out[k][a:b] = v
-    if "curve" in out:
-        out["curve"] = np.concatenate(out["curve"])
+    for k in ("curve", "cash_curve"):
+        if k in out:
+            out[k] = np.concatenate(out[k])
     return out
 
 
@@ -448,8 +449,9 @@ def simulate(
         arr[f"denominator:{t.id}"] = arr[f"count:{t.indicator}:{key_n}"]
     n = int(arr["repayment"].size)
     curve = arr.pop("curve", None)
+    cash = arr.pop("cash_curve", None)
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
     prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
                       tuple(nested) if nested else None, tuple(sorted(fixed or {})))
-    return SimulationResult(sc, arr, curve, prov)
+    return SimulationResult(sc, arr, curve, prov, cash_=cash)

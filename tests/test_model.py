@@ -439,3 +439,25 @@ def test_observed_spells_bad_input():
     assert "row 3, column 'end'" in msg
     assert "previous spell" in msg
     assert "an exclusion starting on or after the referral date" in msg
+
+
+def test_cash_view_by_budget_year_and_at_repayment_by_hand():
+    """Both arms alike (no saving); 100 persons referred 1 Jan 2026, programme cost 1,000 each paid by
+    the municipality; grant 150,000 on 1 Jan 2026; all in state b at week 1 (target met, weight 1, no
+    premium) so 150,000 is repaid on 31 Dec 2027. Cash position: end of 2026: 150,000 − 100,000 =
+    50,000; at repayment: 50,000 − 150,000 = −100,000."""
+    doc = copy.deepcopy(BASE)
+    doc["states"] = {"a": {"kind": "benefit", "cost": [{"payer": "municipality", "from": "2020-01-01",
+                                                         "weekly": 10.0, "source": "t"}]},
+                     "b": {"kind": "job"}}
+    doc["transitions"] = [{"from": "a", "to": "b", "hazard": {"dist": "fixed", "weeks": 0.5}}]
+    doc["indicators"] = [{"id": "in_b", "kind": "in_state", "states": ["b"], "followup_weeks": [1.0],
+                          "count": "persons"}]
+    doc["contract"]["grant"] = 150_000.0
+    doc["contract"]["disbursement"] = [{"date": "2026-01-01", "share": 1.0}]
+    doc["budget"]["per_referral"] = [{"name": "course", "amount": 1000.0, "source": "t"}]
+    res = simkit.simulate(simkit.load_scenario(doc), draws=4, seed=1, curve_draws=4)
+    cash = {p["label"]: p for p in res.summary()["cash"]["points"]}
+    assert cash["budget year 2026"]["mean"] == pytest.approx(50_000.0)
+    assert cash["repayment 2027-12-31"]["mean"] == pytest.approx(-100_000.0)
+    assert cash["repayment 2027-12-31"]["p_negative"] == 1.0

@@ -207,6 +207,38 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
                   + grant * dated_pv(sc.terms.disbursement, years)
                   - rep.total[:m, None] * dated_pv(sc.terms.schedule, years))
         out["curve"] = curve
+        out["cash_curve"] = _cash(sc, pr, h, sign, sub, fac, draw, m, rep.total, p, D)
+    return out
+
+
+def _cash(sc, pr, h, sign, sub, fac, draw, m, rep_total, p, D) -> np.ndarray:
+    """Cumulative cash position of the municipality (undiscounted, nominal) at each cash point.
+
+    savings on benefits and other costs (business as usual − programme) up to the date
+    + activation spending avoided − programme costs for those referred by then
+    − dated costs by then + grant received by then − repayments paid by then.
+    """
+    b = sc.budget
+    pts = [sc.week_of(d) for _, d in sc.cash_points()]
+    sel = draw < m
+    out = np.zeros((m, len(pts)))
+    per = np.zeros(m)
+    for c in b.per_referral:
+        if c.payer != "municipality":
+            continue
+        amt = p[c.amount][:m] if isinstance(c.amount, str) else np.full(m, float(c.amount))
+        for arm in c.arms:
+            per = per + (amt if arm == "bau" else -amt)
+    avoided = p[b.avoided_cost][:m] if isinstance(b.avoided_cost, str) else np.full(m, float(b.avoided_cost))
+    per = per + avoided
+    for k, wk in enumerate(pts):
+        cy = spell_costs(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
+                         {kk: v[sel] for kk, v in fac.items()}, until=wk, discounted=False)
+        out[:, k] = np.bincount(draw[sel], weights=sign[sel] * cy["municipality"], minlength=m)
+        out[:, k] += per * np.count_nonzero(h.referral <= wk)
+        out[:, k] -= sum(c.amount for c in b.other_costs if c.payer == "municipality" and sc.week_of(c.date) <= wk)
+        out[:, k] += sc.contract.grant * sum(sh for d, sh in sc.terms.disbursement if sc.week_of(d) <= wk)
+        out[:, k] -= rep_total[:m] * sum(sh for d, sh in sc.terms.schedule if sc.week_of(d) <= wk)
     return out
 
 

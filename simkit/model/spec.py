@@ -327,6 +327,15 @@ class ModelScenario:
     def chol(self):
         return copula_cholesky(list(self.parameters), dict(self.rank_correlation))
 
+    def cash_points(self) -> tuple[tuple[str, dt.date], ...]:
+        """Dates of the cash view: each budget (calendar) year's end within the horizon and each
+        repayment date, in order; labels ``"budget year 2026"`` / ``"repayment 2028-06-30"``."""
+        end = self.agreement.start + dt.timedelta(days=round(self.budget.horizon_years * 365.25))
+        pts = [(f"budget year {y}", dt.date(y, 12, 31)) for y in range(self.agreement.start.year, end.year + 1)
+               if dt.date(y, 12, 31) < end]
+        pts += [(f"repayment {d.isoformat()}", d) for d, _ in self.terms.schedule]
+        return tuple(sorted(pts, key=lambda x: (x[1], x[0])))
+
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> ModelScenario:
         """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
         from ..io.scenario import merge_documents
