@@ -21,6 +21,7 @@ from ..contract import fund_view, repayment
 from ..engine import BLOCK, _param_rows
 from ..spec import WEEKS_PER_YEAR
 from .indicators import Context, PersonSpells, count, evaluate_indicators
+from .pricing import dated_pv as model_dated_pv
 from .pricing import prices, spell_costs
 from .simulate import STREAM_SCORES, Histories, _generator, simulate_histories
 from .spec import ARMS, PAYERS, ModelScenario
@@ -143,14 +144,10 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     bau_pv = bau_pv + avoided * ref_pv
 
     def dated_pv(items, curve_weeks=None):
-        tot = 0.0
-        for day, amount in items:
-            w = sc.week_of(day)
-            if curve_weeks is None:
-                tot = tot + amount * float(pr.v(np.array(w)))
-            else:
-                tot = tot + amount * float(pr.v(np.array(w))) * (curve_weeks >= w)
-        return tot
+        if curve_weeks is None:
+            return model_dated_pv(sc, items)
+        return sum(amount * float(pr.v(np.array(sc.week_of(day)))) * (curve_weeks >= sc.week_of(day))
+                   for day, amount in items)
 
     grant = sc.contract.grant
     grant_pv = grant * dated_pv(sc.terms.disbursement)
