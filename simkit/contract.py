@@ -84,6 +84,7 @@ from simkit.errors import Problem, ScenarioError
 
 __all__ = [
     "DENOMINATORS",
+    "PAYMENT_RULES",
     "RULES",
     "Contract",
     "FundView",
@@ -94,11 +95,35 @@ __all__ = [
     "fund_view",
     "max_repayment",
     "needed_count",
+    "register_rule",
     "repayment",
 ]
 
 RULES: tuple[str, ...] = ("threshold", "pro_rata", "graduated")
-"""Payment rules a :class:`Target` may use."""
+"""The built-in payment rules; :data:`PAYMENT_RULES` also holds registered ones."""
+
+PAYMENT_RULES: dict[str, Any] = {name: None for name in RULES}
+"""Registry of payment rules: name -> factor function ``f(target, achieved, n) -> (factor, met)``
+(``None`` for the built-ins, computed in :func:`_factor`). Add one with :func:`register_rule`."""
+
+
+def register_rule(name: str, factor: Any) -> None:
+    """Register a payment rule usable as ``rule = "<name>"`` in targets.
+
+    ``factor(target, achieved, n)`` gets integer count arrays (draws first) and
+    returns the payment factor in [0, 1] and the ``met`` flag per draw.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> register_rule("half_demo", lambda t, a, n: (np.full(np.shape(a), 0.5), a >= n))
+    >>> Target("x", "x", threshold=0.5, weight=1.0, rule="half_demo").rule
+    'half_demo'
+    >>> _ = PAYMENT_RULES.pop("half_demo")
+    """
+    if name in RULES:
+        raise ValueError(f"{name!r} is a built-in payment rule")
+    PAYMENT_RULES[name] = factor
 
 DENOMINATORS: tuple[str, ...] = ("referred", "completed")
 """Denominators a target rate may use (docs/design.md: default everyone referred)."""
@@ -284,8 +309,8 @@ class Target:
             p.add("weight", self.weight, "a share of the repayment between 0 and 1")
         if self.denominator not in DENOMINATORS:
             p.add("denominator", self.denominator, _choice(self.denominator, DENOMINATORS))
-        if self.rule not in RULES:
-            p.add("rule", self.rule, _choice(self.rule, RULES))
+        if self.rule not in PAYMENT_RULES:
+            p.add("rule", self.rule, _choice(self.rule, list(PAYMENT_RULES)))
 
         if self.rule == "pro_rata":
             if not (_is_real(self.floor) and self.floor >= 0):  # type: ignore[operator]
@@ -758,6 +783,10 @@ def _line_count(counts: Mapping[str, Any], line: RateCardLine) -> np.ndarray:
 def _factor(target: Target, a: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Payment factor and 'met' flag of one target (integer comparisons)."""
     valid = n > 0
+    custom = PAYMENT_RULES.get(target.rule)
+    if custom is not None:
+        f, met = custom(target, a, n)
+        return np.clip(np.where(valid, np.asarray(f, dtype=float), 0.0), 0.0, 1.0), np.asarray(met) & valid
     met = (a >= _needed(target.threshold, n)) & valid
     if target.rule == "threshold":
         return met.astype(np.float64), met

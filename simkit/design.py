@@ -163,12 +163,15 @@ _PV_CACHE: dict[tuple[str, tuple], float] = {}
 def _pv_unit(sc: Any, items: tuple[tuple[dt.date, float], ...]) -> float:
     """PV of one unit paid on dated instalments, cached per scenario."""
     from .budget import budget_tables, dated_pv
+    from .model.pricing import dated_pv as model_dated_pv
+    from .model.spec import ModelScenario
 
     key = (sc.sha256, tuple(items))
     if key not in _PV_CACHE:
         if len(_PV_CACHE) > 64:
             _PV_CACHE.clear()
-        _PV_CACHE[key] = float(dated_pv(budget_tables(sc), sc, tuple(items)))
+        _PV_CACHE[key] = (model_dated_pv(sc, tuple(items)) if isinstance(sc, ModelScenario)
+                          else float(dated_pv(budget_tables(sc), sc, tuple(items))))
     return _PV_CACHE[key]
 
 

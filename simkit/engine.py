@@ -331,6 +331,20 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     check_memory(sc, draws, chunk_size=chunk_size, workers=1 if backend == "serial" else workers,
                  keep_persons=keep_persons, curve_draws=curve_draws)
 
+    from .model.spec import ModelScenario
+
+    if isinstance(sc, ModelScenario):
+        from .model.engine import ModelJob, simulate_model_shared_chunk
+
+        def model_job(a: int, b: int):
+            cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
+            return ModelJob(None, seed, first + a, first + b, inner, cut, curve_draws, keep_persons)
+
+        return backends.run_chunks(model_job, draws, chunk_fn=simulate_model_shared_chunk, shared=sc,
+                                   chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+                                   backend=backends.pick_backend(backend, workers, scheduler),
+                                   ragged=("curve", "cash_curve"))
+
     def job(a: int, b: int) -> Job:
         cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
         return Job(sc, seed, first + a, first + b, inner, cut, curve_draws, keep_persons)
@@ -414,8 +428,9 @@ def simulate(
         arr[f"denominator:{t.id}"] = arr[f"count:{t.indicator}:{key_n}"]
     n = int(arr["repayment"].size)
     curve = arr.pop("curve", None)
+    cash = arr.pop("cash_curve", None)
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
     prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
                       tuple(nested) if nested else None, tuple(sorted(fixed or {})))
-    return SimulationResult(sc, arr, curve, prov)
+    return SimulationResult(sc, arr, curve, prov, cash_=cash)

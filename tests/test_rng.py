@@ -119,7 +119,8 @@ def test_root_seed_none_is_fresh_unless_refused():
 def test_stream_ids_are_pinned_and_distinct():
     # The ids are the reproducibility contract: they were 0, 1, 7 and 11 before
     # the table existed, and every committed notebook number depends on them.
-    assert dict(STREAMS) == {"parameters": 0, "cohort": 1, "synth_details": 7, "repayment_due": 11}
+    assert dict(STREAMS) == {"parameters": 0, "cohort": 1, "synth_details": 7, "repayment_due": 11,
+                             "model_transitions": 20, "model_scores": 21}
     assert len(set(STREAMS.values())) == len(STREAMS)
     with pytest.raises(TypeError):
         STREAMS["new"] = 3  # read-only

@@ -177,4 +177,9 @@ def load_scenario(
         else:
             layers.append(read_toml(s))
     doc, prov = merge_documents(layers)
+    version = doc.get("scenario", {}).get("version") if isinstance(doc.get("scenario"), Mapping) else None
+    if version == 2:
+        from ..model.spec import build_model_scenario
+
+        return build_model_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)
     return build_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)

@@ -115,9 +115,10 @@ DRAW_OUTPUTS = ("repayment", "repayment_pv", "net_pv", "savings_pv", "fund_multi
 def as_scenario(scenario: Any = None):
     """A Scenario from None (embedded default), a path/name/list, or a Scenario."""
     from simkit.io.scenario import load_scenario
+    from simkit.model.spec import ModelScenario
     from simkit.spec import Scenario
 
-    if isinstance(scenario, Scenario):
+    if isinstance(scenario, Scenario | ModelScenario):
         return scenario
     return load_scenario(scenario)
 

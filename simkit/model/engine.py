@@ -1,0 +1,269 @@
+"""Monte Carlo over a declared model: histories → indicators → contract and budget, per draw.
+
+The engine knows nothing about the programme: it draws the parameters of a
+block of draws (the same streams as :mod:`simkit.engine`), simulates the
+block's histories in both arms (:func:`simkit.model.simulate.simulate_histories`),
+counts the declared indicators at the final measurement date with the one
+count function (:func:`simkit.model.indicators.count`), prices every spell
+per payer (:mod:`simkit.model.pricing`) and hands back per-draw arrays with
+the same keys as the 0.1 engine, so :class:`simkit.results.SimulationResult`,
+sensitivity and contract design work on either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..contract import fund_view, repayment
+from ..engine import BLOCK, _param_rows
+from ..spec import WEEKS_PER_YEAR
+from .indicators import Context, PersonSpells, count, evaluate_indicators
+from .pricing import dated_pv as model_dated_pv
+from .pricing import prices, spell_costs
+from .simulate import STREAM_SCORES, Histories, _generator, simulate_histories
+from .spec import ARMS, PAYERS, ModelScenario
+
+__all__ = ["ModelJob", "arm_spells", "block_outputs", "simulate_model_chunk", "simulate_model_shared_chunk"]
+
+
+@dataclass(frozen=True)
+class ModelJob:
+    """Everything a worker needs for one chunk (picklable)."""
+
+    scenario: ModelScenario
+    seed: int
+    start: int
+    stop: int
+    inner: int
+    fixed: Mapping[str, object]
+    curve_draws: int
+    keep_persons: bool = False
+
+
+_PRICE_CACHE: dict[str, object] = {}
+
+
+def _prices(sc: ModelScenario):
+    if sc.sha256 not in _PRICE_CACHE:
+        if len(_PRICE_CACHE) > 8:
+            _PRICE_CACHE.clear()
+        _PRICE_CACHE[sc.sha256] = prices(sc)
+    return _PRICE_CACHE[sc.sha256]
+
+
+def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
+    """The spells of one arm as a :class:`PersonSpells` table over the block's cells.
+
+    Times are cut to whole days (``floor(7 t) / 7``): the indicators are defined on
+    dates, so simulated and observed histories are measured alike.
+    """
+    sel = np.flatnonzero(h.arm_mask(arm))
+    start = np.floor(h.start[sel] * 7 + 1e-9) / 7
+    end = np.floor(h.end[sel] * 7 + 1e-9) / 7
+    # a spell shorter than a day has no day of its own; its event passes to the spell after it
+    ev_all = h.event_in[sel]
+    keep = end > start
+    sel, start, end = sel[keep], start[keep], end[keep]
+    idx_keep = np.flatnonzero(keep)
+    # event into a kept spell: that of the first spell of the run of dropped spells before it (if any)
+    first_of = idx_keep.copy()
+    if idx_keep.size:
+        prev_kept = np.concatenate([[-1], idx_keep[:-1]])
+        first_of = np.where(idx_keep - prev_kept > 1, prev_kept + 1, idx_keep)
+    cell, state, ev = h.key[sel], h.state[sel], ev_all[first_of]
+    same = np.zeros(cell.size, dtype=bool)
+    same[1:] = cell[1:] == cell[:-1]           # spells are sorted by (cell, start) within an arm
+    prev = np.where(same, np.roll(state, 1), -1)
+    exit_event = np.full(cell.size, "", dtype=object)
+    if model is not None:
+        labels = np.array([t.event or "" for t in model.transitions] + [""], dtype=object)
+        nxt = np.append(ev[1:], -1)
+        nxt = np.where(np.append(same[1:], False), nxt, -1)
+        exit_event = labels[nxt]
+    return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), cell, state, start, end, ev,
+                        exit_event=exit_event, prev_state=prev)
+
+
+def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], score_z: np.ndarray,
+             as_of_week: float, final: bool) -> dict[str, dict]:
+    """Indicator statuses of both arms of a block, as of a week."""
+    cell_draw = np.arange(h.draws * h.persons) // h.persons
+    per_cell = {k: v[cell_draw] for k, v in params.items()}
+    out = {}
+    for arm in ARMS:
+        ctx = Context(sc.model, as_of_week, final, sc.week_of(sc.terms.outcome_window_end), arm,
+                      per_cell, score_z.reshape(-1))
+        out[arm] = evaluate_indicators(sc.model, arm_spells(h, arm, sc.model), ctx)
+    return out
+
+
+def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, block: int,
+                  curve_draws: int, draws: int) -> dict[str, np.ndarray]:
+    """Per-draw outputs of one block of ``draws`` draws (``p``: parameter values of its draws)."""
+    D = draws
+    # a scenario without uncertain parameters still has D draws (the kernel reads D from the values)
+    h = simulate_histories(sc, p if p else {"_draws": np.zeros(D)}, seed=seed, block=block)
+    P_ = h.persons
+    z = _generator(seed, STREAM_SCORES, block).standard_normal((D, P_))
+    meas = sc.week_of(sc.terms.measurement_date)
+    st = statuses(sc, h, p, z, meas, final=True)
+    comp = sc.model.completion_indicator
+    counts = count(st["programme"], D, P_, comp)
+    counts_bau = count(st["bau"], D, P_, comp)
+    rep = repayment(sc.contract, counts)
+    fund = fund_view(sc.contract, rep.total)
+
+    pr = _prices(sc)
+    draw = h.draw
+    sub = h.subgroup[h.person]
+    fac = {k: v[draw] for k, v in p.items()}
+    costs = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, fac)
+    sign = np.where(h.arm == 0, 1.0, -1.0)   # bau cost − programme cost = saving
+    savings = {payer: np.bincount(draw, weights=sign * costs[payer], minlength=D) for payer in PAYERS}
+
+    b = sc.budget
+    v_ref = pr.v(h.referral)
+    ref_pv = v_ref.sum()
+    programme_pv = np.zeros(D)
+    bau_pv = np.zeros(D)
+    other_payers = {payer: np.zeros(D) for payer in PAYERS}
+    for c in b.per_referral:
+        amt = p[c.amount] if isinstance(c.amount, str) else np.full(D, float(c.amount))
+        for arm in c.arms:
+            if c.payer == "municipality":
+                if arm == "programme":
+                    programme_pv = programme_pv + amt * ref_pv
+                else:
+                    bau_pv = bau_pv + amt * ref_pv
+            else:
+                other_payers[c.payer] += (amt if arm == "bau" else -amt) * ref_pv
+    avoided = p[b.avoided_cost] if isinstance(b.avoided_cost, str) else np.full(D, float(b.avoided_cost))
+    bau_pv = bau_pv + avoided * ref_pv
+
+    def dated_pv(items, curve_weeks=None):
+        if curve_weeks is None:
+            return model_dated_pv(sc, items)
+        return sum(amount * float(pr.v(np.array(sc.week_of(day)))) * (curve_weeks >= sc.week_of(day))
+                   for day, amount in items)
+
+    grant = sc.contract.grant
+    grant_pv = grant * dated_pv(sc.terms.disbursement)
+    rep_unit = dated_pv(sc.terms.schedule)
+    other_items = tuple((c.date, c.amount) for c in b.other_costs if c.payer == "municipality")
+    other_pv = dated_pv(other_items) if other_items else 0.0
+    repayment_pv = rep.total * rep_unit
+    uncovered = programme_pv + other_pv - grant_pv
+    net = savings["municipality"] + bau_pv - uncovered - repayment_pv
+
+    kinds = np.array([s.kind for s in sc.model.states])
+    pension = np.isin(kinds[h.state], ["pension"])
+    eduwork = np.isin(kinds[h.state], ["education", "job"])
+
+    def persons_with(mask, arm):
+        x = np.zeros(D * P_, dtype=bool)
+        x[h.key[mask & (h.arm == arm)]] = True
+        return x.reshape(D, P_).sum(axis=1, dtype=np.int32)
+
+    out: dict[str, np.ndarray] = {
+        **{f"param:{k}": v for k, v in p.items()},
+        "repayment": rep.total, "repayment_pv": repayment_pv, "savings_pv": savings["municipality"],
+        "savings_pv:state": savings["state"] + other_payers["state"],
+        "savings_pv:region": savings["region"] + other_payers["region"],
+        "bau_cost_pv": bau_pv, "uncovered_pv": uncovered, "net_pv": net,
+        "fund_multiple": fund.multiple, "fund_irr": fund.irr,
+        "dp_awards": persons_with(pension, 1), "dp_awards_bau": persons_with(pension, 0),
+        "outcomes": persons_with(eduwork, 1), "outcomes_bau": persons_with(eduwork, 0),
+    }
+    for name, k in counts.items():
+        for key in k.keys():
+            out[f"count:{name}:{key}"] = np.asarray(k[key], dtype=np.int32)
+        out[f"count_bau:{name}:achieved"] = np.asarray(counts_bau[name].achieved, dtype=np.int32)
+    for t in sc.contract.targets:
+        out[f"met:{t.id}"] = rep.met[t.id]
+        out[f"factor:{t.id}"] = rep.factor[t.id]
+    for ln in sc.contract.rate_card:
+        out[f"line:{ln.id}"] = rep.by_line[ln.id]
+
+    m = max(0, min(D, curve_draws))
+    if m:
+        sel = draw < m
+        years = np.arange(1, b.horizon_years + 1) * WEEKS_PER_YEAR
+        curve = np.zeros((m, years.size))
+        for y, wk in enumerate(years):
+            cy = spell_costs(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
+                             {k: v[sel] for k, v in fac.items()}, until=wk)
+            curve[:, y] = np.bincount(draw[sel], weights=sign[sel] * cy["municipality"], minlength=m)
+        ref_y = (v_ref[None, :] * (h.referral[None, :] <= years[:, None])).sum(axis=1)
+        pa = (programme_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
+        ba = (bau_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
+        other_y = dated_pv(other_items, years) if other_items else 0.0
+        curve += ((ba - pa)[:, None] * ref_y[None, :] - other_y
+                  + grant * dated_pv(sc.terms.disbursement, years)
+                  - rep.total[:m, None] * dated_pv(sc.terms.schedule, years))
+        out["curve"] = curve
+        out["cash_curve"] = _cash(sc, pr, h, sign, sub, fac, draw, m, rep.total, p, D)
+    return out
+
+
+def _cash(sc, pr, h, sign, sub, fac, draw, m, rep_total, p, D) -> np.ndarray:
+    """Cumulative cash position of the municipality (undiscounted, nominal) at each cash point.
+
+    savings on benefits and other costs (business as usual − programme) up to the date
+    + activation spending avoided − programme costs for those referred by then
+    − dated costs by then + grant received by then − repayments paid by then.
+    """
+    b = sc.budget
+    pts = [sc.week_of(d) for _, d in sc.cash_points()]
+    sel = draw < m
+    out = np.zeros((m, len(pts)))
+    per = np.zeros(m)
+    for c in b.per_referral:
+        if c.payer != "municipality":
+            continue
+        amt = p[c.amount][:m] if isinstance(c.amount, str) else np.full(m, float(c.amount))
+        for arm in c.arms:
+            per = per + (amt if arm == "bau" else -amt)
+    avoided = p[b.avoided_cost][:m] if isinstance(b.avoided_cost, str) else np.full(m, float(b.avoided_cost))
+    per = per + avoided
+    for k, wk in enumerate(pts):
+        cy = spell_costs(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
+                         {kk: v[sel] for kk, v in fac.items()}, until=wk, discounted=False)
+        out[:, k] = np.bincount(draw[sel], weights=sign[sel] * cy["municipality"], minlength=m)
+        out[:, k] += per * np.count_nonzero(h.referral <= wk)
+        out[:, k] -= sum(c.amount for c in b.other_costs if c.payer == "municipality" and sc.week_of(c.date) <= wk)
+        out[:, k] += sc.contract.grant * sum(sh for d, sh in sc.terms.disbursement if sc.week_of(d) <= wk)
+        out[:, k] -= rep_total[:m] * sum(sh for d, sh in sc.terms.schedule if sc.week_of(d) <= wk)
+    return out
+
+
+def simulate_model_shared_chunk(sc: ModelScenario, job: ModelJob) -> dict[str, np.ndarray]:
+    """:func:`simulate_model_chunk` of a job sent without its scenario (the workers hold ``sc``)."""
+    from dataclasses import replace
+
+    return simulate_model_chunk(replace(job, scenario=sc))
+
+
+def simulate_model_chunk(job: ModelJob) -> dict[str, np.ndarray]:
+    """Simulate draws [job.start, job.stop) of a version-2 scenario, block by block."""
+    sc = job.scenario
+    parts = []
+    b0, b1 = job.start // BLOCK, (job.stop - 1) // BLOCK
+    for blk in range(b0, b1 + 1):
+        lo, hi = max(job.start, blk * BLOCK), min(job.stop, (blk + 1) * BLOCK)
+        pstart, pstop = lo // job.inner, (hi - 1) // job.inner + 1
+        prows = _param_rows(sc, job.seed, pstart, pstop)
+        take = np.arange(lo, hi) // job.inner - pstart
+        p = {k: v[take] for k, v in prows.items()}
+        for k, v in job.fixed.items():
+            arr = np.asarray(v, dtype=float)
+            p[k] = np.broadcast_to(arr if arr.ndim == 0 else arr[lo - job.start:hi - job.start], (hi - lo,)).copy()
+        # the cohort's random numbers are keyed by draw block: a chunk may start mid-block only
+        # in nested mode, where cohort block = draw // BLOCK as well
+        parts.append(block_outputs(sc, p, job.seed, blk, max(0, min(hi, job.curve_draws) - lo), hi - lo))
+    if len(parts) == 1:
+        return parts[0]
+    keys = parts[0].keys()
+    return {k: np.concatenate([q[k] for q in parts if k in q]) for k in keys if any(k in q for q in parts)}
