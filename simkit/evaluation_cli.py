@@ -63,9 +63,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     _check_out_paths(args.json, inputs=[args.data, *args.scenario])
     sc = load_scenario(args.scenario or None)
-    res = evaluate(args.data, sc, args.as_of, prior=args.prior, min_cell=args.min_cell,
-                   seed=args.seed)
-    text = res.text()
+    from .model.spec import ModelScenario
+
+    if isinstance(sc, ModelScenario):  # participant histories in long format, the model's own indicators
+        from .io.spells import read_spells
+        from .model.observed import evaluate_spells
+
+        res = evaluate_spells(sc, read_spells(args.data), as_of=args.as_of, source=display_path(args.data))
+        text = res.text(min_cell=args.min_cell)
+    else:
+        res = evaluate(args.data, sc, args.as_of, prior=args.prior, min_cell=args.min_cell,
+                       seed=args.seed)
+        text = res.text()
     if args.json:
         write_json(args.json, res.to_dict())
     print(text)
@@ -111,6 +120,23 @@ def cmd_synth(args: argparse.Namespace) -> int:
                                                       "more synthetic cohorts vary --seed)"))
     _check_out_paths(args.out, inputs=args.scenario, flag="-o", force=args.force)
     sc = load_scenario(args.scenario or None)
+    from .model.spec import ModelScenario
+
+    if isinstance(sc, ModelScenario):  # long format: one row per spell of one simulated cohort
+        from .io.spells import write_spells_csv
+        from .model.observed import synthesize_spells
+
+        df = synthesize_spells(sc, seed=args.seed, draw=args.draw, as_of=args.as_of)
+        if fmt == "csv":
+            write_spells_csv(df, args.out, dialect=args.dialect)
+        else:
+            from .io.files import atomic_write
+
+            atomic_write(args.out, lambda tmp: df.to_excel(tmp, index=False, engine="openpyxl"))
+        as_of = args.as_of or sc.terms.measurement_date
+        print(f"wrote {display_path(args.out)}: {df['person'].nunique()} synthetic persons, {len(df)} spells "
+              f"as extracted on {as_of} (scenario {sc.name}, seed {args.seed}, draw {args.draw})")
+        return 0
     df = synthesize(sc, seed=args.seed, as_of=args.as_of, draw=args.draw)
     if fmt == "csv":
         from .io.observed import write_observed_csv

@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from ..contract import repayment
+from ..contract import needed_count, repayment
 from ..errors import DataError, Problem
+from ..stats import clopper_pearson
 from .engine import arm_spells
 from .indicators import (
     ACHIEVED,
@@ -42,6 +43,7 @@ from .indicators import (
     NOT_REFERRED,
     PENDING,
     Context,
+    IndicatorCounts,
     PersonSpells,
     count,
     evaluate_indicators,
@@ -49,7 +51,8 @@ from .indicators import (
 from .simulate import Histories
 from .spec import ModelScenario
 
-__all__ = ["SPELL_COLUMNS", "SpellEvaluation", "evaluate_spells", "histories_to_frame", "spells_from_frame"]
+__all__ = ["SPELL_COLUMNS", "SpellEvaluation", "evaluate_spells", "histories_to_frame", "spells_from_frame",
+           "synthesize_spells"]
 
 SPELL_COLUMNS = ("person", "referral_date", "state", "start", "end", "planned_end", "weekly_hours", "exit")
 _STATUS = {ACHIEVED: "achieved", 0: "failed", PENDING: "pending", NOT_REFERRED: "not_referred", EXCLUDED: "excluded"}
@@ -219,6 +222,28 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
     return sp, persons
 
 
+def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.date | None = None):
+    """Synthetic long-format participant data: draw ``draw`` of a seeded run, the programme arm,
+    as extracted on ``as_of`` (default: the final measurement date). Never real people.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> df = synthesize_spells(simkit.load_scenario("sundinvest_2021"), seed=1)
+    >>> df["person"].nunique()
+    50
+    """
+    from ..engine import BLOCK, _param_rows
+    from ..rng import root_seed
+    from .simulate import simulate_histories
+
+    seed = root_seed(seed, allow_none=False)
+    block, row = divmod(int(draw), BLOCK)
+    p = _param_rows(sc, seed, block * BLOCK, block * BLOCK + row + 1)
+    h = simulate_histories(sc, p if p else {"_draws": np.zeros(row + 1)}, seed=seed, block=block)
+    return histories_to_frame(sc, h, draw=row, extracted=as_of)
+
+
 @dataclass(frozen=True)
 class SpellEvaluation:
     """Statuses and counts of the declared indicators on observed histories, and the repayment due.
@@ -235,15 +260,49 @@ class SpellEvaluation:
     met: dict[str, bool]
     persons: int
 
+    targets: tuple[dict, ...] = ()
+    repayment_min: float = 0.0
+    repayment_max: float = 0.0
+    terms: tuple[tuple[str, str, str], ...] = ()   # (term, value, "from the agreement" | "assumption")
+
     def to_dict(self) -> dict[str, Any]:
+        """Exact counts, for evaluators (not for publication: small counts are not suppressed)."""
         return {
             "as_of": self.as_of.isoformat(), "final": self.final, "n_persons": self.persons,
             "indicators": {k: {"achieved": int(c.achieved[0]), "denominator": int(c.referred[0]),
                                "pending": int(c.pending[0]), "excluded": int(c.excluded[0])}
                            for k, c in self.counts.items()},
+            "targets": {t["id"]: {k: v for k, v in t.items() if k != "id"} for t in self.targets},
             "targets_met": {k: bool(v) for k, v in self.met.items()},
-            "repayment_due": float(self.repayment),
+            "repayment_due": {"value": float(self.repayment), "min": float(self.repayment_min),
+                              "max": float(self.repayment_max),
+                              "exact": "the count arithmetic; the amount rests on the contract terms listed"},
+            "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
         }
+
+    def text(self, *, min_cell: int = 5) -> str:
+        """A page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
+        def n(k: int) -> str:
+            return f"<{min_cell}" if 0 < k < min_cell else f"{k:,}"
+
+        lines = [f"Evaluation as of {self.as_of.isoformat()} "
+                 f"({'final measurement date: every case decided' if self.final else 'interim: running cases pending'})",
+                 f"persons in the data: {n(self.persons)}", "", "Payment targets"]
+        for t in self.targets:
+            rate = "" if t["denominator"] == 0 or min(t["achieved"], t["denominator"] - t["achieved"]) < min_cell \
+                else f" = {t['rate']:.1%} (95 % CI {t['ci_low']:.1%}–{t['ci_high']:.1%}, Clopper–Pearson)"
+            lines.append(f"  {t['label']}: {n(t['achieved'])} of {n(t['denominator'])} {t['denominator_label']}{rate}; "
+                         f"target {t['threshold']:.0%} -> {t['status'].replace('_', ' ')}"
+                         + (f" ({n(t['pending'])} pending" + (f", {n(t['not_yet_referred'])} not yet referred"
+                                                               if t["not_yet_referred"] else "") + ")"
+                            if t["pending"] or t["not_yet_referred"] else ""))
+        lines += ["", "Repayment due: " + (f"{self.repayment:,.0f}" if self.final or self.repayment_min == self.repayment_max
+                                          else f"{self.repayment_min:,.0f} to {self.repayment_max:,.0f}"),
+                  "  the count arithmetic is exact; the amount rests on these contract terms:"]
+        lines += [f"  - {a}: {b} ({c})" for a, b, c in self.terms]
+        if any(c == "assumption" for _, _, c in self.terms):
+            lines.append("  Terms marked 'assumption' are not the agreement's: enter the real ones in a terms file.")
+        return "\n".join(lines)
 
 
 def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, source: str = "(data)"
@@ -265,15 +324,71 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
     (True, 50)
     """
     measurement = sc.terms.measurement_date
-    as_of = measurement if as_of is None else as_of
-    if as_of < sc.agreement.start:
+    if as_of is not None and as_of < sc.agreement.start:
         raise DataError([Problem("--as-of", str(as_of), f"a date on or after the agreement start {sc.agreement.start}")])
-    sp, persons = spells_from_frame(sc, df, source=source, as_of=as_of)
+    sp, persons = spells_from_frame(sc, df, source=source, as_of=as_of)   # validate first
+    if as_of is None and len(df) and "start" in df.columns:
+        dates = [d for col in ("start", "end") if col in df.columns for d in df[col] if isinstance(d, dt.date)]
+        latest = max(dates) if dates else None
+        if latest is not None and (measurement - latest).days > 90:
+            raise DataError([Problem(f"{source}", f"latest event {latest}",
+                                     f"--as-of: the date the data were extracted (without it the file is "
+                                     f"evaluated as of the final measurement date {measurement}, "
+                                     f"long after its latest event)")])
+    if as_of is None:
+        as_of = measurement
+        sp, persons = spells_from_frame(sc, df, source=source, as_of=as_of)   # no events after it either
     final = as_of >= measurement
     ctx = Context(sc.model, (as_of - sc.agreement.start).days / 7, final,
                   sc.week_of(sc.terms.outcome_window_end), "programme", {}, None, observed_scores={})
     st = evaluate_indicators(sc.model, sp, ctx)
     counts = count(st, 1, sp.cells, sc.model.completion_indicator)
     rep = repayment(sc.contract, counts)
-    return SpellEvaluation(as_of, final, {k: v.status for k, v in st.items()}, counts, float(rep.total[0]),
-                           {k: bool(v[0]) for k, v in rep.met.items()}, len(persons))
+    # persons still to be referred (the cohort size less the persons in the data) may still count
+    not_yet = 0 if final else max(0, sc.agreement.cohort_size - len(persons))
+    # the range still possible: every open case achieved (max) or failed (min)
+    best = {k: IndicatorCounts(c.achieved + c.pending + not_yet, c.referred + not_yet, c.pending * 0, c.excluded,
+                               c.completed, c.achieved_completed) for k, c in counts.items()}
+    worst = {k: IndicatorCounts(c.achieved, c.referred + not_yet, c.pending * 0, c.excluded, c.completed,
+                                c.achieved_completed) for k, c in counts.items()}
+    hi = float(repayment(sc.contract, best).total[0])
+    lo = float(repayment(sc.contract, worst).total[0]) if not final else float(rep.total[0])
+    targets = []
+    for t in sc.contract.targets:
+        c = counts[t.indicator]
+        a, den = (int(c.achieved[0]), int(c.referred[0])) if t.denominator == "referred" else \
+            (int(c.achieved_completed[0]), int(c.completed[0]))
+        pend = int(c.pending[0])
+        ci = clopper_pearson(a, den) if den else None
+        final_den = den + (not_yet if t.denominator == "referred" else 0)
+        need = int(needed_count(t.threshold, final_den)) if final_den else 0
+        status = ("met" if final_den and a >= need else
+                  "not_met" if final or a + pend + (not_yet if t.denominator == "referred" else 0) < need
+                  else "undecided")
+        targets.append({"id": t.id, "label": sc.model.indicator(t.indicator).label, "achieved": a, "denominator": den,
+                        "denominator_label": "referred" if t.denominator == "referred" else "who completed",
+                        "pending": pend, "not_yet_referred": not_yet, "rate": a / den if den else float("nan"),
+                        "ci_low": float(ci.low) if ci else float("nan"), "ci_high": float(ci.high) if ci else float("nan"),
+                        "threshold": t.threshold, "needed": need, "status": status})
+    return SpellEvaluation(as_of, final, {k: v.status for k, v in st.items()}, counts, lo,
+                           {k: bool(v[0]) for k, v in rep.met.items()}, len(persons), tuple(targets),
+                           lo, hi, _terms(sc))
+
+
+def _terms(sc: ModelScenario) -> tuple[tuple[str, str, str], ...]:
+    """The contract terms used, each marked as from the agreement or an assumption (by its cited source)."""
+    doc = sc.document.get("contract", {})
+
+    def basis(*texts) -> str:
+        t = " ".join(str(x) for x in texts if x)
+        return "assumption" if (not t or "assumption" in t.lower()) else "from the agreement"
+
+    c = sc.contract
+    src = doc.get("source", "")
+    out = [("grant", f"{c.grant:,.0f} {c.currency}", basis(src)), ("risk premium", f"{c.premium:.1%}", basis(src))]
+    for t, raw in zip(c.targets, doc.get("targets", []), strict=False):
+        out.append((f"target {t.id}", f"{t.rule}, threshold {t.threshold:.0%}, weight {t.weight:.0%}, "
+                    f"denominator {t.denominator}", basis(raw.get("source"))))
+    for ln, raw in zip(c.rate_card, doc.get("rate_card", []), strict=False):
+        out.append((f"rate-card line {ln.id}", f"{ln.price:,.0f} {c.currency} per outcome", basis(raw.get("source"))))
+    return tuple(out)
