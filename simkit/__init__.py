@@ -13,7 +13,8 @@ __version__ = "0.1.0"
 
 from .io.scenario import embedded_scenarios, load_scenario
 
-__all__ = ["__version__", "embedded_scenarios", "evaluate", "load_scenario", "simulate", "synthesize"]
+__all__ = ["__version__", "compare", "embedded_scenarios", "evaluate", "load_scenario", "set_parameter",
+           "simulate", "synthesize"]
 
 
 def __getattr__(name: str):
@@ -27,6 +28,10 @@ def __getattr__(name: str):
         from .evaluation import evaluate
 
         return evaluate
+    if name in ("compare", "set_parameter"):
+        from . import whatif
+
+        return getattr(whatif, name)
     if name == "synthesize":
         from .synth import synthesize
 
