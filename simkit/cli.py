@@ -69,9 +69,13 @@ def add_scenario_args(p: argparse.ArgumentParser, *, draws: int = 100_000) -> No
 
 
 def load(args: argparse.Namespace):
-    from .io.scenario import load_scenario
+    from .io.scenario import auto_base, load_scenario
 
-    return load_scenario(args.scenario or None)
+    sc = load_scenario(args.scenario or None)
+    if auto_base(sc, args.scenario):
+        print(f"note: {args.scenario[0]} has no [agreement]: it is an override, layered on the embedded "
+              f"default ({sc.sources[0]})", file=sys.stderr)
+    return sc
 
 
 def _check_out_paths(*paths: str | None, inputs=(), flag: str = "--json", force: bool = True) -> None:

@@ -49,3 +49,17 @@ def test_compare_uses_common_random_numbers():
     assert df.loc["a"].equals(df.loc["b"])
     assert df.loc["all complete", "P(met: completion)"] == 1.0
     assert df.loc["all complete", "P(met: completion)"] >= df.loc["a", "P(met: completion)"]
+
+
+def test_an_override_file_is_layered_on_the_default(tmp_path, capsys):
+    from simkit.cli import main
+
+    f = tmp_path / "premium.toml"
+    f.write_text("[contract]\npremium = 0.08\n")
+    sc = simkit.load_scenario([f])
+    assert sc.contract.premium == 0.08
+    assert sc.sources[0] == "norddjurs (embedded)" and sc.sources[-1] == str(f)
+    assert sc.agreement.cohort_size == simkit.load_scenario().agreement.cohort_size
+    assert main(["run", str(f), "--draws", "1024"]) == 0
+    err = capsys.readouterr().err
+    assert "override" in err and "embedded default" in err

@@ -137,6 +137,17 @@ def merge_documents(
     return merged, prov
 
 
+def auto_base(sc, given) -> bool:
+    """Whether :func:`load_scenario` put the first of ``given`` (paths or names) on the embedded default.
+
+    Examples
+    --------
+    >>> auto_base(load_scenario(["reform_2027"]), ["reform_2027"])
+    True
+    """
+    return bool(given) and len(sc.sources) == len(given) + 1
+
+
 def load_scenario(
     source: str | Path | Sequence[str | Path | Mapping[str, Any]] | Mapping[str, Any] | None = None,
 ):
@@ -147,7 +158,10 @@ def load_scenario(
     source : None, path, embedded name, dict, or a list of these
         ``None`` loads the embedded default (the Norddjurs–DSI agreement). A
         list is layered in order, e.g. ``["norddjurs", "reform.toml"]``; a dict
-        is an in-memory layer (handy in notebooks).
+        is an in-memory layer (handy in notebooks). When the first file is an
+        *override* (it has no ``[agreement]`` table), it is layered on the
+        embedded default, which then appears first in the scenario's
+        ``sources`` (:func:`auto_base` says whether that happened).
 
     Returns
     -------
@@ -176,6 +190,8 @@ def load_scenario(
             layers.append((f"(layer {i + 1}, in memory)", s))
         else:
             layers.append(read_toml(s))
+    if layers and not isinstance(source[0], Mapping) and "agreement" not in layers[0][1]:
+        layers.insert(0, read_toml(DEFAULT_SCENARIO))  # an override file: put it on the default
     doc, prov = merge_documents(layers)
     version = doc.get("scenario", {}).get("version") if isinstance(doc.get("scenario"), Mapping) else None
     if version == 2:
