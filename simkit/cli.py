@@ -21,7 +21,7 @@ from .errors import Interrupted, SimkitError
 
 EXIT_USER_ERROR = 2
 #: Files ``simkit run --out DIR`` writes.
-RUN_OUTPUTS = ("summary.json", "summary.csv", "targets.csv", "curve.csv", "repayment.png",
+RUN_OUTPUTS = ("summary.json", "summary.csv", "targets.csv", "curve.csv", "summary.xlsx", "repayment.png",
                "net_budget.png", "cumulative_budget.png", "targets.png")
 DEFAULT_SEED = 2025
 
@@ -91,7 +91,10 @@ def _check_out_paths(*paths: str | None, inputs=(), flag: str = "--json", force:
 
 def _add_run(p: argparse.ArgumentParser) -> None:
     add_scenario_args(p)
-    p.add_argument("--out", metavar="DIR", help="write summary JSON, tables (CSV) and figures (PNG) to DIR")
+    p.add_argument("--out", metavar="DIR", help="write summary JSON, tables (CSV and one .xlsx workbook) and "
+                                                "figures (PNG) to DIR")
+    p.add_argument("--csv", choices=("iso", "danish"), default="iso",
+                   help="CSV dialect of the --out tables (danish: semicolon and decimal comma)")
     p.add_argument("--backend", choices=("serial", "processes", "dask", "distributed"), default=None,
                    help="how chunks run in parallel (default: distributed with --scheduler, processes when "
                         "--workers > 1); results are identical whatever the backend")
@@ -108,7 +111,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Simulate a scenario and print a summary."""
     from .backends import pick_backend
     from .engine import simulate
-    from .io.files import OutputDir, check_output_dir, write_frame_csv, write_json
+    from .io.files import (
+        OutputDir,
+        check_output_dir,
+        write_frame_csv,
+        write_frame_csv_danish,
+        write_frames_xlsx,
+        write_json,
+    )
 
     _check_out_paths(args.json, inputs=args.scenario)
     check_output_dir(args.out, RUN_OUTPUTS, inputs=args.scenario, force=args.force)
@@ -120,9 +130,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out:
         with OutputDir(args.out) as out:  # all files appear together, or none
             write_json(out / "summary.json", summary)
-            write_frame_csv(out / "summary.csv", res.to_frame("summary"))
-            write_frame_csv(out / "targets.csv", res.to_frame("targets"))
-            write_frame_csv(out / "curve.csv", res.to_frame("curve"))
+            frames = {"summary": res.to_frame("summary"), "targets": res.to_frame("targets"),
+                      "curve": res.to_frame("curve")}
+            write_csv = write_frame_csv_danish if args.csv == "danish" else write_frame_csv
+            for name, frame in frames.items():
+                write_csv(out / f"{name}.csv", frame)
+            write_frames_xlsx(out / "summary.xlsx", frames,
+                              formats={"p_met": "0.0%", "p_met_se": "0.00%", "rate_mean": "0.0%", "rate_q05": "0.0%",
+                                       "rate_q50": "0.0%", "rate_q95": "0.0%", "threshold": "0%",
+                                       "p_broken_even": "0.0%", "mean": "#,##0", "q05": "#,##0", "q25": "#,##0",
+                                       "q50": "#,##0", "q75": "#,##0", "q95": "#,##0"})
             _figures(res, out)
     if args.json:
         write_json(args.json, summary)

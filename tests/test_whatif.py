@@ -63,3 +63,36 @@ def test_an_override_file_is_layered_on_the_default(tmp_path, capsys):
     assert main(["run", str(f), "--draws", "1024"]) == 0
     err = capsys.readouterr().err
     assert "override" in err and "embedded default" in err
+
+
+def test_out_writes_an_xlsx_workbook_with_numbers_and_a_danish_csv(tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    from simkit.cli import main
+
+    out = tmp_path / "o"
+    assert main(["run", "--draws", "1024", "--seed", "1", "--out", str(out), "--csv", "danish"]) == 0
+    wb = openpyxl.load_workbook(out / "summary.xlsx")
+    assert set(wb.sheetnames) == {"summary", "targets", "curve"}
+    ws = wb["summary"]
+    header = [c.value for c in ws[1]]
+    vi, ui = header.index("value"), header.index("unit")
+    rows = list(ws.iter_rows(min_row=2))
+    assert all(isinstance(r[vi].value, int | float) for r in rows if r[vi].value is not None)
+    prob = next(r for r in rows if r[ui].value == "probability")
+    assert prob[vi].number_format == "0.0%"
+    money = next(r for r in rows if r[ui].value == "DKK")
+    assert money[vi].number_format == "#,##0"
+    text = (out / "summary.csv").read_text(encoding="utf-8")
+    assert ";" in text.splitlines()[0]
+    df = pd.read_csv(out / "summary.csv", sep=";", decimal=",")
+    assert df["value"].dtype.kind == "f"
+    # normal permissions (the umask), not 0600
+    import os
+    import stat
+
+    mode = stat.S_IMODE((out / "summary.xlsx").stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask

@@ -35,6 +35,8 @@ __all__ = [
     "neutralise_formula",
     "to_jsonable",
     "write_frame_csv",
+    "write_frame_csv_danish",
+    "write_frames_xlsx",
     "write_json",
 ]
 
@@ -287,6 +289,76 @@ def write_frame_csv(path: str | os.PathLike, df) -> None:
     if safe.index.nlevels == 1 and not is_numeric_dtype(safe.index.dtype):
         safe.index = safe.index.map(neutralise_formula)
     atomic_write(path, lambda t: safe.to_csv(t))
+
+
+_XLSX_FORMATS = {"probability": "0.0%", "share": "0.0%", "DKK": "#,##0", "multiple": "0.000", "years": "0"}
+
+
+def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
+    """Write frames to one workbook, one sheet each, atomically: numbers stay numbers, with formats.
+
+    A frame with a ``unit`` column gets each row's value formatted by its unit (0.0 % for
+    probabilities and shares, thousands for money); other numeric columns get ``formats[column]``
+    or a general number format. Text cells that look like formulas are made inert.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib, openpyxl
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "out.xlsx"
+    >>> write_frames_xlsx(f, {"t": pd.DataFrame({"unit": ["DKK"], "value": [1234.5]})})
+    >>> openpyxl.load_workbook(f)["t"]["B2"].value
+    1234.5
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from pandas.api.types import is_numeric_dtype
+
+    formats = dict(formats or {})
+
+    def write(tmp: Path) -> None:
+        wb = Workbook()
+        wb.remove(wb.active)
+        for name, df in sheets.items():
+            ws = wb.create_sheet(title=str(name)[:31])
+            frame = df.reset_index() if df.index.name or df.index.nlevels > 1 else df
+            cols = list(frame.columns)
+            ws.append([str(c) for c in cols])
+            for cell in ws[1]:
+                cell.font = Font(bold=True)
+            for rec in frame.itertuples(index=False):
+                row = []
+                for c, v in zip(cols, rec, strict=True):
+                    if v is None or (isinstance(v, float) and v != v):
+                        row.append(None)
+                    elif is_numeric_dtype(frame[c].dtype):
+                        row.append(float(v) if not isinstance(v, bool) else bool(v))
+                    else:
+                        row.append(neutralise_formula(str(v)))
+                ws.append(row)
+            unit_col = cols.index("unit") if "unit" in cols else None
+            for j, c in enumerate(cols):
+                if not is_numeric_dtype(frame[c].dtype):
+                    ws.column_dimensions[ws.cell(1, j + 1).column_letter].width = 28
+                    continue
+                for i in range(2, len(frame) + 2):
+                    unit = ws.cell(i, unit_col + 1).value if unit_col is not None else None
+                    fmt = _XLSX_FORMATS.get(unit) if c in ("value", "mc_se") and unit else formats.get(c)
+                    ws.cell(i, j + 1).number_format = fmt or "#,##0.######"
+                ws.column_dimensions[ws.cell(1, j + 1).column_letter].width = 16
+        wb.save(tmp)
+
+    atomic_write(path, write)
+
+
+def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
+    """A frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically."""
+    from pandas.api.types import is_numeric_dtype
+
+    safe = df.copy()
+    for c in safe.columns:
+        if not is_numeric_dtype(safe[c].dtype):
+            safe[c] = safe[c].map(neutralise_formula)
+    atomic_write(path, lambda t: safe.to_csv(t, sep=";", decimal=",", float_format="%.6g"))
 
 
 def display_path(path: str | os.PathLike) -> str:
