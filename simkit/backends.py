@@ -263,11 +263,12 @@ def _collect(results: Iterable[tuple[int, dict]], bounds: list[tuple[int, int]],
 def _progress(it, show: bool, total: int | None = None):
     if not show:
         return it
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - optional
-        return it
-    return tqdm(it, total=total, unit="chunk")
+    # a progress bar on stderr; the command line turns it on only on a terminal
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(it, total=total, unit="chunk", file=sys.stderr, leave=False)
 
 
 # ---------------------------------------------------------------- processes

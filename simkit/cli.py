@@ -124,6 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_output_dir(args.out, RUN_OUTPUTS, inputs=args.scenario, force=args.force)
     sc = load(args)
     res = simulate(sc, args.draws, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                   progress=sys.stderr.isatty(),
                    backend=pick_backend(args.backend, args.workers, args.scheduler),
                    chunk_size=args.chunk_size)
     summary = res.summary()

@@ -302,7 +302,8 @@ def simulate_shared_chunk(sc: Scenario, job: Job) -> dict[str, np.ndarray]:
 def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, int] | None = None,
                     fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
                     workers: int = 1, backend: str | None = None, curve_draws: int = 20_000,
-                    keep_persons: bool = False, first: int = 0, scheduler=None) -> dict[str, np.ndarray]:
+                    keep_persons: bool = False, first: int = 0, scheduler=None,
+                    progress: bool = False) -> dict[str, np.ndarray]:
     """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`.
 
     ``first`` > 0 returns draws ``[first, first + draws)`` of the run with this
@@ -343,7 +344,7 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
         return backends.run_chunks(model_job, draws, chunk_fn=simulate_model_shared_chunk, shared=sc,
                                    chunk_size=chunk_size, workers=workers, scheduler=scheduler,
                                    backend=backends.pick_backend(backend, workers, scheduler),
-                                   ragged=("curve", "cash_curve"))
+                                   ragged=("curve", "cash_curve"), progress=progress)
 
     def job(a: int, b: int) -> Job:
         cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
@@ -352,7 +353,7 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     return run_chunks(
         job,
         draws, chunk_size=chunk_size, workers=workers, scheduler=scheduler,
-        backend=backends.pick_backend(backend, workers, scheduler),
+        backend=backends.pick_backend(backend, workers, scheduler), progress=progress,
     )
 
 
@@ -368,6 +369,7 @@ def simulate(
     backend: str | None = None,
     curve_draws: int = 20_000,
     scheduler=None,
+    progress: bool = False,
 ):
     """Monte Carlo simulation of a scenario: repayment, targets, budget, fund.
 
@@ -401,6 +403,8 @@ def simulate(
         The dask.distributed cluster for ``backend="distributed"`` (a client
         or a scheduler address); default the ``SIMKIT_SCHEDULER`` environment
         variable, the active client, or a ``LocalCluster`` on this machine.
+    progress : bool
+        A progress bar over chunks on stderr (tqdm); off by default, so notebook outputs stay clean.
 
     Returns
     -------
@@ -420,7 +424,8 @@ def simulate(
     sc = scenario if scenario is not None else load_scenario()
     seed = root_seed(seed)
     arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
-                          workers=workers, backend=backend, curve_draws=curve_draws, scheduler=scheduler)
+                          workers=workers, backend=backend, curve_draws=curve_draws, scheduler=scheduler,
+                          progress=progress)
     for t in sc.contract.targets:  # views on the counts each target reads (no copies)
         key_a, key_n = ("achieved", "referred") if t.denominator == "referred" else (
             "achieved_completed", "completed")

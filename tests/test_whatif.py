@@ -96,3 +96,12 @@ def test_out_writes_an_xlsx_workbook_with_numbers_and_a_danish_csv(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+def test_progress_bar_only_on_request(capsys):
+    """simulate(progress=True) draws a bar on stderr; by default (notebooks, pipes) nothing is printed."""
+    sc = simkit.load_scenario()
+    simkit.simulate(sc, draws=4096, seed=1)
+    assert capsys.readouterr().err == ""
+    simkit.simulate(sc, draws=4096, seed=1, progress=True)
+    assert "chunk" in capsys.readouterr().err
