@@ -471,6 +471,14 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
             key, text = (s.strip() for s in item.split("=", 1))
             if key in _CONTRACT_KEYS:
                 v = _number(spec, item, text, allow_none=key in _OPTIONAL)
+                if v is not None:  # the same bounds as in a scenario file (premium=3 is not 300 %)
+                    from .spec import SCHEMA
+
+                    issues: list = []
+                    SCHEMA.fields["contract"].fields[key].check(v, f"contract.{key}", issues)
+                    if issues:
+                        raise _bad(spec, item, f"{issues[0].expected} (as in a scenario file's "
+                                   f"contract.{key}; a premium of 8 % is written 0.08 or 8%)")
                 c = dataclasses.replace(c, **{key: v})
                 continue
             if "." in key:

@@ -105,3 +105,12 @@ def test_progress_bar_only_on_request(capsys):
     assert capsys.readouterr().err == ""
     simkit.simulate(sc, draws=4096, seed=1, progress=True)
     assert "chunk" in capsys.readouterr().err
+
+
+def test_design_variants_are_held_to_the_scenario_schema(capsys):
+    """`design --compare threshold,premium=3` was accepted as a 300 % premium; the schema allows [0, 1]."""
+    from simkit.cli import main
+
+    assert main(["design", "--compare", "threshold,premium=3", "--draws", "1024"]) == 2
+    assert "<= 1" in capsys.readouterr().err
+    assert main(["design", "--compare", "threshold,premium=8%", "--draws", "1024"]) == 0
