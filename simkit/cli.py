@@ -267,8 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except MemoryError:
-        print(f"{name}: error: out of memory; use fewer --draws (or a smaller cohort) and try again",
-              file=sys.stderr)
+        print(f"{name}: error: out of memory; use smaller sizes (--draws, --grid, --n-base, --inner, "
+              "--outer or the cohort) and try again", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:  # pragma: no cover - e.g. `simkit run | head`
         return 0

@@ -75,11 +75,18 @@ Accepted input
 
 Personal data
 -------------
-If any cell looks like a Danish CPR number (``ddmmyy-xxxx`` or
-``ddmmyyxxxx`` whose first six digits are a real date), the whole file is
-refused and the message shows only a masked value (``010203-****``).
-Pseudonymise the ids first, e.g. replace each with a random code and keep the
-key elsewhere.
+If any cell or column header contains something that looks like a Danish CPR
+number (``ddmmyy-xxxx``, ``ddmmyy xxxx`` or ``ddmmyyxxxx`` whose first six
+digits are a real date, also glued to letters or underscores as in
+``cpr_140699-7209``), the whole file is refused and the message shows only a
+masked value (``010203-****``); file names are masked the same way wherever
+they are printed or recorded. Pseudonymise the ids first, e.g. replace each
+with a random code and keep the key elsewhere.
+
+Control characters (NUL, escapes, tabs, line breaks) inside a cell are
+refused with row and column; ``.xlsm``, ``.xls`` and other spreadsheet
+formats are refused with a note to save the file as ``.xlsx``. On writing,
+an id that a spreadsheet would run as a formula is prefixed with ``'``.
 """
 
 from __future__ import annotations
@@ -853,11 +860,14 @@ def _refuse_cpr(
 def _refuse_control_characters(
     header: list[str], rows: list[list[str]], row_numbers: list[int], *, name: str, title: str
 ) -> None:
-    """NUL bytes, escapes and line breaks inside a cell are refused, citing row and column."""
+    """NUL bytes, escapes, tabs and line breaks inside a cell are refused, citing row and column.
+
+    Whitespace around a cell (a trailing line break from Excel) is ignored, as everywhere.
+    """
     problems = []
     for r, cells in zip([1, *row_numbers], [header, *rows], strict=True):
         for j, cell in enumerate(cells):
-            match = _CONTROL.search(cell)
+            match = _CONTROL.search(cell.strip())  # surrounding spaces and line ends are ignored
             if match is None:
                 continue
             column = header[j].strip() if j < len(header) and r != 1 else ""

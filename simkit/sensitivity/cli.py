@@ -329,7 +329,39 @@ def _validate_sensitivity(args: argparse.Namespace, sc: Any) -> dict[str, Any]:
                                       f"{M._suggest(e, list(M.EVENTS))}") for e in bad])
         kw.update(draws=args.draws or _DEFAULT_DRAWS[m], events=events,
                   params=M.check_params(sc, _split(args.params), where="--params"))
+    _check_sizes(m, kw, sc)
     return kw
+
+
+_MAX_GRID = 101
+
+
+def _check_sizes(m: str, kw: dict[str, Any], sc: Any) -> None:
+    """Refuse, before any work, sizes whose cohort draws would not fit in memory."""
+    from simkit.limits import estimate_memory, memory_bound
+
+    if m == "twoway" and kw["n_grid"] > _MAX_GRID:
+        raise InputError(Problem("--grid", kw["n_grid"], f"at most {_MAX_GRID} points per axis"))
+    if m == "sobol":
+        flag, value = ("--inner", kw["inner"]) if kw["inner"] > 64 else ("--n-base", kw["n"])
+        total = kw["n"] * (len(kw["params"] or sc.parameters) + 2) * kw["inner"]
+    elif m == "variance":
+        from simkit.spec import MAX_COHORT_SIZE
+
+        largest = max(kw["cohort_sizes"] or [4 * sc.agreement.cohort_size])
+        if largest > MAX_COHORT_SIZE:
+            return  # the scenario check names the cohort bound
+        flag, value = ("--inner", kw["inner"]) if kw["inner"] > kw["outer"] else ("--outer", kw["outer"])
+        if largest > 64 * sc.agreement.cohort_size:
+            flag, value = "--cohort-sizes", largest
+        total = kw["outer"] * kw["inner"] * max(1, -(-largest // sc.agreement.cohort_size))
+    else:
+        return  # the engine checks --draws itself
+    need, bound = estimate_memory(sc, total, curve_draws=0), memory_bound()
+    if need > bound:
+        raise InputError(Problem(flag, value, f"a smaller value: {total:,} cohort draws would need "
+                                              f"about {need / 1e9:,.1f} GB of memory, more than the "
+                                              f"bound of {bound / 1e9:,.1f} GB"))
 
 
 @command("sensitivity", _add_sensitivity)
