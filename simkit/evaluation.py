@@ -161,6 +161,7 @@ from . import stats
 from .contract import max_repayment, needed_count, repayment
 from .errors import InputError, Problem, mask_cpr
 from .rng import RngLike, root_seed, stream_generator
+from .terms import terms_used
 
 __all__ = [
     "PRIORS",
@@ -389,6 +390,8 @@ class EvaluationResult:
     provenance: EvaluationProvenance
     min_cell: int = MIN_CELL
     currency: str = field(default="DKK")
+    #: (term, value, "from the agreement" | "assumption") for every contract term the repayment uses
+    terms: tuple[tuple[str, str, str], ...] = ()
 
     # ---------------------------------------------------------------- access
     def target(self, target_id: str) -> TargetEvaluation:
@@ -484,6 +487,7 @@ class EvaluationResult:
                                    if self.disability_pension else None),
             "quality_of_life": self.quality_of_life.as_dict() if self.quality_of_life else None,
             "notes": list(self.notes),
+            "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
             "provenance": self.provenance.as_dict(),
         }
 
@@ -509,12 +513,17 @@ class EvaluationResult:
         r = self.repayment
         cur = r.currency
         if r.exact:
-            lines.append(f"Repayment due: {r.expected:,.0f} {cur} (exact; contract maximum "
-                         f"{r.contract_max:,.0f}).")
+            lines.append(f"Repayment due: {r.expected:,.0f} {cur} (contract maximum {r.contract_max:,.0f}); "
+                         "the count arithmetic is exact, the amount rests on the contract terms below.")
         else:
             lines.append(f"Repayment due: between {r.min:,.0f} and {r.max:,.0f} {cur}; expected "
                          f"{r.expected:,.0f} (predictive model, {r.draws:,} draws, MC s.e. "
-                         f"{r.expected_se:,.0f}).")
+                         f"{r.expected_se:,.0f}); on the contract terms below.")
+        if self.terms:
+            lines.append("Contract terms used: " + "; ".join(f"{a} {b} ({c})" for a, b, c in self.terms) + ".")
+            if any(c == "assumption" for _, _, c in self.terms):
+                lines.append("Terms marked 'assumption' are not the agreement's: the amount is illustrative "
+                             "until the real terms are entered.")
         d = self.disability_pension
         if d is not None:
             obs = _count(d.observed, k)
@@ -1017,6 +1026,7 @@ def evaluate(
         n_referred=n_referred, n_not_yet_referred=int(future), final_denominator=int(n_final),
         targets=tuple(targets), repayment=rep, disability_pension=dp, quality_of_life=qol,
         notes=tuple(notes), provenance=prov, min_cell=min_cell, currency=sc.contract.currency,
+        terms=terms_used(sc),
     )
 
 

@@ -417,6 +417,7 @@ SCHEMA = S.Table(
         "contract": S.Table(
             {
                 "grant": S.Num(required=True, min=0.0, min_exclusive=True),
+                "source": S.Str(),   # where the terms come from (the agreement, or "assumption")
                 "premium": S.Num(min=0.0, max=1.0, default=0.0),
                 "cap": S.Num(min=0.0),
                 "max_loss": S.Num(min=0.0, max=1.0),

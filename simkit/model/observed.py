@@ -36,6 +36,7 @@ import numpy as np
 from ..contract import needed_count, repayment
 from ..errors import DataError, Problem
 from ..stats import clopper_pearson
+from ..terms import terms_used
 from .engine import arm_spells
 from .indicators import (
     ACHIEVED,
@@ -372,23 +373,4 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
                         "threshold": t.threshold, "needed": need, "status": status})
     return SpellEvaluation(as_of, final, {k: v.status for k, v in st.items()}, counts, lo,
                            {k: bool(v[0]) for k, v in rep.met.items()}, len(persons), tuple(targets),
-                           lo, hi, _terms(sc))
-
-
-def _terms(sc: ModelScenario) -> tuple[tuple[str, str, str], ...]:
-    """The contract terms used, each marked as from the agreement or an assumption (by its cited source)."""
-    doc = sc.document.get("contract", {})
-
-    def basis(*texts) -> str:
-        t = " ".join(str(x) for x in texts if x)
-        return "assumption" if (not t or "assumption" in t.lower()) else "from the agreement"
-
-    c = sc.contract
-    src = doc.get("source", "")
-    out = [("grant", f"{c.grant:,.0f} {c.currency}", basis(src)), ("risk premium", f"{c.premium:.1%}", basis(src))]
-    for t, raw in zip(c.targets, doc.get("targets", []), strict=False):
-        out.append((f"target {t.id}", f"{t.rule}, threshold {t.threshold:.0%}, weight {t.weight:.0%}, "
-                    f"denominator {t.denominator}", basis(raw.get("source"))))
-    for ln, raw in zip(c.rate_card, doc.get("rate_card", []), strict=False):
-        out.append((f"rate-card line {ln.id}", f"{ln.price:,.0f} {c.currency} per outcome", basis(raw.get("source"))))
-    return tuple(out)
+                           lo, hi, terms_used(sc))

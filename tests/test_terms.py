@@ -1,0 +1,33 @@
+"""Every evaluation output names the contract terms it rests on, and whether each is an assumption."""
+
+from __future__ import annotations
+
+import json
+
+from simkit.cli import main
+
+FINAL = "data/examples/norddjurs_final.csv"
+
+
+def test_evaluation_lists_assumed_terms_and_does_not_call_the_amount_exact(tmp_path, capsys):
+    out = tmp_path / "e.json"
+    assert main(["evaluate", FINAL, "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "(exact;" not in text                      # 0.1 printed "2,992,500 DKK (exact; ...)"
+    assert "the count arithmetic is exact" in text
+    assert "grant 5,700,000 DKK (assumption)" in text and "risk premium 5.0% (assumption)" in text
+    terms = json.loads(out.read_text())["terms"]
+    assert {t["term"] for t in terms} == {"grant", "risk premium", "target completion", "target edu_work"}
+    assert all(t["basis"] == "assumption" for t in terms)
+
+
+def test_a_cited_term_counts_as_from_the_agreement(tmp_path, capsys):
+    terms = tmp_path / "terms.toml"
+    terms.write_text('[contract]\ngrant = 4000000\nsource = "signed agreement, section 4 [AGREEMENT-2025]"\n')
+    out = tmp_path / "e.json"
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs", str(terms), "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    basis = {t["term"]: t["basis"] for t in res["terms"]}
+    assert basis["grant"] == "from the agreement"
+    # 78 of 95 completed (met, weight 0.5), 47 of 95 in education/work (not met): 0.5 × 4,000,000 × 1.05
+    assert res["repayment_due"]["expected"] == 2_100_000.0
