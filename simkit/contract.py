@@ -915,7 +915,9 @@ def max_repayment(contract: Contract) -> float:
     1050000.0
     """
     unit = contract.target_unit
-    top = sum(t.weight * t.max_factor * unit for t in contract.targets)
+    # the same order of operations as repayment(): factor × (weight × unit), so that a subnormal
+    # weight cannot round the maximum below an amount actually due
+    top = sum(t.max_factor * (t.weight * unit) for t in contract.targets)
     top += sum(line.max_payment for line in contract.rate_card)
     top = min(top, contract.ceiling_amount)
     return float(max(top, contract.floor_amount))

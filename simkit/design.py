@@ -515,7 +515,7 @@ def default_variants(contract: Contract) -> dict[str, str]:
     """The side-by-side comparison shown when no variants are given: label -> spec.
 
     Always ``base``; the other rules, ``rate_card`` and ``completer`` where
-    they differ from the base; and a premium 3 points higher.
+    they differ from the base; and a premium 3 points higher (if it stays within 100 %).
     """
     out = {"base": "base"}
     rules = {t.rule for t in contract.targets}
@@ -526,7 +526,8 @@ def default_variants(contract: Contract) -> dict[str, str]:
         out["rate_card"] = "rate_card"
     if any(t.indicator != "completion" and t.denominator != "completed" for t in contract.targets):
         out["completer"] = "completer"
-    out[f"premium {contract.premium + 0.03:.0%}"] = f"premium={contract.premium + 0.03:.4g}"
+    if contract.premium + 0.03 <= 1:  # premiums above 100 % are outside the scenario schema
+        out[f"premium {contract.premium + 0.03:.0%}"] = f"premium={contract.premium + 0.03:.4g}"
     return out
 
 

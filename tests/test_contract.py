@@ -665,3 +665,11 @@ def test_vectorised_equals_per_draw_scalars():
             assert bool(r1.met[tid]) == rep.met[tid][i]
         for lid in rep.by_line:
             assert float(r1.by_line[lid]) == rep.by_line[lid][i]
+
+
+def test_max_repayment_rounds_like_repayment():
+    """Found by hypothesis: weight 5e-324 with a graduated factor 0.01 gave a repayment of 4.94e-322
+    while max_repayment (weight × factor × unit, which underflows to 0) said 0."""
+    c = Contract(10_000.0, targets=(Target("t0", "b", 0.0, 5e-324, rule="graduated", steps=((0.0, 0.01),)),))
+    rep = repayment(c, {"b": {"achieved": np.array([0]), "referred": np.array([1])}})
+    assert rep.total[0] <= max_repayment(c)
