@@ -1,6 +1,6 @@
 """Repayment engine of an outcomes contract, vectorised over Monte Carlo draws.
 
-A DSI-style agreement (DESIGN.md §1, §3) gives a municipality a conditional
+A DSI-style agreement (docs/design.md) gives a municipality a conditional
 grant ``G`` that it repays, with a risk premium ``r``, in proportion to the
 payment targets (*betalingsmål*) it meets. Outcomes contracts with a rate card
 pay a price per achieved outcome instead (or as well). This module turns
@@ -46,8 +46,8 @@ Order of application (documented once, used everywhere)
 2. **sum** — target amounts ``Σ weight × factor × G × (1 + r)`` plus line
    payments (the premium is *not* applied to rate-card prices: a price per
    outcome is already the amount paid, as in the Aarhus and Fair Chance Fund
-   rate cards of DESIGN.md §2);
-3. **overall cap** — the contract maximum (REFERENCE-CASES R5: the UK Fair
+   rate cards in docs/domain.md, [DSI-Aarhus] and [FCF-UK]);
+3. **overall cap** — the contract maximum (docs/reference-cases.md, R5: the UK Fair
    Chance Fund project earned £3,032,950 at list prices and was paid its
    £2,513,800 maximum);
 4. **afkastloft** — the cap on the fund's average annual return, converted to
@@ -101,7 +101,7 @@ RULES: tuple[str, ...] = ("threshold", "pro_rata", "graduated")
 """Payment rules a :class:`Target` may use."""
 
 DENOMINATORS: tuple[str, ...] = ("referred", "completed")
-"""Denominators a target rate may use (DESIGN.md §1: default everyone referred)."""
+"""Denominators a target rate may use (docs/design.md: default everyone referred)."""
 
 _EPS = 1e-9  # tolerance for "rate >= threshold" and for sums of shares/weights
 
@@ -239,7 +239,7 @@ class Target:
         Share of the maximum target repayment ``G × (1 + r)`` this target
         carries, in [0, 1]; the weights of a contract sum to at most 1.
     denominator : {"referred", "completed"}
-        Whom the rate is taken over (DESIGN.md §1); default all referred.
+        Whom the rate is taken over (docs/design.md); default all referred.
     rule : {"threshold", "pro_rata", "graduated"}
         ``threshold``: factor 1 if met, else 0. ``pro_rata``: factor
         ``clip((rate − floor) / (threshold − floor), 0, 1)``. ``graduated``:
@@ -408,7 +408,7 @@ class RateCardLine:
 
 @dataclass(frozen=True)
 class Contract:
-    """Payment terms of an outcomes contract (DESIGN.md §3).
+    """Payment terms of an outcomes contract (docs/design.md, the model).
 
     Parameters
     ----------
@@ -797,7 +797,7 @@ def repayment(contract: Contract, counts: Mapping[str, Any]) -> Repayment:
 
     Examples
     --------
-    DESIGN.md §6: 78 of 95 completed (met), 45 of 95 in education/work (not
+    The worked example of docs/design.md: 78 of 95 completed (met), 45 of 95 in education/work (not
     met), so 0.30 × 5,700,000 × 1.05 is repaid.
 
     >>> c = Contract(5_700_000, premium=0.05, targets=(

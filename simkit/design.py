@@ -31,7 +31,7 @@ Presets (applied to the contract as it stands at that point of the spec):
     the scenario's contract, unchanged;
 ``threshold`` / ``pro_rata`` / ``graduated``
     every target uses that rule. ``pro_rata`` gets the floor
-    ``threshold − 0.20`` (DESIGN.md §6 uses 30 % below a 50 % target);
+    ``threshold − 0.20`` (the worked example of docs/design.md uses 30 % below a 50 % target);
     ``graduated`` gets four steps at ``threshold − 0.15, − 0.10, − 0.05,
     threshold`` paying 25, 50, 75 and 100 %;
 ``rate_card``
@@ -42,7 +42,7 @@ Presets (applied to the contract as it stands at that point of the spec):
     proportionally less). Later ``premium=`` items do not change these prices;
 ``completer``
     targets other than completion use completers as the denominator
-    (DESIGN.md §1: "half of those who completed").
+    (docs/design.md: "half of those who completed").
 
 Keys: ``premium``, ``grant``, ``cap``, ``max_loss``, ``max_annual_return``
 (contract fields; ``none`` removes an optional one); ``rule``, ``floor``,
