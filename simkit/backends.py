@@ -23,16 +23,17 @@ Backends
     environment variable, else the active ``Client``, else a ``LocalCluster``
     of worker processes with one thread each (``workers`` of them, or one per
     core when ``workers`` is 1), started once per Python process. ``shared``
-    is scattered to every worker once; each chunk is one task, retried by
-    dask on another worker if its worker dies (``retries``).
+    is scattered to every worker once; each chunk is one task. dask reruns a
+    chunk that raised (up to ``retries`` times) and reschedules one whose
+    worker died (its ``allowed-failures`` setting).
 ``"dask"``
     The dask graph on dask's local process scheduler; when a dask.distributed
     ``Client`` is active (or ``scheduler`` is given) it runs as
     ``"distributed"`` on that client instead.
 
-Worker processes (``"processes"``, a ``LocalCluster``) are started by
-re-importing the calling script on platforms that do not fork, so a plain
-script that uses them needs the ``if __name__ == "__main__":`` guard.
+The workers of a ``LocalCluster`` are started by re-importing the calling
+script, and so are those of ``"processes"`` on platforms that do not fork: a
+plain script that uses them needs the ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
@@ -169,8 +170,9 @@ def run_chunks(
         Output keys whose arrays are concatenated in draw order whatever their
         length (e.g. a curve kept for the first draws only).
     retries : int
-        Times dask.distributed reruns a chunk whose worker failed. A chunk is a
-        pure function of its job, so a rerun gives the same outputs.
+        Times dask.distributed reruns a chunk that raised (a chunk whose
+        worker died is rescheduled anyway). A chunk is a pure function of its
+        job, so a rerun gives the same outputs.
 
     Returns
     -------
