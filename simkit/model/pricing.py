@@ -141,11 +141,19 @@ def prices(sc: ModelScenario) -> Prices:
 
 def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
                 stair0: np.ndarray, factors: Mapping[str, np.ndarray], *, until: float | None = None,
-                discounted: bool = True) -> dict[str, np.ndarray]:
+                discounted: bool = True, compiled: bool = True) -> dict[str, np.ndarray]:
     """Cost of each spell per payer (``until``: only the part before that week).
 
     ``factors`` maps a parameter name to its value per spell (for lines with a ``factor``).
+    ``compiled`` prices every spell in one compiled pass (:mod:`simkit.model._kernel`);
+    ``False`` runs the same formulas as numpy passes per state and series.
     """
+    if compiled:
+        from . import _kernel
+
+        c = _kernel.price_spells(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors,
+                                 until, discounted)
+        return {p: c[:, i] for i, p in enumerate(PAYERS)}
     out = {p: np.zeros(state.size) for p in PAYERS}
     if until is not None:
         end = np.minimum(end, until)
