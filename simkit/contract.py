@@ -1,6 +1,6 @@
 """Repayment engine of an outcomes contract, vectorised over Monte Carlo draws.
 
-A DSI-style agreement (DESIGN.md §1, §3) gives a municipality a conditional
+A DSI-style agreement (docs/design.md) gives a municipality a conditional
 grant ``G`` that it repays, with a risk premium ``r``, in proportion to the
 payment targets (*betalingsmål*) it meets. Outcomes contracts with a rate card
 pay a price per achieved outcome instead (or as well). This module turns
@@ -46,8 +46,8 @@ Order of application (documented once, used everywhere)
 2. **sum** — target amounts ``Σ weight × factor × G × (1 + r)`` plus line
    payments (the premium is *not* applied to rate-card prices: a price per
    outcome is already the amount paid, as in the Aarhus and Fair Chance Fund
-   rate cards of DESIGN.md §2);
-3. **overall cap** — the contract maximum (REFERENCE-CASES R5: the UK Fair
+   rate cards in docs/domain.md, [DSI-Aarhus] and [FCF-UK]);
+3. **overall cap** — the contract maximum (docs/reference-cases.md, R5: the UK Fair
    Chance Fund project earned £3,032,950 at list prices and was paid its
    £2,513,800 maximum);
 4. **afkastloft** — the cap on the fund's average annual return, converted to
@@ -84,6 +84,7 @@ from simkit.errors import Problem, ScenarioError
 
 __all__ = [
     "DENOMINATORS",
+    "PAYMENT_RULES",
     "RULES",
     "Contract",
     "FundView",
@@ -94,14 +95,38 @@ __all__ = [
     "fund_view",
     "max_repayment",
     "needed_count",
+    "register_rule",
     "repayment",
 ]
 
 RULES: tuple[str, ...] = ("threshold", "pro_rata", "graduated")
-"""Payment rules a :class:`Target` may use."""
+"""The built-in payment rules; :data:`PAYMENT_RULES` also holds registered ones."""
+
+PAYMENT_RULES: dict[str, Any] = {name: None for name in RULES}
+"""Registry of payment rules: name -> factor function ``f(target, achieved, n) -> (factor, met)``
+(``None`` for the built-ins, computed in :func:`_factor`). Add one with :func:`register_rule`."""
+
+
+def register_rule(name: str, factor: Any) -> None:
+    """Register a payment rule usable as ``rule = "<name>"`` in targets.
+
+    ``factor(target, achieved, n)`` gets integer count arrays (draws first) and
+    returns the payment factor in [0, 1] and the ``met`` flag per draw.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> register_rule("half_demo", lambda t, a, n: (np.full(np.shape(a), 0.5), a >= n))
+    >>> Target("x", "x", threshold=0.5, weight=1.0, rule="half_demo").rule
+    'half_demo'
+    >>> _ = PAYMENT_RULES.pop("half_demo")
+    """
+    if name in RULES:
+        raise ValueError(f"{name!r} is a built-in payment rule")
+    PAYMENT_RULES[name] = factor
 
 DENOMINATORS: tuple[str, ...] = ("referred", "completed")
-"""Denominators a target rate may use (DESIGN.md §1: default everyone referred)."""
+"""Denominators a target rate may use (docs/design.md: default everyone referred)."""
 
 _EPS = 1e-9  # tolerance for "rate >= threshold" and for sums of shares/weights
 
@@ -239,7 +264,7 @@ class Target:
         Share of the maximum target repayment ``G × (1 + r)`` this target
         carries, in [0, 1]; the weights of a contract sum to at most 1.
     denominator : {"referred", "completed"}
-        Whom the rate is taken over (DESIGN.md §1); default all referred.
+        Whom the rate is taken over (docs/design.md); default all referred.
     rule : {"threshold", "pro_rata", "graduated"}
         ``threshold``: factor 1 if met, else 0. ``pro_rata``: factor
         ``clip((rate − floor) / (threshold − floor), 0, 1)``. ``graduated``:
@@ -284,8 +309,8 @@ class Target:
             p.add("weight", self.weight, "a share of the repayment between 0 and 1")
         if self.denominator not in DENOMINATORS:
             p.add("denominator", self.denominator, _choice(self.denominator, DENOMINATORS))
-        if self.rule not in RULES:
-            p.add("rule", self.rule, _choice(self.rule, RULES))
+        if self.rule not in PAYMENT_RULES:
+            p.add("rule", self.rule, _choice(self.rule, list(PAYMENT_RULES)))
 
         if self.rule == "pro_rata":
             if not (_is_real(self.floor) and self.floor >= 0):  # type: ignore[operator]
@@ -408,7 +433,7 @@ class RateCardLine:
 
 @dataclass(frozen=True)
 class Contract:
-    """Payment terms of an outcomes contract (DESIGN.md §3).
+    """Payment terms of an outcomes contract (docs/design.md, the model).
 
     Parameters
     ----------
@@ -758,6 +783,10 @@ def _line_count(counts: Mapping[str, Any], line: RateCardLine) -> np.ndarray:
 def _factor(target: Target, a: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Payment factor and 'met' flag of one target (integer comparisons)."""
     valid = n > 0
+    custom = PAYMENT_RULES.get(target.rule)
+    if custom is not None:
+        f, met = custom(target, a, n)
+        return np.clip(np.where(valid, np.asarray(f, dtype=float), 0.0), 0.0, 1.0), np.asarray(met) & valid
     met = (a >= _needed(target.threshold, n)) & valid
     if target.rule == "threshold":
         return met.astype(np.float64), met
@@ -797,7 +826,7 @@ def repayment(contract: Contract, counts: Mapping[str, Any]) -> Repayment:
 
     Examples
     --------
-    DESIGN.md §6: 78 of 95 completed (met), 45 of 95 in education/work (not
+    The worked example of docs/design.md: 78 of 95 completed (met), 45 of 95 in education/work (not
     met), so 0.30 × 5,700,000 × 1.05 is repaid.
 
     >>> c = Contract(5_700_000, premium=0.05, targets=(

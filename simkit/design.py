@@ -31,7 +31,7 @@ Presets (applied to the contract as it stands at that point of the spec):
     the scenario's contract, unchanged;
 ``threshold`` / ``pro_rata`` / ``graduated``
     every target uses that rule. ``pro_rata`` gets the floor
-    ``threshold − 0.20`` (DESIGN.md §6 uses 30 % below a 50 % target);
+    ``threshold − 0.20`` (the worked example of docs/design.md uses 30 % below a 50 % target);
     ``graduated`` gets four steps at ``threshold − 0.15, − 0.10, − 0.05,
     threshold`` paying 25, 50, 75 and 100 %;
 ``rate_card``
@@ -42,7 +42,7 @@ Presets (applied to the contract as it stands at that point of the spec):
     proportionally less). Later ``premium=`` items do not change these prices;
 ``completer``
     targets other than completion use completers as the denominator
-    (DESIGN.md §1: "half of those who completed").
+    (docs/design.md: "half of those who completed").
 
 Keys: ``premium``, ``grant``, ``cap``, ``max_loss``, ``max_annual_return``
 (contract fields; ``none`` removes an optional one); ``rule``, ``floor``,
@@ -163,12 +163,15 @@ _PV_CACHE: dict[tuple[str, tuple], float] = {}
 def _pv_unit(sc: Any, items: tuple[tuple[dt.date, float], ...]) -> float:
     """PV of one unit paid on dated instalments, cached per scenario."""
     from .budget import budget_tables, dated_pv
+    from .model.pricing import dated_pv as model_dated_pv
+    from .model.spec import ModelScenario
 
     key = (sc.sha256, tuple(items))
     if key not in _PV_CACHE:
         if len(_PV_CACHE) > 64:
             _PV_CACHE.clear()
-        _PV_CACHE[key] = float(dated_pv(budget_tables(sc), sc, tuple(items)))
+        _PV_CACHE[key] = (model_dated_pv(sc, tuple(items)) if isinstance(sc, ModelScenario)
+                          else float(dated_pv(budget_tables(sc), sc, tuple(items))))
     return _PV_CACHE[key]
 
 

@@ -4,8 +4,8 @@ Reproducibility contract
 ------------------------
 Draws are grouped in fixed **blocks** of :data:`BLOCK` draws. Block ``b``
 has its own generators, seeded from the root ``SeedSequence(seed)`` by
-spawn key: ``(0, b)`` for parameter draws and ``(1, b)`` for the cohort's
-uniforms. A chunk is any run of whole blocks, so a result is bit-identical
+spawn key: the named streams ``"parameters"`` ``(0, b)`` for parameter draws
+and ``"cohort"`` ``(1, b)`` for the cohort's uniforms (:mod:`simkit.rng`). A chunk is any run of whole blocks, so a result is bit-identical
 whatever the chunk size, the number of workers or the backend, and the
 first ``m`` draws of a run do not depend on the total number of draws.
 
@@ -30,6 +30,7 @@ from .cohort import N_UNIFORMS, Cohort, simulate_cohort
 from .contract import fund_view, repayment
 from .errors import InputError, Problem
 from .params import draw_parameters
+from .rng import RngLike, block_generator, root_seed
 from .spec import DAYS_PER_WEEK, Scenario
 
 __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
@@ -37,10 +38,6 @@ __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
 BLOCK = 1024
 DEFAULT_CHUNK = 2 * BLOCK
 _CURVE_BATCH = 256
-
-
-def _generator(seed: int, stream: int, block: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(stream, block))))
 
 
 def _param_rows(sc: Scenario, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -51,7 +48,7 @@ def _param_rows(sc: Scenario, seed: int, start: int, stop: int) -> dict[str, np.
     b0, b1 = start // BLOCK, (stop - 1) // BLOCK
     for b in range(b0, b1 + 1):
         lo, hi = max(start, b * BLOCK), min(stop, (b + 1) * BLOCK)
-        d = draw_parameters(dists, hi - b * BLOCK, rng=_generator(seed, 0, b), chol=chol)
+        d = draw_parameters(dists, hi - b * BLOCK, rng=block_generator(seed, "parameters", b), chol=chol)
         for n in dists:
             out[n].append(d[n][lo - b * BLOCK:])
     return {n: np.concatenate(v) for n, v in out.items()}
@@ -61,7 +58,7 @@ def _uniforms(seed: int, start: int, stop: int, persons: int) -> np.ndarray:
     parts = []
     for b in range(start // BLOCK, (stop - 1) // BLOCK + 1):
         lo, hi = max(start, b * BLOCK), min(stop, (b + 1) * BLOCK)
-        u = _generator(seed, 1, b).random((hi - b * BLOCK, persons, N_UNIFORMS), dtype=np.float32)
+        u = block_generator(seed, "cohort", b).random((hi - b * BLOCK, persons, N_UNIFORMS), dtype=np.float32)
         parts.append(u[lo - b * BLOCK:])
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
@@ -310,14 +307,15 @@ def _collect(results, bounds: list[tuple[int, int]]) -> dict[str, object]:
         for k, v in r.items():
             if k in ("cohort", "status"):
                 out.setdefault(k, []).append(v)
-            elif k == "curve":
+            elif k in ("curve", "cash_curve"):
                 out.setdefault(k, []).append(v)  # only the first curve_draws draws
             else:
                 if k not in out:
                     out[k] = np.empty((total, *v.shape[1:]), dtype=v.dtype)
                 out[k][a:b] = v
-    if "curve" in out:
-        out["curve"] = np.concatenate(out["curve"])
+    for k in ("curve", "cash_curve"):
+        if k in out:
+            out[k] = np.concatenate(out[k])
     return out
 
 
@@ -338,8 +336,12 @@ def default_workers() -> int:
 def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, int] | None = None,
                     fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
                     workers: int = 1, backend: str = "serial", curve_draws: int = 20_000,
-                    keep_persons: bool = False) -> dict[str, np.ndarray]:
-    """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`."""
+                    keep_persons: bool = False, first: int = 0) -> dict[str, np.ndarray]:
+    """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`.
+
+    ``first`` > 0 returns draws ``[first, first + draws)`` of the run with this
+    seed, bit-identical to the same rows of a longer run (batches of a long run).
+    """
     inner = 1
     if nested is not None:
         outer, inner = (int(x) for x in nested)
@@ -373,7 +375,7 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
 
     def job(a: int, b: int) -> Job:
         cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
-        return Job(sc, seed, a, b, inner, cut, curve_draws, keep_persons)
+        return Job(sc, seed, first + a, first + b, inner, cut, curve_draws, keep_persons)
 
     return run_chunks(
         job,
@@ -385,7 +387,7 @@ def simulate(
     scenario: Scenario | None = None,
     draws: int = 100_000,
     *,
-    seed: int | None = None,
+    seed: RngLike = None,
     nested: tuple[int, int] | None = None,
     fixed: Mapping[str, object] | None = None,
     chunk_size: int | None = None,
@@ -404,9 +406,10 @@ def simulate(
         From :func:`simkit.load_scenario`; default: the embedded default scenario.
     draws : int
         Number of draws (ignored when ``nested`` is given).
-    seed : int, optional
-        Root seed. ``None`` draws fresh entropy and records it in the result's
-        provenance, so every result can be reproduced.
+    seed : None, int, SeedSequence or Generator, optional
+        Root seed (:func:`simkit.rng.root_seed`). ``None`` draws fresh entropy
+        and records it in the result's provenance, so every result can be
+        reproduced; a float such as ``1.7`` is refused.
     nested : (outer, inner), optional
         ``outer`` parameter sets, each with ``inner`` cohort realisations.
     fixed : mapping name -> value or per-draw array, optional
@@ -434,11 +437,7 @@ def simulate(
     from .results import Provenance, SimulationResult
 
     sc = scenario if scenario is not None else load_scenario()
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
-    seed = int(seed)
-    if seed < 0:
-        raise InputError(Problem("seed", seed, "a non-negative whole number"))
+    seed = root_seed(seed)
     arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
                           workers=workers, backend=backend, curve_draws=curve_draws)
     for t in sc.contract.targets:  # views on the counts each target reads (no copies)
@@ -448,8 +447,9 @@ def simulate(
         arr[f"denominator:{t.id}"] = arr[f"count:{t.indicator}:{key_n}"]
     n = int(arr["repayment"].size)
     curve = arr.pop("curve", None)
+    cash = arr.pop("cash_curve", None)
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
     prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
                       tuple(nested) if nested else None, tuple(sorted(fixed or {})))
-    return SimulationResult(sc, arr, curve, prov)
+    return SimulationResult(sc, arr, curve, prov, cash_=cash)

@@ -160,6 +160,7 @@ from . import indicators as ind
 from . import stats
 from .contract import max_repayment, needed_count, repayment
 from .errors import InputError, Problem
+from .rng import RngLike, root_seed, stream_generator
 
 __all__ = [
     "PRIORS",
@@ -856,7 +857,7 @@ def evaluate(
     *,
     prior: str = "jeffreys",
     min_cell: int = MIN_CELL,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     predictive_draws: int = PREDICTIVE_DRAWS,
     scenario_draws: int = SCENARIO_DRAWS,
 ) -> EvaluationResult:
@@ -881,8 +882,10 @@ def evaluate(
         Prior for the rates (module docstring).
     min_cell : int, default 5
         Smallest count shown in publication tables and reports.
-    seed : int
-        Seed of the scenario simulation and the predictive Monte Carlo.
+    seed : None, int, SeedSequence or Generator
+        Root seed of the scenario simulation and the predictive Monte Carlo
+        (:func:`simkit.rng.root_seed`; ``None``: fresh, recorded in the
+        provenance).
     predictive_draws, scenario_draws : int
         Monte Carlo draws of the predictive model (expected repayment,
         ``completed`` targets) and of the scenario (model-based groups,
@@ -915,11 +918,13 @@ def evaluate(
     problems = []
     if prior not in PRIORS:
         problems.append(Problem("prior", prior, "'jeffreys' or 'scenario'"))
-    for name, v in (("seed", seed), ("predictive_draws", predictive_draws),
-                    ("scenario_draws", scenario_draws)):
-        lo = 0 if name == "seed" else 1
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
-            problems.append(Problem(name, v, f"a whole number >= {lo}"))
+    try:
+        seed = root_seed(seed)
+    except InputError as exc:
+        problems += exc.problems
+    for name, v in (("predictive_draws", predictive_draws), ("scenario_draws", scenario_draws)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            problems.append(Problem(name, v, "a whole number >= 1"))
     for i, t in enumerate(sc.contract.targets):
         if t.indicator == "completion" and t.denominator == "completed":
             problems.append(Problem(f"contract.targets[{i}] ({t.id})", t.denominator,
@@ -1188,7 +1193,7 @@ def _repayment_due(sc, targets, st, referred, cells, groups: _Groups, future, n_
     if not pending_any:
         return RepaymentDue(lo, hi, lo, 0.0, True, top, contract.currency, 0), p_mc
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(11,)))
+    rng = stream_generator(seed, "repayment_due")
     K = draws
     p_c = rng.beta(groups.completion.a, groups.completion.b, K)
     r_n, r_f = groups.rates[groups.no_spell.name], groups.rates[groups.future_edu.name]

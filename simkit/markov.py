@@ -9,7 +9,7 @@ state distribution (a row vector) is multiplied by a transition matrix,
 values attached to states (costs, benefit payments, life-years) are summed
 over the counted cycles and discounted. simkit uses this for the long
 follow-up after an agreement, where simulating every person every week is
-unnecessary (DESIGN.md section 3).
+unnecessary (docs/design.md, the model).
 
 Axis order (draw first, as everywhere in simkit)::
 

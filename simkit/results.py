@@ -81,6 +81,9 @@ class SimulationResult:
     draws_: Mapping[str, np.ndarray] = field(repr=False)
     curve_: np.ndarray = field(repr=False)
     provenance: Provenance
+    #: (curve draws, cash points): the municipality's cumulative nominal cash position at each budget
+    #: year's end and each repayment date (declarative-model scenarios; ``None`` otherwise)
+    cash_: np.ndarray | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- basics
     @property
@@ -177,6 +180,7 @@ class SimulationResult:
                 "curve_draws": int(self.curve_.shape[0]),
                 "discount_rate": sc.budget.discount_rate,
             },
+            **({"cash": self._cash_summary()} if self.cash_ is not None and self.cash_.size else {}),
             "fund": {
                 "multiple_mean": float(mult.mean()),
                 "p_loss": float(np.mean(mult < 1.0)),
@@ -184,6 +188,16 @@ class SimulationResult:
                 "grant": sc.contract.grant,
             },
         }
+
+    def _cash_summary(self) -> dict[str, Any]:
+        """Cash view: per point (budget year end, repayment date) the mean, 5 %/95 % and P(< 0)."""
+        pts = self.scenario.cash_points()
+        c = self.cash_
+        return {"points": [{"label": lab, "date": d.isoformat(), "mean": float(c[:, k].mean()),
+                            "q05": float(np.quantile(c[:, k], 0.05)), "q95": float(np.quantile(c[:, k], 0.95)),
+                            "p_negative": float(np.mean(c[:, k] < 0))}
+                           for k, (lab, d) in enumerate(pts)],
+                "draws": int(c.shape[0]), "basis": "nominal cumulative cash position of the municipality"}
 
     # ---------------------------------------------------------------- frames
     def to_frame(self, kind: str = "summary"):

@@ -50,7 +50,8 @@ Other columns (assumptions, for realism only; they do not enter the targets)
   never shaped like a CPR number.
 
 Random numbers: the engine's streams (root seed ``seed``) for the draw, and a
-separate stream ``SeedSequence(seed, spawn_key=(7, draw))`` for offsets,
+separate named stream ``"synth_details"`` (:mod:`simkit.rng`;
+``SeedSequence(seed, spawn_key=(7, draw))``) for offsets,
 hours, scores and ids, so the same ``(scenario, seed, as_of, draw)`` always
 gives the same table.
 """
@@ -64,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
+from .rng import RngLike, root_seed, stream_generator
 
 __all__ = ["synthesize"]
 
@@ -73,7 +75,6 @@ _QOL_BASELINE = (41.0, 8.0)        # mean, sd (assumption)
 _QOL_CHANGE = {True: (4.0, 6.0), False: (1.0, 6.0)}  # completers / dropouts (assumption)
 _QOL_MISSING_BASELINE = 0.05
 _QOL_MISSING_FOLLOWUP = 0.10
-_SYNTH_STREAM = 7                  # spawn-key stream for the synthetic extras
 
 
 def _as_date(value, name: str) -> dt.date:
@@ -119,7 +120,7 @@ def _pick_draw(out: dict, draw: int):
 def synthesize(
     scenario=None,
     *,
-    seed: int,
+    seed: RngLike,
     as_of: dt.date | str | None = None,
     draw: int = 0,
     part_time_share: float = 0.10,
@@ -131,9 +132,9 @@ def synthesize(
     scenario : Scenario, optional
         From :func:`simkit.load_scenario`; default the embedded Norddjurs–DSI
         scenario.
-    seed : int
+    seed : int, SeedSequence or Generator
         Root seed of the simulation (keyword-only, required: synthetic data
-        must be reproducible).
+        must be reproducible; see :func:`simkit.rng.root_seed`).
     as_of : date or "YYYY-MM-DD", optional
         Reporting date: the data are censored here (module docstring).
         Default: the scenario's measurement date.
@@ -168,8 +169,10 @@ def synthesize(
 
     sc = scenario if scenario is not None else load_scenario()
     problems = []
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        problems.append(Problem("seed", seed, "a whole number >= 0"))
+    try:
+        seed = root_seed(seed, allow_none=False)
+    except InputError as exc:
+        problems += exc.problems
     if isinstance(draw, bool) or not isinstance(draw, int | np.integer) or draw < 0:
         problems.append(Problem("draw", draw, "a whole number >= 0"))
     if not (isinstance(part_time_share, int | float) and 0 <= part_time_share <= 1):
@@ -181,7 +184,7 @@ def synthesize(
 
     out = simulate_arrays(sc, draw + 1, seed=seed, keep_persons=True, curve_draws=0)
     c, i = _pick_draw(out, draw)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_SYNTH_STREAM, draw)))
+    rng = stream_generator(seed, "synth_details", draw)
 
     w = 7
     ref_w = np.asarray(c.referral)

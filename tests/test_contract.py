@@ -1,7 +1,7 @@
 """Tests for simkit.contract: closed-form cases, reference case R5, properties.
 
 Expected values are computed by hand in each test (not by calling the code
-under test); sources: DESIGN.md §6 (worked example) and REFERENCE-CASES.md R5
+under test); sources: the worked example of docs/design.md and docs/reference-cases.md R5
 (UK Fair Chance Fund project with a binding overall cap).
 """
 
@@ -28,11 +28,11 @@ from simkit.contract import (
 )
 from simkit.errors import ScenarioError
 
-G6 = 5_700_000  # DESIGN.md §6: 95 × 60,000
+G6 = 5_700_000  # worked example (docs/design.md): 95 × 60,000
 
 
 def design6(rule2: str = "threshold", **kw) -> Contract:
-    """DESIGN.md §6 contract; ``rule2`` for the education/work target."""
+    """The worked example's contract (docs/design.md); ``rule2`` for the education/work target."""
     extra = {"floor": 0.30} if rule2 == "pro_rata" else {}
     return Contract(
         G6,
@@ -82,7 +82,7 @@ def test_76_of_95_meets_80_percent_exactly():
 
 
 # --------------------------------------------------------------------------
-# DESIGN.md §6 worked example
+# worked example of docs/design.md
 # --------------------------------------------------------------------------
 
 
@@ -106,7 +106,7 @@ def test_design6_pro_rata_second_target():
     factor = (Fraction(45, 95) - Fraction(3, 10)) / (Fraction(1, 2) - Fraction(3, 10))
     assert factor == Fraction(33, 38)
     # added = 0.70 × 33/38 × 5,700,000 × 1.05 = 4,189,500 × 33/38 = 3,638,250 exactly.
-    # (DESIGN.md's "≈ 3,637,000" uses the factor rounded to 0.868.)
+    # (The worked example's "≈ 3,637,000" uses the factor rounded to 0.868.)
     added = Fraction(7, 10) * factor * G6 * Fraction(105, 100)
     assert added == 3_638_250
     assert float(rep.factor["edu_work"]) == pytest.approx(33 / 38, rel=1e-14)
@@ -175,7 +175,7 @@ def test_graduated_steps():
 
 
 # --------------------------------------------------------------------------
-# rate card, REFERENCE-CASES R5
+# rate card, docs/reference-cases.md R5
 # --------------------------------------------------------------------------
 
 # 21 illustrative outcome lines in the style of a UK Fair Chance Fund rate card

@@ -324,7 +324,7 @@ def test_repayment_min_max_expected_by_hand():
 
 
 def test_repayment_exact_when_everything_is_decided(default):
-    # DESIGN.md section 6 with this scenario's contract (equal weights, 5 % premium):
+    # The worked example of docs/design.md with this scenario's contract (equal weights, 5 % premium):
     # 78 of 95 completed (met), 45 of 95 in education/work (not met) -> 0.5 x 5,700,000 x 1.05
     rows = []
     for i in range(95):

@@ -20,7 +20,7 @@ from simkit.markov import MarkovResult, apply_relative_risk, cohort_trace, run
 # as reproduced in Briggs, Claxton & Sculpher (2006), ch. 2, and in R's heemod
 # (vignette "Reproducing results: the HIV model"; method = "end", costs
 # discounted 6 % as /1.06^t, t = 1..20, i.e. discount(first = TRUE)). Expected values are the
-# published heemod output quoted in /work/shared/REFERENCE-CASES.md, R1.
+# published heemod output quoted in docs/reference-cases.md, R1.
 # --------------------------------------------------------------------------
 
 R1_STATES = ["A", "B", "C", "D"]

@@ -63,7 +63,7 @@ def test_as_generator_rejects_negative_seed():
 
 # --------------------------------------------------------------------- sobol
 
-# R2 (REFERENCE-CASES.md): Ishigami, a = 7, b = 0.1, xi ~ U(-pi, pi).
+# R2 (docs/reference-cases.md): Ishigami, a = 7, b = 0.1, xi ~ U(-pi, pi).
 ISHIGAMI_S1 = np.array([0.313905, 0.442411, 0.0])
 ISHIGAMI_ST = np.array([0.557589, 0.442411, 0.243684])
 ISHIGAMI_DISTS = [stats.uniform(-np.pi, 2 * np.pi)] * 3
@@ -157,7 +157,7 @@ def test_sobol_validates_inputs():
 
 # ----------------------------------------------------------------------- VOI
 
-# R3 (REFERENCE-CASES.md): EVPI = sigma [phi(z) - z (1 - Phi(z))], z = |mu| / sigma.
+# R3 (docs/reference-cases.md): EVPI = sigma [phi(z) - z (1 - Phi(z))], z = |mu| / sigma.
 R3_CASES = [((0.0, 1.0), 0.398942), ((1000.0, 2000.0), 395.593), ((-500.0, 1000.0), 197.797)]
 R3_ROUNDING = [5e-7, 5e-4, 5e-4]  # half a unit in the last digit the reference gives
 

@@ -3,7 +3,7 @@
 Expected values come from independent calculations written out here (sums of
 binomial / beta-binomial terms with ``math.comb`` and ``math.lgamma``,
 root-finding with ``scipy.optimize.brentq``, hand calculations) or from the
-reference cases in /work/shared/REFERENCE-CASES.md (R4) — never from
+reference cases in docs/reference-cases.md (R4) — never from
 simkit's own output.
 """
 

@@ -21,6 +21,7 @@ from ..contract import fund_view, repayment
 from ..engine import BLOCK, _param_rows
 from ..spec import WEEKS_PER_YEAR
 from .indicators import Context, PersonSpells, count, evaluate_indicators
+from .pricing import dated_pv as model_dated_pv
 from .pricing import prices, spell_costs
 from .simulate import STREAM_SCORES, Histories, _generator, simulate_histories
 from .spec import ARMS, PAYERS, ModelScenario
@@ -53,11 +54,37 @@ def _prices(sc: ModelScenario):
     return _PRICE_CACHE[sc.sha256]
 
 
-def arm_spells(h: Histories, arm: str) -> PersonSpells:
-    """The spells of one arm as a :class:`PersonSpells` table over the block's cells."""
-    sel = h.arm_mask(arm)
-    return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), h.key[sel], h.state[sel],
-                        h.start[sel], h.end[sel], h.event_in[sel])
+def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
+    """The spells of one arm as a :class:`PersonSpells` table over the block's cells.
+
+    Times are cut to whole days (``floor(7 t) / 7``): the indicators are defined on
+    dates, so simulated and observed histories are measured alike.
+    """
+    sel = np.flatnonzero(h.arm_mask(arm))
+    start = np.floor(h.start[sel] * 7 + 1e-9) / 7
+    end = np.floor(h.end[sel] * 7 + 1e-9) / 7
+    # a spell shorter than a day has no day of its own; its event passes to the spell after it
+    ev_all = h.event_in[sel]
+    keep = end > start
+    sel, start, end = sel[keep], start[keep], end[keep]
+    idx_keep = np.flatnonzero(keep)
+    # event into a kept spell: that of the first spell of the run of dropped spells before it (if any)
+    first_of = idx_keep.copy()
+    if idx_keep.size:
+        prev_kept = np.concatenate([[-1], idx_keep[:-1]])
+        first_of = np.where(idx_keep - prev_kept > 1, prev_kept + 1, idx_keep)
+    cell, state, ev = h.key[sel], h.state[sel], ev_all[first_of]
+    same = np.zeros(cell.size, dtype=bool)
+    same[1:] = cell[1:] == cell[:-1]           # spells are sorted by (cell, start) within an arm
+    prev = np.where(same, np.roll(state, 1), -1)
+    exit_event = np.full(cell.size, "", dtype=object)
+    if model is not None:
+        labels = np.array([t.event or "" for t in model.transitions] + [""], dtype=object)
+        nxt = np.append(ev[1:], -1)
+        nxt = np.where(np.append(same[1:], False), nxt, -1)
+        exit_event = labels[nxt]
+    return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), cell, state, start, end, ev,
+                        exit_event=exit_event, prev_state=prev)
 
 
 def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], score_z: np.ndarray,
@@ -69,15 +96,16 @@ def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], 
     for arm in ARMS:
         ctx = Context(sc.model, as_of_week, final, sc.week_of(sc.terms.outcome_window_end), arm,
                       per_cell, score_z.reshape(-1))
-        out[arm] = evaluate_indicators(sc.model, arm_spells(h, arm), ctx)
+        out[arm] = evaluate_indicators(sc.model, arm_spells(h, arm, sc.model), ctx)
     return out
 
 
 def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, block: int,
-                  curve_draws: int) -> dict[str, np.ndarray]:
-    """Per-draw outputs of one block (``p``: parameter values of its draws)."""
-    D = next(iter(p.values())).shape[0]
-    h = simulate_histories(sc, p, seed=seed, block=block)
+                  curve_draws: int, draws: int) -> dict[str, np.ndarray]:
+    """Per-draw outputs of one block of ``draws`` draws (``p``: parameter values of its draws)."""
+    D = draws
+    # a scenario without uncertain parameters still has D draws (the kernel reads D from the values)
+    h = simulate_histories(sc, p if p else {"_draws": np.zeros(D)}, seed=seed, block=block)
     P_ = h.persons
     z = _generator(seed, STREAM_SCORES, block).standard_normal((D, P_))
     meas = sc.week_of(sc.terms.measurement_date)
@@ -116,14 +144,10 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     bau_pv = bau_pv + avoided * ref_pv
 
     def dated_pv(items, curve_weeks=None):
-        tot = 0.0
-        for day, amount in items:
-            w = sc.week_of(day)
-            if curve_weeks is None:
-                tot = tot + amount * float(pr.v(np.array(w)))
-            else:
-                tot = tot + amount * float(pr.v(np.array(w))) * (curve_weeks >= w)
-        return tot
+        if curve_weeks is None:
+            return model_dated_pv(sc, items)
+        return sum(amount * float(pr.v(np.array(sc.week_of(day)))) * (curve_weeks >= sc.week_of(day))
+                   for day, amount in items)
 
     grant = sc.contract.grant
     grant_pv = grant * dated_pv(sc.terms.disbursement)
@@ -180,6 +204,38 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
                   + grant * dated_pv(sc.terms.disbursement, years)
                   - rep.total[:m, None] * dated_pv(sc.terms.schedule, years))
         out["curve"] = curve
+        out["cash_curve"] = _cash(sc, pr, h, sign, sub, fac, draw, m, rep.total, p, D)
+    return out
+
+
+def _cash(sc, pr, h, sign, sub, fac, draw, m, rep_total, p, D) -> np.ndarray:
+    """Cumulative cash position of the municipality (undiscounted, nominal) at each cash point.
+
+    savings on benefits and other costs (business as usual − programme) up to the date
+    + activation spending avoided − programme costs for those referred by then
+    − dated costs by then + grant received by then − repayments paid by then.
+    """
+    b = sc.budget
+    pts = [sc.week_of(d) for _, d in sc.cash_points()]
+    sel = draw < m
+    out = np.zeros((m, len(pts)))
+    per = np.zeros(m)
+    for c in b.per_referral:
+        if c.payer != "municipality":
+            continue
+        amt = p[c.amount][:m] if isinstance(c.amount, str) else np.full(m, float(c.amount))
+        for arm in c.arms:
+            per = per + (amt if arm == "bau" else -amt)
+    avoided = p[b.avoided_cost][:m] if isinstance(b.avoided_cost, str) else np.full(m, float(b.avoided_cost))
+    per = per + avoided
+    for k, wk in enumerate(pts):
+        cy = spell_costs(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
+                         {kk: v[sel] for kk, v in fac.items()}, until=wk, discounted=False)
+        out[:, k] = np.bincount(draw[sel], weights=sign[sel] * cy["municipality"], minlength=m)
+        out[:, k] += per * np.count_nonzero(h.referral <= wk)
+        out[:, k] -= sum(c.amount for c in b.other_costs if c.payer == "municipality" and sc.week_of(c.date) <= wk)
+        out[:, k] += sc.contract.grant * sum(sh for d, sh in sc.terms.disbursement if sc.week_of(d) <= wk)
+        out[:, k] -= rep_total[:m] * sum(sh for d, sh in sc.terms.schedule if sc.week_of(d) <= wk)
     return out
 
 
@@ -199,7 +255,7 @@ def simulate_model_chunk(job: ModelJob) -> dict[str, np.ndarray]:
             p[k] = np.broadcast_to(arr if arr.ndim == 0 else arr[lo - job.start:hi - job.start], (hi - lo,)).copy()
         # the cohort's random numbers are keyed by draw block: a chunk may start mid-block only
         # in nested mode, where cohort block = draw // BLOCK as well
-        parts.append(block_outputs(sc, p, job.seed, blk, max(0, min(hi, job.curve_draws) - lo)))
+        parts.append(block_outputs(sc, p, job.seed, blk, max(0, min(hi, job.curve_draws) - lo), hi - lo))
     if len(parts) == 1:
         return parts[0]
     keys = parts[0].keys()

@@ -100,9 +100,11 @@ class PersonSpells:
     state: np.ndarray
     start: np.ndarray
     end: np.ndarray           # exclusive; +inf = still running
-    event_in: np.ndarray      # transition index that led into the spell's state (−1 none)
+    event_in: np.ndarray      # transition index that led into the spell's state (−1 none / unknown)
     hours: np.ndarray | None = None
     planned_end: np.ndarray | None = None
+    exit_event: np.ndarray | None = None   # (spells,) event label of the transition out of the spell ("" none)
+    prev_state: np.ndarray | None = None   # (spells,) state of the spell just before (−1 none / a gap)
 
 
 @dataclass(frozen=True)
@@ -199,16 +201,17 @@ def _current_state(sp: PersonSpells, t: np.ndarray | float) -> np.ndarray:
 
 def _completion(s, sp: PersonSpells, ctx: Context) -> Status:
     m = ctx.model
-    events = set(s.get("events", ["completed"]))
-    via = np.array([t.event in events for t in m.transitions] + [False])  # index −1 -> False
+    events = list(s.get("events", ["completed"]))
     prog = np.array([st.kind == "programme" for st in m.states])
-    src = np.array([t.source_state for t in m.transitions] + [0])
     early = np.zeros(len(m.states), dtype=bool)
     if s.get("early_exit_to"):
         early[m.state_ids(s["early_exit_to"])] = True
-    ev = sp.event_in.astype(np.int64)
-    came_from_prog = prog[src[ev]] & (ev >= 0)
-    hit = (via[ev] | (early[sp.state] & came_from_prog & ~prog[sp.state])) & (sp.start <= ctx.as_of)
+    # the transition out of a spell carries the event; it happens at the spell's end
+    exit_ev = sp.exit_event if sp.exit_event is not None else np.full(sp.state.size, "")
+    prev = sp.prev_state if sp.prev_state is not None else np.full(sp.state.size, -1)
+    by_event = np.isin(exit_ev, events) & (sp.end <= ctx.as_of)
+    by_early = early[sp.state] & (prev >= 0) & prog[np.maximum(prev, 0)] & ~prog[sp.state] & (sp.start <= ctx.as_of)
+    hit = by_event | by_early
     ach = np.zeros(sp.cells, dtype=bool)
     ach[sp.cell[hit]] = True
     cur = _current_state(sp, ctx.as_of)

@@ -27,7 +27,7 @@ import numpy as np
 from ..spec import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from .spec import PAYERS, ModelScenario
 
-__all__ = ["Prices", "discount_factor", "prices"]
+__all__ = ["Prices", "dated_pv", "discount_factor", "prices"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,22 @@ def discount_factor(t, d1: float, d2: float, t35: float) -> np.ndarray:
     """
     t = np.asarray(t, dtype=float)
     return np.where(t <= t35, np.exp(-d1 * t), np.exp(-d1 * t35 - d2 * (t - t35)))
+
+
+def dated_pv(sc: ModelScenario, items) -> float:
+    """Present value at the agreement start of amounts paid on dates: ``Σ amount × v(week of date)``.
+
+    Examples
+    --------
+    >>> import datetime as dt, simkit
+    >>> sc = simkit.load_scenario("sundinvest_2021")
+    >>> round(dated_pv(sc, [(dt.date(2023, 1, 1), 1.0)]), 4)  # one year at 3.5 %
+    0.9662
+    """
+    b = sc.budget
+    d1 = np.log1p(b.discount_rate) / WEEKS_PER_YEAR
+    d2 = np.log1p(b.discount_rate_long) / WEEKS_PER_YEAR
+    return float(sum(a * discount_factor(sc.week_of(day), d1, d2, 35 * WEEKS_PER_YEAR) for day, a in items))
 
 
 def prices(sc: ModelScenario) -> Prices:

@@ -46,15 +46,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rng import STREAMS
 from . import _kernel
 from .hazards import HAZARD_KINDS
 from .spec import ARMS, ModelScenario
 
 __all__ = ["STREAM_SCORES", "STREAM_TRANSITIONS", "Histories", "simulate_histories"]
 
-#: spawn-key stream ids of the model's random numbers (see simkit.engine for 0 and 1)
-STREAM_TRANSITIONS = 20
-STREAM_SCORES = 21
+#: spawn-key stream ids of the model's random numbers (the table is simkit.rng.STREAMS)
+STREAM_TRANSITIONS = STREAMS["model_transitions"]
+STREAM_SCORES = STREAMS["model_scores"]
 _RING = 3          # self-support spells remembered for the restart rule
 _MAX_STEPS = 10_000
 

@@ -327,6 +327,15 @@ class ModelScenario:
     def chol(self):
         return copula_cholesky(list(self.parameters), dict(self.rank_correlation))
 
+    def cash_points(self) -> tuple[tuple[str, dt.date], ...]:
+        """Dates of the cash view: each budget (calendar) year's end within the horizon and each
+        repayment date, in order; labels ``"budget year 2026"`` / ``"repayment 2028-06-30"``."""
+        end = self.agreement.start + dt.timedelta(days=round(self.budget.horizon_years * 365.25))
+        pts = [(f"budget year {y}", dt.date(y, 12, 31)) for y in range(self.agreement.start.year, end.year + 1)
+               if dt.date(y, 12, 31) < end]
+        pts += [(f"repayment {d.isoformat()}", d) for d, _ in self.terms.schedule]
+        return tuple(sorted(pts, key=lambda x: (x[1], x[0])))
+
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> ModelScenario:
         """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
         from ..io.scenario import merge_documents
@@ -521,7 +530,7 @@ SCHEMA = S.Table({
             "id": S.Str(required=True), "indicator": S.Str(required=True), "label": S.Str(),
             "threshold": S.Num(required=True, min=0.0, max=1.0),
             "weight": S.Num(required=True, min=0.0, max=1.0),
-            "rule": S.Str(default="threshold", choices=("threshold", "pro_rata", "graduated")),
+            "rule": S.Str(default="threshold"),   # a PAYMENT_RULES name, checked by the Target
             "denominator": S.Str(default="referred", choices=("referred", "completed")),
             "floor": S.Num(min=0.0, max=1.0), "steps": S.ListOf(S.ListOf(S.Num(min=0.0, max=1.0))),
             "source": S.Str(),

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import InputError, Problem
+from simkit.rng import RngLike, root_seed
 from simkit.sensitivity._common import fmt, pct
 from simkit.sensitivity.discovery import PrimResult, prim
 from simkit.sensitivity.sobol import SobolResult, sobol
@@ -114,9 +115,10 @@ DRAW_OUTPUTS = ("repayment", "repayment_pv", "net_pv", "savings_pv", "fund_multi
 def as_scenario(scenario: Any = None):
     """A Scenario from None (embedded default), a path/name/list, or a Scenario."""
     from simkit.io.scenario import load_scenario
+    from simkit.model.spec import ModelScenario
     from simkit.spec import Scenario
 
-    if isinstance(scenario, Scenario):
+    if isinstance(scenario, Scenario | ModelScenario):
         return scenario
     return load_scenario(scenario)
 
@@ -236,12 +238,19 @@ def per_draw(draws: Mapping[str, np.ndarray], sc: Any) -> dict[str, np.ndarray]:
 
 def run_model(sc: Any, draws: int, *, seed: int, fixed: Mapping[str, Any] | None = None,
               workers: int = 1, backend: str | None = None, chunk_size: int | None = None,
-              nested: tuple[int, int] | None = None) -> Mapping[str, np.ndarray]:
-    """``simkit.simulate(...).draws_`` without the cumulative curve."""
-    from simkit.engine import simulate
+              nested: tuple[int, int] | None = None, first: int = 0) -> Mapping[str, np.ndarray]:
+    """``simkit.simulate(...).draws_`` without the cumulative curve.
+
+    ``first`` > 0: draws ``[first, first + draws)`` of the run with ``seed``
+    (the engine's per-draw outputs, without :func:`simkit.simulate`'s views).
+    """
+    from simkit.engine import simulate, simulate_arrays
 
     if backend is None:
         backend = "processes" if workers > 1 else "serial"
+    if first:
+        return simulate_arrays(sc, draws, seed=seed, fixed=fixed, nested=nested, workers=workers,
+                               backend=backend, chunk_size=chunk_size, curve_draws=0, first=first)
     res = simulate(sc, draws, seed=seed, fixed=fixed, nested=nested, workers=workers,
                    backend=backend, chunk_size=chunk_size, curve_draws=0)
     return res.draws_
@@ -263,10 +272,6 @@ def check_count(name: str, value: Any, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(Problem("seed", seed, "a non-negative whole number"))
-    return int(seed)
 
 
 def check_level(level: Any) -> float:
@@ -450,7 +455,7 @@ def sobol_model(
     outputs: Sequence[str] | str = ("repayment", "net_pv"),
     n: int = 1024,
     inner: int = 8,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     n_resamples: int = 499,
     confidence_level: float = 0.95,
     batch_draws: int = 262_144,
@@ -475,14 +480,16 @@ def sobol_model(
         Base sample, a power of 2; ``n × (d + 2)`` parameter sets.
     inner : int, default 8
         Cohorts averaged per parameter set (>= 2 to estimate the noise).
-    seed : int
-        Seeds the design, the bootstrap and the cohorts.
+    seed : None, int, SeedSequence or Generator
+        Seeds the design, the bootstrap and the cohorts
+        (:func:`simkit.rng.root_seed`).
     n_resamples : int, default 499
         Bootstrap resamples (0: no intervals).
     confidence_level : float, default 0.95
     batch_draws : int
-        Most cohorts simulated per engine call (bounds memory); each batch
-        has its own seed derived from ``seed``.
+        Most cohorts simulated per engine call (bounds memory). Batches are
+        consecutive draws of one run with ``seed``, so the result does not
+        depend on this setting.
     workers, backend
         Passed to :func:`simkit.simulate`.
 
@@ -501,7 +508,7 @@ def sobol_model(
     sc = as_scenario(scenario)
     names = check_params(sc, params)
     outs = _check_outputs(sc, outputs)
-    seed = check_seed(seed)
+    seed = root_seed(seed)
     inner = check_count("inner", inner)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2 or n & (n - 1):
         raise InputError(Problem("n", n, "a power of 2, at least 2 (e.g. 1024)"))
@@ -521,22 +528,23 @@ def sobol_model(
         m = x.shape[1]
         rows_per_batch = max(1, batch_draws // inner)
         means = np.empty((len(outs), m))
-        within = np.zeros(len(outs))
-        for b, start in enumerate(range(0, m, rows_per_batch)):
+        row_within = np.zeros((len(outs), m))  # summed once at the end: no batch-size rounding
+        for start in range(0, m, rows_per_batch):
             stop = min(m, start + rows_per_batch)
             rows = stop - start
             fixed: dict[str, Any] = {k: central[k] for k in held}
             for i, k in enumerate(names):
                 fixed[k] = np.repeat(x[i, start:stop], inner)
-            bseed = seed if b == 0 else int(np.random.SeedSequence([seed, b]).generate_state(1)[0])
-            dr = run_model(sc, rows * inner, seed=bseed, fixed=fixed, workers=workers, backend=backend)
+            # draws [start * inner, stop * inner) of one run: the same cohorts whatever the batches
+            dr = run_model(sc, rows * inner, seed=seed, fixed=fixed, workers=workers, backend=backend,
+                           first=start * inner)
             for j, o in enumerate(outs):
                 y = _draw_output(dr, o).reshape(rows, inner)
                 means[j, start:stop] = y.mean(axis=1)
                 if inner > 1:
-                    within[j] += y.var(axis=1, ddof=1).sum()
+                    row_within[j, start:stop] = y.var(axis=1, ddof=1)
         if inner > 1:
-            noise[:] = within / m / inner
+            noise[:] = row_within.sum(axis=1) / m / inner
         nb = 2 * (m // (d + 2))
         row_var[:] = means[:, :nb].var(axis=1)
         return means
@@ -719,7 +727,7 @@ def variance_by_cohort_size(
     outputs: Sequence[str] | str = ("repayment", "net_pv"),
     outer: int = 2000,
     inner: int = 4,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     n_resamples: int = 499,
     workers: int = 1,
     backend: str | None = None,
@@ -741,7 +749,8 @@ def variance_by_cohort_size(
         As in :func:`sobol_model`.
     outer, inner : int
         Parameter sets and cohorts per set (``inner >= 2``).
-    seed : int
+    seed : None, int, SeedSequence or Generator
+        Root seed (:func:`simkit.rng.root_seed`), the same for every size.
     n_resamples : int
         Bootstrap resamples of the outer draws for the standard errors.
     workers, backend
@@ -760,7 +769,7 @@ def variance_by_cohort_size(
     """
     sc = as_scenario(scenario)
     outs = _check_outputs(sc, outputs)
-    seed = check_seed(seed)
+    seed = root_seed(seed)
     outer = check_count("outer", outer, 2)
     inner = check_count("inner", inner, 2)
     check_count("n_resamples", n_resamples, 0)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.rng import RngLike, root_seed
 from simkit.sensitivity.model import (
     DEFAULT_SEED,
     as_scenario,
@@ -176,7 +177,7 @@ def tornado(
     *,
     params: Sequence[str] | str | None = None,
     draws: int = 4000,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     level: float = 0.95,
     ranges: Mapping[str, Sequence[float]] | None = None,
     workers: int = 1,
@@ -193,8 +194,9 @@ def tornado(
         Parameters to move (default every uncertain one).
     draws : int, default 4000
         Cohort realisations per run; ``1 + 2 × len(params)`` runs.
-    seed : int
-        The same for every run (common random numbers).
+    seed : None, int, SeedSequence or Generator
+        Root seed (:func:`simkit.rng.root_seed`), the same for every run
+        (common random numbers).
     level : float, default 0.95
         Central interval used where a parameter has no named low/high.
     ranges : mapping name -> (low, high), optional
@@ -219,8 +221,7 @@ def tornado(
     names = check_params(sc, params, allow_fixed=tuple(rng_over))
     draws = check_count("draws", draws, 2)
     level = check_level(level)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(Problem("seed", seed, "a non-negative whole number"))
+    seed = root_seed(seed)
     central = central_values(sc)
     lows, highs, cents = [], [], []
     for n in names:

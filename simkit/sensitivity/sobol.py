@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc, sobol_indices
 
+from simkit.rng import RngLike, as_generator
 from simkit.sensitivity._common import bad, check_names
-from simkit.sensitivity._rng import RngLike, as_generator
 
 __all__ = ["SobolResult", "sobol"]
 

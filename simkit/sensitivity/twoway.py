@@ -23,6 +23,7 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.rng import RngLike, root_seed
 from simkit.sensitivity.model import (
     DEFAULT_SEED,
     as_scenario,
@@ -147,7 +148,7 @@ def twoway(
     y_values: Sequence[float] | None = None,
     n_grid: int = 7,
     draws: int = 1000,
-    seed: int = DEFAULT_SEED,
+    seed: RngLike = DEFAULT_SEED,
     level: float = 0.95,
     ranges: Mapping[str, Sequence[float]] | None = None,
     workers: int = 1,
@@ -169,8 +170,9 @@ def twoway(
     n_grid : int, default 7
     draws : int, default 1000
         Cohort realisations per grid cell.
-    seed : int
-        The same for every cell (common random numbers).
+    seed : None, int, SeedSequence or Generator
+        Root seed (:func:`simkit.rng.root_seed`), the same for every cell
+        (common random numbers).
     level : float
     ranges : mapping name -> (low, high), optional
     workers, backend, chunk_size
@@ -194,8 +196,7 @@ def twoway(
     n_grid = check_count("n_grid", n_grid, 2)
     draws = check_count("draws", draws, 2)
     level = check_level(level)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(Problem("seed", seed, "a non-negative whole number"))
+    seed = root_seed(seed)
     from simkit.spec import MODEL_PARAMETERS
 
     grids = []

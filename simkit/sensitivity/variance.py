@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simkit.rng import RngLike, as_generator
 from simkit.sensitivity._common import bad, fmt, pct
-from simkit.sensitivity._rng import RngLike, as_generator
 
 __all__ = ["VarianceSplit", "split_variance"]
 
