@@ -21,13 +21,20 @@ steps and over the declared states and transitions — never over cells.
 
 Random numbers (common random numbers, reproducible)
 ----------------------------------------------------
-Step ``s`` of block ``b`` draws its uniforms from its own generator,
-``SeedSequence(seed, spawn_key=(STREAM_TRANSITIONS, b, s))``, one row per
-cell active in *either* arm, in key order, one column per transition slot of
-the state. Both arms of a cell read the same row at the same step, so the
-arms are coupled (common random numbers) for as long as their paths agree,
-and the numbers depend only on the block: results are bit-identical whatever
-the chunk size, worker count or backend.
+The uniform of (cell ``k``, step ``s``, slot ``j``) of block ``b`` is word
+``j % 4`` of Philox4x64-10 (numpy's :class:`~numpy.random.Philox`) of the
+counter ``(k, s, j // 4, 0)`` under the key drawn from
+``SeedSequence(seed, spawn_key=(STREAM_TRANSITIONS, b))``, turned into a
+double as numpy does (:mod:`simkit.model._kernel_nb`). A transition has one
+slot, four if the programme's effect acts on it (base time, keep, thinned
+restart, excess process); the slots of a state are fixed. Both arms of a cell
+read the same number for the same (step, slot), so the arms are coupled
+(common random numbers) for as long as their paths agree; a number depends
+on its coordinates only, so results are bit-identical whatever the chunk
+size, worker count or backend, and the compiled event loop
+(:mod:`simkit.model._kernel`, used whenever every hazard kind of the scenario
+has a compiled implementation) and the numpy path below read the same
+numbers and give the same histories.
 
 Staircase position
 ------------------
