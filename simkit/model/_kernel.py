@@ -312,8 +312,7 @@ def _submask(series, G: int, gmax: int) -> np.ndarray:
     return out
 
 
-def price_spells(pt: dict, state, subgroup, start, end, stair0, factors, until, discounted) -> np.ndarray:
-    """Costs (n, 3) per spell and payer through the compiled kernel."""
+def _price_args(pt: dict, state, subgroup, factors):
     n = state.size
     state = np.asarray(state, dtype=np.int64)
     subgroup = np.asarray(subgroup, dtype=np.int64)
@@ -326,10 +325,28 @@ def price_spells(pt: dict, state, subgroup, start, end, stair0, factors, until, 
     if smax > by_first.size:   # states without a price
         by_first = np.append(by_first, np.zeros(smax - by_first.size, np.int64))
         by_cnt = np.append(by_cnt, np.zeros(smax - by_cnt.size, np.int64))
-    out = np.zeros((n, 3))
+    tables = (by_first, by_cnt, pt["by_ser"], pt["s_payer"], s_sub, pt["s_fac"], pt["s_stair"], pt["s_n"],
+              pt["s_grid"], pt["s_rate"], pt["s_cpv"], pt["s_cash"], pt["s_v"], pt["s_d"], pt["steps"], pt["rho"])
+    return state, subgroup, fac, tables
+
+
+def price_spells(pt: dict, state, subgroup, start, end, stair0, factors, until, discounted) -> np.ndarray:
+    """Costs (n, 3) per spell and payer through the compiled kernel."""
+    state, subgroup, fac, tables = _price_args(pt, state, subgroup, factors)
+    out = np.zeros((state.size, 3))
     nb().spell_costs(state, subgroup, np.asarray(start, float), np.asarray(end, float),
                      np.asarray(stair0, float), fac, math.inf if until is None else float(until),
-                     bool(discounted), by_first, by_cnt, pt["by_ser"], pt["s_payer"], s_sub, pt["s_fac"],
-                     pt["s_stair"], pt["s_n"], pt["s_grid"], pt["s_rate"], pt["s_cpv"], pt["s_cash"],
-                     pt["s_v"], pt["s_d"], pt["steps"], pt["rho"], out)
+                     bool(discounted), *tables, out, np.zeros(3))
+    return out
+
+
+def price_cuts(pt: dict, state, subgroup, start, end, stair0, factors, cuts, group, weight, groups: int,
+               discounted: bool) -> np.ndarray:
+    """``out[g, k, payer]``: sum over the spells of group ``g`` of ``weight`` × cost before week ``cuts[k]``."""
+    state, subgroup, fac, tables = _price_args(pt, state, subgroup, factors)
+    cuts = np.asarray(cuts, dtype=float).reshape(-1)
+    out = np.zeros((groups, cuts.size, 3))
+    nb().cut_costs(state, subgroup, np.asarray(start, float), np.asarray(end, float), np.asarray(stair0, float),
+                   fac, cuts, np.asarray(group, dtype=np.int64), np.asarray(weight, dtype=float), bool(discounted),
+                   *tables, out, np.zeros(3), np.zeros(3))
     return out

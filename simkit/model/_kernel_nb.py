@@ -417,40 +417,78 @@ def _integral(i, t, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d):
     return s_cpv[i, k] + s_rate[i, k] * part
 
 
+@nb.njit(cache=True, inline="always")
+def _one(q, st, g, a, b, c0, fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n,
+         s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res):
+    """Cost of spell ``q`` (state ``st``, subgroup ``g``) over [a, b) per payer into ``res`` (3,)."""
+    res[0] = 0.0
+    res[1] = 0.0
+    res[2] = 0.0
+    nst = steps.shape[0]
+    for jj in range(by_first[st], by_first[st] + by_cnt[st]):
+        i = by_ser[jj]
+        if not s_sub[i, g]:
+            continue
+        f = 1.0 if s_fac[i] < 0 else fac[s_fac[i], q]
+        if not s_stair[i]:
+            res[s_payer[i]] += f * (_integral(i, b, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+                                    - _integral(i, a, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d))
+            continue
+        for j in range(nst):
+            edge = steps[j + 1] if j + 1 < nst else INF
+            lo = a + max(steps[j] - c0, 0.0)
+            hi = min(a + max(edge - c0, 0.0), b)
+            lo = min(lo, hi)
+            part = f * (_integral(i, hi, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+                        - _integral(i, lo, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d))
+            res[0] += (1.0 - rho[j]) * part
+            res[1] += rho[j] * part
+
+
 @nb.njit(cache=True, _nrt=False)
 def spell_costs(state, subgroup, start, end, stair0, fac, until, discounted,
                 by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
-                s_v, s_d, steps, rho, out):
-    """Adds the cost per spell and payer to ``out`` (n, 3, zeros); see pricing.spell_costs."""
-    n = state.shape[0]
-    nst = steps.shape[0]
-    for q in range(n):
-        st = state[q]
+                s_v, s_d, steps, rho, out, res):
+    """Cost per spell and payer into ``out`` (n, 3); see pricing.spell_costs."""
+    for q in range(state.shape[0]):
+        b = min(end[q], until)
+        a = min(start[q], b)
+        _one(q, state[q], subgroup[q], a, b, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer,
+             s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res)
+        out[q, 0], out[q, 1], out[q, 2] = res[0], res[1], res[2]
+    return 0
+
+
+@nb.njit(cache=True, _nrt=False)
+def cut_costs(state, subgroup, start, end, stair0, fac, cuts, group, weight, discounted,
+              by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
+              s_v, s_d, steps, rho, out, res, full):
+    """Adds ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``."""
+    K = cuts.shape[0]
+    for q in range(state.shape[0]):
         a = start[q]
         b = end[q]
-        if b > until:
-            b = until
-        if a > b:
-            a = b
-        c0 = stair0[q]
+        st = state[q]
         g = subgroup[q]
-        for jj in range(by_first[st], by_first[st] + by_cnt[st]):
-            i = by_ser[jj]
-            if not s_sub[i, g]:
+        w = weight[q]
+        r = group[q]
+        have_full = False
+        for k in range(K):
+            c = cuts[k]
+            if c <= a:
                 continue
-            f = 1.0 if s_fac[i] < 0 else fac[s_fac[i], q]
-            if not s_stair[i]:
-                out[q, s_payer[i]] += f * (_integral(i, b, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
-                                           - _integral(i, a, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v,
-                                                       s_d))
-                continue
-            for j in range(nst):
-                edge = steps[j + 1] if j + 1 < nst else INF
-                lo = a + max(steps[j] - c0, 0.0)
-                hi = min(a + max(edge - c0, 0.0), b)
-                lo = min(lo, hi)
-                part = f * (_integral(i, hi, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
-                            - _integral(i, lo, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d))
-                out[q, 0] += (1.0 - rho[j]) * part
-                out[q, 1] += rho[j] * part
+            if c >= b:
+                if not have_full:
+                    _one(q, st, g, a, b, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub,
+                         s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, full)
+                    have_full = True
+                out[r, k, 0] += w * full[0]
+                out[r, k, 1] += w * full[1]
+                out[r, k, 2] += w * full[2]
+            else:
+                _one(q, st, g, a, c, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub,
+                     s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res)
+                out[r, k, 0] += w * res[0]
+                out[r, k, 1] += w * res[1]
+                out[r, k, 2] += w * res[2]
     return 0
