@@ -438,7 +438,8 @@ def _one(q, st, g, a, b, c0, fac, discounted, by_first, by_cnt, by_ser, s_payer,
             edge = steps[j + 1] if j + 1 < nst else INF
             lo = a + max(steps[j] - c0, 0.0)
             hi = min(a + max(edge - c0, 0.0), b)
-            lo = min(lo, hi)
+            if not hi > lo:   # the count is past (or not yet at) this step during the spell
+                continue
             part = f * (_integral(i, hi, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
                         - _integral(i, lo, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d))
             res[0] += (1.0 - rho[j]) * part

@@ -119,7 +119,8 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     pr = _prices(sc)
     draw = h.draw
     sub = h.subgroup[h.person]
-    fac = {k: v[draw] for k, v in p.items()}
+    used = {x.factor for x in pr.series if x.factor is not None}
+    fac = {k: v[draw] for k, v in p.items() if k in used}   # per spell: only the prices' factors
     costs = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, fac)
     sign = np.where(h.arm == 0, 1.0, -1.0)   # bau cost − programme cost = saving
     savings = {payer: np.bincount(draw, weights=sign * costs[payer], minlength=D) for payer in PAYERS}
