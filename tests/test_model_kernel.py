@@ -209,3 +209,21 @@ def test_import_simkit_does_not_load_numba():
     code = "import sys, simkit; simkit.load_scenario('norddjurs_model'); print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_loop_goes_on_where_its_buffers_filled_up():
+    """Output room for a few cells at a time gives the same spells as room for all."""
+    sc = simkit.load_scenario(copy.deepcopy(BASE))
+    p = {"_": np.zeros(8)}
+    key = _kernel.philox_key(3, 20, 0)
+    whole, n_whole = _kernel.run(sc, p, 8, key, 100)
+    parts, n_parts = _kernel.run(sc, p, 8, key, 100, cap=250)   # about 20 spells per cell and arm
+    for a, b in zip(whole, parts, strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(n_whole, n_parts)
+
+
+def test_a_history_longer_than_the_step_limit_is_an_error():
+    sc = simkit.load_scenario(copy.deepcopy(BASE))
+    with pytest.raises(RuntimeError, match="did not finish within 3 transitions"):
+        _kernel.run(sc, {"_": np.zeros(2)}, 2, _kernel.philox_key(3, 20, 0), 3)

@@ -50,11 +50,18 @@ def _builtin(name: str) -> bool:
     return name in BUILTIN_KINDS and HAZARD_KINDS.get(name) is BUILTIN_KINDS[name]
 
 
+_MAX_BREAKS = 64   # hazard-ratio steps on one transition the compiled loop has room for
+
+
 def compiled_supported(sc: ModelScenario) -> bool:
     """Whether every hazard and sojourn of ``sc`` has a compiled implementation."""
     m = sc.model
     for t in m.transitions:
         if t.dist != "split" and not _builtin(t.dist):
+            return False
+        steps = sum(1 for c in m.changes if t.index in c.transitions and c.by == "calendar")
+        steps += sum(len(e.multiplier.breaks) - 1 for e in m.effects if t.index in e.transitions)
+        if steps > _MAX_BREAKS:
             return False
     for dist, _ in m.sojourns.values():
         if not _builtin(dist) or dist == "piecewise":
@@ -207,8 +214,6 @@ def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[
         e_br[j, :br.size], e_vals[j, :br.size] = br, vals
         e_arm[j], e_sub[j] = ab, sm
         e_max[j] = np.maximum(vals.max(axis=0), 1.0)
-    if 2 * sum(x[3].size for x in ent) + 2 > 64:  # pragma: no cover - far beyond any declared model
-        raise ValueError("too many hazard-ratio breakpoints on one transition for the compiled path")
 
     TI = np.stack([tr_dst, tr_kind, tr_clock, tr_arm, tr_slot, tr_eff.astype(np.int64), e_first, e_cnt,
                    rc_first, rc_cnt, pw_n], axis=1) if T else np.zeros((1, 11), np.int64)
@@ -244,16 +249,20 @@ _ORDER2 = ("st_abs", "st_stair", "st_ss", "st_split", "st_first", "st_cnt", "st_
            "rc_arm", "RF", "EI", "e_br", "e_vals", "e_sub", "e_max")
 
 
-def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.ndarray, max_steps: int):
-    """Run the compiled event loop; returns the spell arrays and (uniforms used, Philox blocks)."""
+def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.ndarray, max_steps: int,
+        cap: int | None = None):
+    """Run the compiled event loop; returns the spell arrays and (uniforms used, Philox blocks).
+
+    ``cap`` is the room of the output buffers in spells (default: 32 per cell and
+    arm; untouched pages of ``np.empty`` cost no memory); when they fill up the
+    loop goes on from the cell where it stopped into fresh room.
+    """
     tb = tables(sc, params, D)
     P = tb["referral"].size
-    # room for 32 spells per cell and arm: untouched pages of np.empty cost no memory, and a
-    # longer history only means another pass (from the cell where the buffers filled up)
-    cap = max(4 * max_steps, 32 * 2 * D * P)
+    cap = max(2 * max_steps, 32 * 2 * D * P if cap is None else cap)
     out = (np.empty(cap, np.int64), np.empty(cap, np.int8), np.empty(cap, np.int16), np.empty(cap),
            np.empty(cap), np.empty(cap, np.int16), np.empty(cap))
-    scratch = (np.zeros(2, np.int64), np.zeros(4, np.uint64), np.full(3, -1, np.int64), np.empty(64),
+    scratch = (np.zeros(2, np.int64), np.zeros(4, np.uint64), np.full(3, -1, np.int64), np.empty(_MAX_BREAKS + 1),
                np.empty(3), np.empty(3))
     parts, arm, cell = [], 0, 0
     while True:
