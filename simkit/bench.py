@@ -1,6 +1,6 @@
-"""Benchmark: ``python -m simkit.bench [--draws N] [--workers K] [--backend B] [--chunk-size C]``.
+"""Benchmark: ``python -m simkit.bench [--scenario NAME] [--draws N] [--workers K] [--backend B] [--chunk-size C]``.
 
-Simulates the embedded default scenario and reports wall time, draws per
+Simulates an embedded scenario (default: the default scenario) and reports wall time, draws per
 second and peak resident memory (the process's maximum RSS, which includes
 the Python interpreter and imported libraries; the baseline after imports is
 printed too; worker processes are not included, ``/usr/bin/time -v`` shows
@@ -9,7 +9,10 @@ the largest one) and the CPU time of the timed run in all processes (with
 how much work the parallel run added, whatever else the machine is doing).
 Worker processes and a ``LocalCluster`` are started by a warm-up run before
 the clock starts (their start-up time is printed). Machines are noisy:
-compare ratios measured in one run.
+compare ratios measured in one run. For a declarative-model scenario
+(version 2) it also reports the random variates drawn per draw and the
+engine's time divided by the time numpy takes to draw as many uniforms
+(PCG64 and Philox, single process).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def main(argv=None) -> int:
                     help="default: processes when --workers > 1, else serial")
     ap.add_argument("--scheduler", metavar="ADDR", default=None,
                     help="dask.distributed scheduler (default: SIMKIT_SCHEDULER, else a LocalCluster)")
+    ap.add_argument("--scenario", default=None, help="an embedded scenario's name (default: the default)")
     args = ap.parse_args(argv)
 
     import simkit
@@ -58,7 +62,7 @@ def main(argv=None) -> int:
 
         client = _client_for(args.scheduler, args.workers)[0]
     run = {"workers": args.workers, "backend": backend, "scheduler": client}
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario(args.scenario)
     simkit.simulate(sc, 2048, seed=0)  # warm up: imports, tables
     base = _rss_mb()
     t0 = time.perf_counter()
@@ -71,7 +75,7 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     cpu = _cpu_all(client) - cpu0
     s = res.summary()
-    print(f"simkit {simkit.__version__} benchmark: default scenario, {args.draws:,} draws, "
+    print(f"simkit {simkit.__version__} benchmark: {args.scenario or 'default'} scenario, {args.draws:,} draws, "
           f"{args.workers} worker(s), backend {backend}")
     print(f"  wall time        {wall:8.2f} s" + (f" (warm-up run starting the workers: {startup:.1f} s)"
                                                  if backend != "serial" else ""))
@@ -80,8 +84,43 @@ def main(argv=None) -> int:
     print(f"  peak RSS         {_rss_mb():8.0f} MB (after imports and warm-up: {base:.0f} MB)")
     print(f"  check: P(budget-neutral) {s['budget']['p_neutral']:.4f}, mean repayment "
           f"{s['repayment']['mean']:,.0f}")
+    if getattr(sc, "version", 1) == 2:
+        per_draw = _variates_per_draw(sc, args.seed)
+        total = int(per_draw * args.draws)
+        pcg, philox = _rng_seconds(total, "pcg64"), _rng_seconds(total, "philox")
+        print(f"  variates per draw {per_draw:11,.0f} (transition uniforms, score normals, parameters)")
+        print(f"  engine / RNG     {wall / pcg:8.1f} (numpy PCG64: {pcg:.2f} s for {total:,} uniforms; "
+              f"Philox: {philox:.2f} s, ratio {wall / philox:.1f})")
     return 0
+
+
+def _variates_per_draw(sc, seed: int) -> float:
+    """Random variates per draw of a version-2 scenario, counted on the first block."""
+    import numpy as np
+
+    from .engine import BLOCK, _param_rows
+    from .model.simulate import simulate_histories
+
+    p = _param_rows(sc, seed, 0, BLOCK)
+    h = simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)
+    return h.uniforms / BLOCK + sc.agreement.cohort_size + len(sc.parameters)
+
+
+def _rng_seconds(n: int, kind: str) -> float:
+    """Seconds numpy takes to draw ``n`` uniforms (in batches of 2**22)."""
+    import numpy as np
+
+    g = np.random.Generator(np.random.PCG64(1) if kind == "pcg64" else np.random.Philox(1))
+    out = np.empty(min(n, 1 << 22))
+    t0 = time.perf_counter()
+    left = n
+    while left > 0:
+        k = min(left, out.size)
+        g.random(out=out[:k])
+        left -= k
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+

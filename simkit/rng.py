@@ -55,7 +55,7 @@ STREAMS = MappingProxyType({
     "cohort": 1,         # engine: the cohort's uniforms in both arms, (1, block)
     "synth_details": 7,  # synth: offsets, hours, scores and ids of a synthetic table, (7, draw)
     "repayment_due": 11,  # evaluation: predictive draws of the repayment due, (11,)
-    "model_transitions": 20,  # declarative model: transition uniforms, (20, block, step)
+    "model_transitions": 20,  # declarative model: Philox key of the transition uniforms, (20, block)
     "model_scores": 21,       # declarative model: score indicators' normals, (21, block)
 })
 """Named streams and their spawn-key ids (fixed forever: see the module docstring)."""

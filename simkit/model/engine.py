@@ -21,8 +21,8 @@ from ..contract import fund_view, repayment
 from ..engine import BLOCK, _param_rows
 from ..spec import WEEKS_PER_YEAR
 from .indicators import Context, PersonSpells, count, evaluate_indicators
+from .pricing import costs_until, prices, spell_costs
 from .pricing import dated_pv as model_dated_pv
-from .pricing import prices, spell_costs
 from .simulate import STREAM_SCORES, Histories, _generator, simulate_histories
 from .spec import ARMS, PAYERS, ModelScenario
 
@@ -119,7 +119,8 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     pr = _prices(sc)
     draw = h.draw
     sub = h.subgroup[h.person]
-    fac = {k: v[draw] for k, v in p.items()}
+    used = {x.factor for x in pr.series if x.factor is not None}
+    fac = {k: v[draw] for k, v in p.items() if k in used}   # per spell: only the prices' factors
     costs = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, fac)
     sign = np.where(h.arm == 0, 1.0, -1.0)   # bau cost − programme cost = saving
     savings = {payer: np.bincount(draw, weights=sign * costs[payer], minlength=D) for payer in PAYERS}
@@ -191,11 +192,9 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     if m:
         sel = draw < m
         years = np.arange(1, b.horizon_years + 1) * WEEKS_PER_YEAR
-        curve = np.zeros((m, years.size))
-        for y, wk in enumerate(years):
-            cy = spell_costs(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
-                             {k: v[sel] for k, v in fac.items()}, until=wk)
-            curve[:, y] = np.bincount(draw[sel], weights=sign[sel] * cy["municipality"], minlength=m)
+        fac_m = {k: v[sel] for k, v in fac.items()}
+        curve = costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel], fac_m, years,
+                            draw[sel], sign[sel], m)[:, :, 0]
         ref_y = (v_ref[None, :] * (h.referral[None, :] <= years[:, None])).sum(axis=1)
         pa = (programme_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
         ba = (bau_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
@@ -228,10 +227,9 @@ def _cash(sc, pr, h, sign, sub, fac, draw, m, rep_total, p, D) -> np.ndarray:
             per = per + (amt if arm == "bau" else -amt)
     avoided = p[b.avoided_cost][:m] if isinstance(b.avoided_cost, str) else np.full(m, float(b.avoided_cost))
     per = per + avoided
+    out += costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
+                       {kk: v[sel] for kk, v in fac.items()}, pts, draw[sel], sign[sel], m, discounted=False)[:, :, 0]
     for k, wk in enumerate(pts):
-        cy = spell_costs(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
-                         {kk: v[sel] for kk, v in fac.items()}, until=wk, discounted=False)
-        out[:, k] = np.bincount(draw[sel], weights=sign[sel] * cy["municipality"], minlength=m)
         out[:, k] += per * np.count_nonzero(h.referral <= wk)
         out[:, k] -= sum(c.amount for c in b.other_costs if c.payer == "municipality" and sc.week_of(c.date) <= wk)
         out[:, k] += sc.contract.grant * sum(sh for d, sh in sc.terms.disbursement if sc.week_of(d) <= wk)

@@ -157,11 +157,19 @@ def prices(sc: ModelScenario) -> Prices:
 
 def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
                 stair0: np.ndarray, factors: Mapping[str, np.ndarray], *, until: float | None = None,
-                discounted: bool = True) -> dict[str, np.ndarray]:
+                discounted: bool = True, compiled: bool = True) -> dict[str, np.ndarray]:
     """Cost of each spell per payer (``until``: only the part before that week).
 
     ``factors`` maps a parameter name to its value per spell (for lines with a ``factor``).
+    ``compiled`` prices every spell in one compiled pass (:mod:`simkit.model._kernel`);
+    ``False`` runs the same formulas as numpy passes per state and series.
     """
+    if compiled:
+        from . import _kernel
+
+        c = _kernel.price_spells(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors,
+                                 until, discounted)
+        return {p: c[:, i] for i, p in enumerate(PAYERS)}
     out = {p: np.zeros(state.size) for p in PAYERS}
     if until is not None:
         end = np.minimum(end, until)
@@ -187,3 +195,30 @@ def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
                 out["municipality"][sel] += (1.0 - rho) * part
                 out["state"][sel] += rho * part
     return out
+
+
+def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
+                stair0: np.ndarray, factors: Mapping[str, np.ndarray], weeks, group: np.ndarray,
+                weight: np.ndarray, groups: int, *, discounted: bool = True) -> np.ndarray:
+    """Sums per group of ``weight`` × each spell's cost before each of ``weeks``: ``(groups, weeks, payers)``.
+
+    The same as calling :func:`spell_costs` with ``until=w`` for every ``w`` and
+    summing by group, in one compiled pass (a spell that ends before ``w`` is
+    priced once).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("sundinvest_2021")
+    >>> P = prices(sc)
+    >>> s = sc.model.state("sick_leave").index
+    >>> one = np.array([s]), np.zeros(1, int), np.array([0.0]), np.array([10.0]), np.zeros(1)
+    >>> c = costs_until(P, *one, {}, [5.0, 10.0, 20.0], np.zeros(1, int), np.ones(1), 1, discounted=False)
+    >>> full = spell_costs(P, *one, {}, discounted=False)["municipality"][0]
+    >>> bool(np.isclose(c[0, 1, 0], full) and c[0, 2, 0] == c[0, 1, 0] and 0 < c[0, 0, 0] < full)
+    True
+    """
+    from . import _kernel
+
+    return _kernel.price_cuts(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors, weeks,
+                              group, weight, groups, discounted)

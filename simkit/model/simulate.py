@@ -21,13 +21,20 @@ steps and over the declared states and transitions — never over cells.
 
 Random numbers (common random numbers, reproducible)
 ----------------------------------------------------
-Step ``s`` of block ``b`` draws its uniforms from its own generator,
-``SeedSequence(seed, spawn_key=(STREAM_TRANSITIONS, b, s))``, one row per
-cell active in *either* arm, in key order, one column per transition slot of
-the state. Both arms of a cell read the same row at the same step, so the
-arms are coupled (common random numbers) for as long as their paths agree,
-and the numbers depend only on the block: results are bit-identical whatever
-the chunk size, worker count or backend.
+The uniform of (cell ``k``, step ``s``, slot ``j``) of block ``b`` is word
+``j % 4`` of Philox4x64-10 (numpy's :class:`~numpy.random.Philox`) of the
+counter ``(k, s, j // 4, 0)`` under the key drawn from
+``SeedSequence(seed, spawn_key=(STREAM_TRANSITIONS, b))``, turned into a
+double as numpy does (:mod:`simkit.model._kernel_nb`). A transition has one
+slot, four if the programme's effect acts on it (base time, keep, thinned
+restart, excess process); the slots of a state are fixed. Both arms of a cell
+read the same number for the same (step, slot), so the arms are coupled
+(common random numbers) for as long as their paths agree; a number depends
+on its coordinates only, so results are bit-identical whatever the chunk
+size, worker count or backend, and the compiled event loop
+(:mod:`simkit.model._kernel`, used whenever every hazard kind of the scenario
+has a compiled implementation) and the numpy path below read the same
+numbers and give the same histories.
 
 Staircase position
 ------------------
@@ -47,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..rng import STREAMS
+from . import _kernel
 from .hazards import HAZARD_KINDS
 from .spec import ARMS, ModelScenario
 
@@ -78,6 +86,8 @@ class Histories:
         staircase count (weeks) at the spell's start.
     horizon : float
         Horizon in weeks.
+    uniforms : int
+        Uniforms the simulation drew (for the benchmark's variates per draw).
     """
 
     draws: int
@@ -92,6 +102,7 @@ class Histories:
     event_in: np.ndarray
     stair0: np.ndarray
     horizon: float
+    uniforms: int = 0
 
     @property
     def draw(self) -> np.ndarray:
@@ -291,8 +302,8 @@ def _generator(seed: int, stream: int, block: int, step: int | None = None) -> n
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
-def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, seed: int, block: int
-                       ) -> Histories:
+def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, seed: int, block: int,
+                       compiled: bool | None = None) -> Histories:
     """Simulate one block of draws of ``sc`` in both arms.
 
     Parameters
@@ -302,6 +313,10 @@ def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, s
         Parameter values of the block's draws.
     seed : int
         Root seed (keyword-only); ``block`` is the block number.
+    compiled : bool, optional
+        Run the compiled event loop (:mod:`simkit.model._kernel`) or the numpy
+        path; by default the compiled one whenever every hazard kind of ``sc``
+        has a compiled implementation. Both read the same random numbers.
 
     Returns
     -------
@@ -318,6 +333,15 @@ def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, s
     """
     m = sc.model
     D = next(iter(params.values())).shape[0] if params else 1
+    pkey = _kernel.philox_key(seed, STREAM_TRANSITIONS, block)
+    if compiled is None:
+        compiled = _kernel.compiled_supported(sc)
+    if compiled:
+        spells, count = _kernel.run(sc, params, D, pkey, _MAX_STEPS)
+        k_, a_, s_, st_, en_, ev_, c_ = spells
+        return Histories(D, sc.agreement.cohort_size, sc.referral_weeks().astype(float), sc.subgroup_of_person(),
+                         k_, a_, s_, st_, en_, ev_, c_, float(sc.budget.horizon_weeks), int(count[0]))
+    used = 0
     referral = sc.referral_weeks().astype(float)
     sub = sc.subgroup_of_person()
     P = referral.size
@@ -346,13 +370,10 @@ def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, s
         if key.size == 0:
             break
         d = key // P
-        # uniforms: one row per cell active in either arm, in key order (both arms share it)
-        present = np.zeros(n0, dtype=bool)
-        present[key] = True
-        row = np.cumsum(present) - 1
-        rows = int(present.sum())
-        u = _generator(seed, STREAM_TRANSITIONS, block, step).random((rows, C.slots))
-        ur = u[row[key]]
+        # uniforms (cell, step, slot) from the counter-based generator: both arms of a cell read the
+        # same numbers, and the compiled path reads the very same ones
+        ur = _kernel.nb().uniforms(pkey, key, step, C.slots)
+        used += ur.size
         exit_t = np.full(key.size, np.inf)
         dest = state.copy()
         via = np.full(key.size, -1, dtype=np.int16)
@@ -442,4 +463,4 @@ def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, s
     k_, a_, s_, st_, en_, ev_, c_ = cat
     order = np.lexsort((st_, k_, a_))
     return Histories(D, P, referral, sub, k_[order], a_[order], s_[order].astype(np.int16), st_[order],
-                     en_[order], ev_[order].astype(np.int16), c_[order], H)
+                     en_[order], ev_[order].astype(np.int16), c_[order], H, used)
