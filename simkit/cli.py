@@ -252,11 +252,35 @@ def _restore_signal_handlers(old: dict) -> None:
         signal.signal(s, h)
 
 
+#: stand-ins for characters a legacy console encoding (cp1252, ASCII) cannot show
+_PLAIN = {"\u2212": "-", "\u2013": "-", "\u2014": "--", "\u2265": ">=", "\u2264": "<=", "\u2192": "->",
+          "\u00d7": "x", "\u2248": "~", "\u2026": "...", "\u00bb": '"', "\u00ab": '"', "\u2019": "'"}
+
+
+def _plain(err: UnicodeError):
+    if not isinstance(err, UnicodeEncodeError):  # pragma: no cover - only registered for encoding
+        raise err
+    return "".join(_PLAIN.get(ch, "?") for ch in err.object[err.start:err.end]), err.end
+
+
+def _console_safe() -> None:
+    """Never crash on a console that cannot encode a character (``simkit run > out.txt`` on cp1252)."""
+    import codecs
+
+    codecs.register_error("simkit_plain", _plain)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="simkit_plain")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):  # pragma: no cover - a replaced or closed stream
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
     import signal
 
     old = _install_signal_handlers()  # before the heavy imports: an early Ctrl-C is clean too
+    _console_safe()
     name = "simkit"
     try:
         parser = build_parser()

@@ -31,3 +31,17 @@ def test_a_cited_term_counts_as_from_the_agreement(tmp_path, capsys):
     assert basis["grant"] == "from the agreement"
     # 78 of 95 completed (met, weight 0.5), 47 of 95 in education/work (not met): 0.5 × 4,000,000 × 1.05
     assert res["repayment_due"]["expected"] == 2_100_000.0
+
+
+def test_run_to_a_file_on_a_cp1252_console_does_not_crash(tmp_path):
+    """`simkit run > out.txt` on a Windows-1252 console crashed with UnicodeEncodeError on '−'."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    r = subprocess.run([sys.executable, "-m", "simkit", "run", "--draws", "1024"], cwd=tmp_path, env=env,
+                       capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr.decode("cp1252", "replace")[-500:]
+    text = r.stdout.decode("cp1252")
+    assert "costs not covered by the grant" in text and "\u2212" not in text
