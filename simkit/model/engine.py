@@ -13,12 +13,11 @@ sensitivity and contract design work on either.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..contract import fund_view, repayment
-from ..engine import BLOCK, _param_rows
+from ..engine import BLOCK, Job, _param_rows
 from ..spec import WEEKS_PER_YEAR
 from .indicators import Context, PersonSpells, count, evaluate_indicators
 from .pricing import costs_until, prices, spell_costs
@@ -29,18 +28,8 @@ from .spec import ARMS, PAYERS, ModelScenario
 __all__ = ["ModelJob", "arm_spells", "block_outputs", "simulate_model_chunk", "simulate_model_shared_chunk"]
 
 
-@dataclass(frozen=True)
-class ModelJob:
-    """Everything a worker needs for one chunk (picklable)."""
-
-    scenario: ModelScenario
-    seed: int
-    start: int
-    stop: int
-    inner: int
-    fixed: Mapping[str, object]
-    curve_draws: int
-    keep_persons: bool = False
+#: a chunk's job has the same fields for either kind of scenario
+ModelJob = Job
 
 
 _PRICE_CACHE: dict[str, object] = {}

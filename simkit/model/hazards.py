@@ -78,10 +78,14 @@ def _exp_cum(x, a):
     return _rate(a) * x
 
 
-def _exp_inv(y, a):
-    r = _rate(a)
+def _linear_inv(y, r):
+    """Inverse of ``H(x) = r x`` (``inf`` where the rate is 0: never)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(r > 0, y / np.where(r > 0, r, 1.0), np.inf)
+
+
+def _exp_inv(y, a):
+    return _linear_inv(y, _rate(a))
 
 
 def _weekly_rate(a):
@@ -95,9 +99,7 @@ def _weekly_cum(x, a):
 
 
 def _weekly_inv(y, a):
-    r = _weekly_rate(a)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(r > 0, y / np.where(r > 0, r, 1.0), np.inf)
+    return _linear_inv(y, _weekly_rate(a))
 
 
 def _weibull_cum(x, a):

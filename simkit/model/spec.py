@@ -372,6 +372,20 @@ def _ref(value: Any, path: str, issues: list[S.Issue]) -> Any:
 REF = S.OneOf(_ref)
 
 
+def _hint(name: str, options) -> str:
+    """The one "did you mean" of the version-2 schema."""
+    close = difflib.get_close_matches(str(name), list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _known(kind: Any, registry: Mapping[str, Any], path: str, issues: list[S.Issue]) -> bool:
+    """Whether ``kind`` is registered; if not, one issue listing the registry with a suggestion."""
+    if kind in registry:
+        return True
+    issues.append(S.Issue(path, kind, f"one of {', '.join(map(repr, registry))}{_hint(kind, registry)}"))
+    return False
+
+
 def _ref_list(value, path, issues):
     if not isinstance(value, list) or not value:
         issues.append(S.Issue(path, value, "a non-empty list of numbers or parameter names"))
@@ -386,10 +400,7 @@ def _hazard_node(value: Any, path: str, issues: list[S.Issue]) -> Any:
                               f"{', '.join(HAZARD_KINDS)}) and its arguments"))
         return S.MISSING
     kind = value.get("dist")
-    if kind not in HAZARD_KINDS:
-        close = difflib.get_close_matches(str(kind), list(HAZARD_KINDS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        issues.append(S.Issue(S.join(path, "dist"), kind, f"one of {', '.join(map(repr, HAZARD_KINDS))}{hint}"))
+    if not _known(kind, HAZARD_KINDS, S.join(path, "dist"), issues):
         return S.MISSING
     hk = HAZARD_KINDS[kind]
     fields: dict[str, S.Node] = {"dist": S.Str(), "clock": S.Str(choices=("in_state", "since_referral"))}
@@ -431,10 +442,7 @@ def _indicator_node(value, path, issues):
         issues.append(S.Issue(path, value, "a table with 'id' and 'kind'"))
         return S.MISSING
     kind = value.get("kind")
-    if kind not in INDICATOR_KINDS:
-        close = difflib.get_close_matches(str(kind), list(INDICATOR_KINDS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        issues.append(S.Issue(S.join(path, "kind"), kind, f"one of {', '.join(map(repr, INDICATOR_KINDS))}{hint}"))
+    if not _known(kind, INDICATOR_KINDS, S.join(path, "kind"), issues):
         return S.MISSING
     fields = {"id": S.Str(required=True), "kind": S.Str(), "label": S.Str(default=""),
               "source": S.Str(default=""), **INDICATOR_KINDS[kind].fields}
@@ -601,9 +609,6 @@ def build_model_scenario(doc: Mapping[str, Any], *, sources: tuple[str, ...] = (
     return sc
 
 
-def _hint(name: str, options) -> str:
-    close = difflib.get_close_matches(str(name), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class _Builder:
@@ -722,9 +727,7 @@ class _Builder:
         out = []
         for i, (name, s) in enumerate(d.items()):
             path = f"states.{name}"
-            if s["kind"] not in STATE_KINDS:
-                self.add(f"{path}.kind", s["kind"],
-                         f"one of {', '.join(map(repr, STATE_KINDS))}{_hint(s['kind'], STATE_KINDS)}")
+            if not _known(s["kind"], STATE_KINDS, f"{path}.kind", self.issues):
                 continue
             k = STATE_KINDS[s["kind"]]
             costs = []
