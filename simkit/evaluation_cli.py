@@ -83,6 +83,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- terms
+
+
+def _add_terms(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="*", metavar="SCENARIO",
+                   help="scenario whose terms to start from (default: the embedded Norddjurs–DSI scenario)")
+    p.add_argument("--template", action="store_true", required=True,
+                   help="write a contract-terms file to fill in with the agreement's terms")
+    p.add_argument("-o", "--out", metavar="FILE", help="write the template to FILE (default: print it)")
+    p.add_argument("--force", action="store_true", help="replace an existing FILE")
+
+
+@command("terms", _add_terms)
+def cmd_terms(args: argparse.Namespace) -> int:
+    """Write a contract-terms template (the scenario's current terms, each marked as an assumption)."""
+    from .io.files import atomic_write, display_path
+    from .io.scenario import load_scenario
+    from .terms import terms_template
+
+    _check_out_paths(args.out, inputs=args.scenario, flag="-o", force=args.force)
+    text = terms_template(load_scenario(args.scenario or None))
+    if args.out:
+        atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        print(f"wrote {display_path(args.out)}: fill in the agreement's terms and sources, then layer it, e.g. "
+              f"simkit evaluate DATA --scenario norddjurs {display_path(args.out)}")
+    else:
+        print(text, end="")
+    return 0
+
+
 # ---------------------------------------------------------------- synth
 
 

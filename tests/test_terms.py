@@ -45,3 +45,32 @@ def test_run_to_a_file_on_a_cp1252_console_does_not_crash(tmp_path):
     assert r.returncode == 0, r.stderr.decode("cp1252", "replace")[-500:]
     text = r.stdout.decode("cp1252")
     assert "costs not covered by the grant" in text and "\u2212" not in text
+
+
+def test_terms_template_round_trip_and_a_filled_in_term(tmp_path, capsys):
+    """The template reproduces the scenario's contract; a filled-in grant moves the repayment exactly:
+    final example, completion met (weight 0.5), education/work not met: 0.5 × 4,000,000 × 1.05."""
+    import simkit
+
+    t = tmp_path / "terms.toml"
+    assert main(["terms", "--template", "-o", str(t)]) == 0
+    base = simkit.load_scenario()
+    same = simkit.load_scenario(["norddjurs", t])
+    assert same.contract == base.contract and same.terms == base.terms
+    t.write_text(t.read_text().replace("grant = 5700000", "grant = 4000000").replace(
+        'source = "assumption: replace with the agreement\'s clauses"', 'source = "agreement § 4 [AGREEMENT]"'))
+    out = tmp_path / "e.json"
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs", str(t), "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["repayment_due"]["expected"] == 0.5 * 4_000_000 * 1.05
+    basis = {x["term"]: x["basis"] for x in res["terms"]}
+    assert basis["grant"] == "from the agreement" and basis["target completion"] == "assumption"
+    # refuses to overwrite, and works for a declarative-model scenario too
+    assert main(["terms", "--template", "-o", str(t)]) == 2
+    capsys.readouterr()
+    assert main(["terms", "aarhus_ratecard", "--template"]) == 0
+    text = capsys.readouterr().out
+    sc = simkit.load_scenario(["aarhus_ratecard", {}])
+    import tomllib
+
+    assert tomllib.loads(text)["contract"]["rate_card"][0]["price"] == sc.contract.rate_card[0].price
