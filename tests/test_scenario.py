@@ -37,10 +37,13 @@ def test_every_parameter_has_a_source(default_scenario):
         assert p.source.strip(), p.name
 
 
-def test_every_number_in_the_default_file_cites_a_source_or_says_assumption():
+@pytest.mark.parametrize("name", ["norddjurs", "reform_2027", "norddjurs_model", "sundinvest_2021",
+                                  "aarhus_ratecard"])
+def test_every_number_in_the_scenario_files_cites_a_source_or_says_assumption(name):
     # each line holding a number outside a table header needs a source key, a bracketed
-    # reference or the word "assumption" on the line or in its table's `source`
-    text = DEFAULT.read_text("utf-8")
+    # reference or the word "assumption" on the line or in its table's `source`; and every
+    # `source` names a key or says "assumption"
+    text = (DEFAULT.parent / f"{name}.toml").read_text("utf-8")
     blocks = text.split("\n[")
     for block in blocks:
         lines = [ln for ln in block.splitlines() if ln and not ln.lstrip().startswith("#")]
@@ -49,7 +52,11 @@ def test_every_number_in_the_default_file_cites_a_source_or_says_assumption():
             key = ln.split("=")[0].strip()
             value = ln.split("=", 1)[1].split("#")[0].strip() if "=" in ln else ""
             if value and value[0] not in "\"'" and any(ch.isdigit() for ch in value) and key != "source":
-                assert has_source or "#" in ln, f"no source for: {ln!r}"
+                assert has_source or "#" in ln, f"{name}: no source for: {ln!r}"
+        for ln in lines:
+            if ln.startswith("source"):
+                src = ln.split("=", 1)[1]
+                assert "[" in src or "assumption" in src.lower(), f"{name}: source without a key: {ln!r}"
 
 
 def test_layering_override_changes_only_named_keys(default_scenario, tmp_path):

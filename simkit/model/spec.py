@@ -639,6 +639,13 @@ class _Builder:
             self.add(path, v, f"a number in [{lo:g}, {hi:g}]")
         return v
 
+    def hazard_ratio(self, table, path):
+        """The table's ``hazard_ratio`` (a number or parameter name, checked), or None after an issue."""
+        if "hazard_ratio" not in table:
+            self.add(f"{path}.hazard_ratio", None, "a number or parameter name")
+            return None
+        return self.ref(table["hazard_ratio"], f"{path}.hazard_ratio")
+
     def state_index(self, name, path):
         if name not in self.state_idx:
             self.add(path, name, f"a declared state{_hint(name, self.state_idx)} (states: {', '.join(self.state_idx)})")
@@ -853,20 +860,16 @@ class _Builder:
         for i, e in enumerate(lst):
             path = f"effects[{i}]"
             tr = self.find_transitions(e["transitions"], f"{path}.transitions", transitions)
-            if "hazard_ratio" not in e:
-                self.add(f"{path}.hazard_ratio", None, "a number or parameter name")
+            hr = self.hazard_ratio(e, path)
+            if hr is None:
                 continue
-            hr = self.ref(e["hazard_ratio"], f"{path}.hazard_ratio")
             breaks, values = [0.0], [hr]
             for j, d in enumerate(e["decay"]):
                 if d["after_weeks"] <= breaks[-1]:
                     self.add(f"{path}.decay[{j}].after_weeks", d["after_weeks"], f"weeks after {breaks[-1]:g} (increasing)")
                 breaks.append(d["after_weeks"])
-                if "hazard_ratio" not in d:
-                    self.add(f"{path}.decay[{j}].hazard_ratio", None, "a number or parameter name")
-                    values.append(1.0)
-                else:
-                    values.append(self.ref(d["hazard_ratio"], f"{path}.decay[{j}].hazard_ratio"))
+                v = self.hazard_ratio(d, f"{path}.decay[{j}]")
+                values.append(1.0 if v is None else v)
             for g in e.get("subgroups") or ():
                 if g not in subgroup_ids:
                     self.add(f"{path}.subgroups", g, f"a declared subgroup id{_hint(g, subgroup_ids)}")
@@ -879,11 +882,10 @@ class _Builder:
         for i, c in enumerate(lst):
             path = f"changes[{i}]"
             tr = self.find_transitions(c["transitions"], f"{path}.transitions", transitions)
-            if "hazard_ratio" not in c:
-                self.add(f"{path}.hazard_ratio", None, "a number or parameter name")
+            hr = self.hazard_ratio(c, path)
+            if hr is None:
                 continue
-            out.append(Change(tr, tuple(c["arms"]), c["from"], c["by"],
-                              self.ref(c["hazard_ratio"], f"{path}.hazard_ratio"), c["source"]))
+            out.append(Change(tr, tuple(c["arms"]), c["from"], c["by"], hr, c["source"]))
         return out
 
     def subgroups(self, lst, cohort_size, states, transitions):
@@ -925,10 +927,9 @@ class _Builder:
             hrs = []
             for j, h in enumerate(g["hazard_ratios"]):
                 tr = self.find_transitions([h], f"{path}.hazard_ratios", transitions)
-                if "hazard_ratio" not in h:
-                    self.add(f"{path}.hazard_ratios[{j}].hazard_ratio", None, "a number or parameter name")
+                r = self.hazard_ratio(h, f"{path}.hazard_ratios[{j}]")
+                if r is None:
                     continue
-                r = self.ref(h["hazard_ratio"], f"{path}.hazard_ratios[{j}].hazard_ratio")
                 hrs.extend((t, r) for t in tr)
             out.append(Subgroup(g["id"], i, g["label"] or g["id"], int(counts[i]), FrozenMap(init),
                                 float(g.get("prior_benefit_weeks", self.n["budget"]["prior_benefit_weeks"])),
