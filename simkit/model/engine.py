@@ -12,7 +12,9 @@ sensitivity and contract design work on either.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,12 +22,13 @@ from ..contract import fund_view, repayment
 from ..engine import BLOCK, Job, _param_rows
 from ..spec import WEEKS_PER_YEAR
 from .indicators import Context, PersonSpells, count, evaluate_indicators
-from .pricing import costs_until, prices, spell_costs
+from .pricing import costs_until, item_prices, prices, spell_costs
 from .pricing import dated_pv as model_dated_pv
 from .simulate import STREAM_SCORES, Histories, _generator, simulate_histories
 from .spec import ARMS, PAYERS, ModelScenario
 
-__all__ = ["ModelJob", "arm_spells", "block_outputs", "simulate_model_chunk", "simulate_model_shared_chunk"]
+__all__ = ["CeilingExcess", "ModelJob", "arm_spells", "block_outputs", "ceiling_excess", "simulate_model_chunk",
+           "simulate_model_shared_chunk"]
 
 
 #: a chunk's job has the same fields for either kind of scenario
@@ -74,6 +77,90 @@ def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
         exit_event = labels[nxt]
     return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), cell, state, start, end, ev,
                         exit_event=exit_event, prev_state=prev)
+
+
+@dataclass(frozen=True)
+class CeilingExcess:
+    """Spending against a budget ceiling per budget year and arm (nominal DKK; arms: 0 bau, 1 programme).
+
+    Attributes
+    ----------
+    years : tuple of int
+        Budget (calendar) years from the ceiling's first year to the horizon.
+    ends : ndarray (years,)
+        Week (from the agreement start) at which each year's excess is booked: 31 Dec, or the
+        horizon's last day in a last, partial year.
+    spending, ceiling, excess : ndarray (draws, 2, years)
+        Spending counted under the ceiling; the ceiling (person-years × rate); spending above it.
+    """
+
+    years: tuple[int, ...]
+    ends: np.ndarray
+    spending: np.ndarray
+    ceiling: np.ndarray
+    excess: np.ndarray
+
+
+def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray], ceiling_index: int = 0,
+                   pr=None) -> CeilingExcess:
+    """Per budget year and arm, the cohort's spending under a ``budget.ceiling`` and the excess over it.
+
+    Spending in year *y* = the year's cash in the ceiling's state cost items (e.g. activation
+    spending while out of education and work) + the counted share of the ceiling's per-referral
+    costs for persons referred in *y* (e.g. the programme's cost); ceiling = person-years in the
+    ceiling's states in *y* × ``per_person_year``; excess = max(0, spending − ceiling), not
+    compensated (L 77 § 203 a, docs/domain.md [L77-2025]).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.engine import _param_rows
+    >>> sc = simkit.load_scenario(["norddjurs", "reform_2027"])
+    >>> p = _param_rows(sc, 1, 0, 2)
+    >>> x = ceiling_excess(sc, simulate_histories(sc, p, seed=1, block=0), p)
+    >>> x.years[0], x.excess.shape[:2], bool((x.excess >= 0).all())
+    (2026, (2, 2), True)
+    """
+    c = sc.budget.ceilings[ceiling_index]
+    pr = _prices(sc) if pr is None else pr
+    D = h.draws
+    horizon_end = sc.agreement.start + dt.timedelta(days=round(sc.budget.horizon_years * 365.25))
+    years, bounds = [], []
+    for y in range(max(c.start.year, sc.agreement.start.year), horizon_end.year + 1):
+        a = max(dt.date(y, 1, 1), sc.agreement.start, c.start)
+        b = min(dt.date(y + 1, 1, 1), horizon_end)
+        if b > a:
+            years.append(y)
+            bounds.append((sc.week_of(a), sc.week_of(b)))
+    lo = np.array([x[0] for x in bounds])
+    hi = np.array([x[1] for x in bounds])
+    group = h.draw * 2 + h.arm.astype(np.int64)
+    sub = h.subgroup[h.person]
+    pi = item_prices(pr, c.cost_items)
+    spend = np.zeros((D, 2, len(years)))
+    if pi.series:
+        used = {x.factor for x in pi.series if x.factor is not None}
+        fac = {k: v[h.draw] for k, v in p.items() if k in used}
+        cut = costs_until(pi, h.state, sub, h.start, h.end, h.stair0, fac, np.concatenate([lo, hi]), group,
+                          np.ones(h.state.size), 2 * D, discounted=False)[:, :, 0]
+        spend += (cut[:, len(years):] - cut[:, :len(years)]).reshape(D, 2, len(years))
+    share = p[c.per_referral_share] if isinstance(c.per_referral_share, str) else np.full(D, c.per_referral_share)
+    referred = np.array([np.count_nonzero((h.referral >= a) & (h.referral < b)) for a, b in bounds], dtype=float)
+    for item in sc.budget.per_referral:
+        if item.name not in c.per_referral or item.payer != "municipality":
+            continue
+        amt = p[item.amount] if isinstance(item.amount, str) else np.full(D, float(item.amount))
+        for arm in item.arms:
+            spend[:, ARMS.index(arm), :] += (amt * share)[:, None] * referred[None, :]
+    in_states = np.isin(h.state, np.asarray(c.states))
+    py = np.zeros((2 * D, len(years)))
+    for k, (a, b) in enumerate(bounds):
+        ov = np.clip(np.minimum(h.end, b) - np.maximum(h.start, a), 0.0, None) * in_states
+        py[:, k] = np.bincount(group, weights=ov, minlength=2 * D) / WEEKS_PER_YEAR
+    rate = p[c.per_person_year] if isinstance(c.per_person_year, str) else np.full(D, float(c.per_person_year))
+    ceil = py.reshape(D, 2, len(years)) * rate[:, None, None]
+    ends = hi - 1.0 / 7.0   # booked on the year's last day (31 Dec), or the horizon's last day
+    return CeilingExcess(tuple(years), ends, spend, ceil, np.maximum(spend - ceil, 0.0))
 
 
 def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], score_z: np.ndarray,
@@ -147,6 +234,11 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     repayment_pv = rep.total * rep_unit
     uncovered = programme_pv + other_pv - grant_pv
     net = savings["municipality"] + bau_pv - uncovered - repayment_pv
+    excess = [ceiling_excess(sc, h, p, i, pr) for i in range(len(sc.budget.ceilings))]
+    excess_pv = np.zeros((D, 2))
+    for x in excess:   # not compensated: a municipal cost at each budget year's end, in each arm
+        excess_pv += (x.excess * pr.v(x.ends)[None, None, :]).sum(axis=2)
+    net = net + excess_pv[:, 0] - excess_pv[:, 1]
 
     kinds = np.array([s.kind for s in sc.model.states])
     pension = np.isin(kinds[h.state], ["pension"])
@@ -164,6 +256,7 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
         "savings_pv:region": savings["region"] + other_payers["region"],
         "bau_cost_pv": bau_pv, "uncovered_pv": uncovered, "net_pv": net,
         "fund_multiple": fund.multiple, "fund_irr": fund.irr,
+        "ceiling_excess_pv:bau": excess_pv[:, 0], "ceiling_excess_pv:programme": excess_pv[:, 1],
         "dp_awards": persons_with(pension, 1), "dp_awards_bau": persons_with(pension, 0),
         "outcomes": persons_with(eduwork, 1), "outcomes_bau": persons_with(eduwork, 0),
     }
@@ -191,8 +284,14 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
         curve += ((ba - pa)[:, None] * ref_y[None, :] - other_y
                   + grant * dated_pv(sc.terms.disbursement, years)
                   - rep.total[:m, None] * dated_pv(sc.terms.schedule, years))
+        cash = _cash(sc, pr, h, sign, sub, fac, draw, m, rep.total, p, D)
+        pts = np.array([sc.week_of(d) for _, d in sc.cash_points()])
+        for x in excess:
+            diff = x.excess[:m, 0, :] - x.excess[:m, 1, :]
+            curve += (diff * pr.v(x.ends)[None, :]) @ (x.ends[:, None] <= years[None, :] + 1e-9)
+            cash += diff @ (x.ends[:, None] <= pts[None, :] + 1e-9).astype(float)
         out["curve"] = curve
-        out["cash_curve"] = _cash(sc, pr, h, sign, sub, fac, draw, m, rep.total, p, D)
+        out["cash_curve"] = cash
     return out
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from ..spec import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from .spec import PAYERS, ModelScenario
 
-__all__ = ["Prices", "dated_pv", "discount_factor", "prices"]
+__all__ = ["Prices", "dated_pv", "discount_factor", "item_prices", "prices"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Series:
     cum_cash: np.ndarray    # (k,) undiscounted integral from 0 to grid[i]
     vgrid: np.ndarray       # (k,) discount factor at grid[i]
     dgrid: np.ndarray       # (k,) continuous weekly discount rate on piece i (> 0 or 0)
+    item: str | None = None  # the lines' spending item (e.g. "activation"), read by budget ceilings
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,10 @@ def prices(sc: ModelScenario) -> Prices:
     for st in sc.model.states:
         for c in st.costs:
             subs = None if c.subgroups is None else tuple(sorted(sub_idx[x] for x in c.subgroups))
-            groups.setdefault((st.index, c.payer, subs, c.factor), []).append(c)
+            stair = st.staircase if c.staircase is None else (st.staircase and c.staircase)
+            groups.setdefault((st.index, c.payer, subs, c.factor, c.item, stair), []).append(c)
     series = []
-    for (state, payer, subs, factor), lines in groups.items():
+    for (state, payer, subs, factor, item, stair), lines in groups.items():
         lines = sorted(lines, key=lambda c: c.start)
         starts = np.array([max(0.0, (c.start - sc.agreement.start).days / DAYS_PER_WEEK) for c in lines])
         rates = np.array([c.weekly for c in lines])
@@ -132,6 +134,15 @@ def prices(sc: ModelScenario) -> Prices:
         starts, rates = starts[keep], rates[keep]
         if starts[0] > 0:  # no cost before the first dated rate
             starts, rates = np.append(0.0, starts), np.append(0.0, rates)
+        for ch in sc.model.cost_changes:   # dated multipliers on an item's lines (a reform)
+            if item != ch.item or (ch.states is not None and state not in ch.states):
+                continue
+            w = max(0.0, (ch.start - sc.agreement.start).days / DAYS_PER_WEEK)
+            if w not in starts:
+                k = np.searchsorted(starts, w, side="right") - 1
+                starts = np.insert(starts, k + 1, w)
+                rates = np.insert(rates, k + 1, rates[k])
+            rates = np.where(starts >= w, rates * ch.multiply, rates)
         if t35 not in starts:
             k = np.searchsorted(starts, t35, side="right") - 1
             starts = np.insert(starts, k + 1, t35)
@@ -142,10 +153,11 @@ def prices(sc: ModelScenario) -> Prices:
         pv_piece = rates[:-1] * np.where(d > 0, v0 * -np.expm1(-d * widths) / np.where(d > 0, d, 1), v0 * widths)
         cum_pv = np.concatenate([[0.0], np.cumsum(pv_piece)])
         cum_cash = np.concatenate([[0.0], np.cumsum(rates[:-1] * widths)])
-        staircase = sc.model.states[state].staircase and payer == "municipality"
+        staircase = stair and payer == "municipality"
         vgrid = discount_factor(starts, d1, d2, t35)
         dgrid = np.where(starts >= t35, d2, d1)
-        series.append(Series(state, payer, subs, factor, staircase, starts, rates, cum_pv, cum_cash, vgrid, dgrid))
+        series.append(Series(state, payer, subs, factor, staircase, starts, rates, cum_pv, cum_cash, vgrid, dgrid,
+                             item))
     by_state: dict[int, list[int]] = {}
     for i, s in enumerate(series):
         by_state.setdefault(s.state, []).append(i)
@@ -153,6 +165,24 @@ def prices(sc: ModelScenario) -> Prices:
     steps = np.array([w - 1 for w, _ in reimb], dtype=float)
     rho = np.array([r for _, r in reimb])
     return Prices(tuple(series), {k: tuple(v) for k, v in by_state.items()}, steps, rho, t35, d1, d2)
+
+
+def item_prices(P: Prices, items) -> Prices:
+    """The part of ``P`` whose series carry one of the spending ``items`` (for a budget ceiling).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> P = prices(simkit.load_scenario("sundinvest_2021"))
+    >>> len(item_prices(P, ["activation"]).series)   # no line of this scenario has an item
+    0
+    """
+    keep = [i for i, s in enumerate(P.series) if s.item is not None and s.item in set(items)]
+    series = tuple(P.series[i] for i in keep)
+    by_state: dict[int, list[int]] = {}
+    for j, s in enumerate(series):
+        by_state.setdefault(s.state, []).append(j)
+    return Prices(series, {k: tuple(v) for k, v in by_state.items()}, P.steps, P.rho, P.t35, P.d1, P.d2)
 
 
 def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,

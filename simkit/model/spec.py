@@ -62,7 +62,10 @@ __all__ = [
     "ARMS",
     "PAYERS",
     "STATE_KINDS",
+    "CalibrationTarget",
+    "Ceiling",
     "Change",
+    "CostChange",
     "CostLine",
     "Effect",
     "IndicatorSpec",
@@ -132,6 +135,39 @@ class CostLine:
     subgroups: tuple[str, ...] | None
     factor: str | None
     source: str
+    item: str | None = None          # a spending item (e.g. "activation"), read by a budget ceiling
+    staircase: bool | None = None    # None: the state's setting; False: never reimbursed by the staircase
+
+
+@dataclass(frozen=True)
+class CostChange:
+    """A dated multiplier on the cost lines of one spending ``item`` (a reform's lower spending)."""
+
+    item: str
+    states: tuple[int, ...] | None     # state indices (None: every state)
+    start: dt.date
+    multiply: float
+    source: str
+
+
+@dataclass(frozen=True)
+class CalibrationTarget:
+    """A stated calibration target: a share in ``states`` at ``at_months``, or weeks in them within
+    the first ``within_months`` after referral, for one arm."""
+
+    id: str
+    arm: str
+    states: tuple[str, ...]
+    at_months: float | None
+    within_months: float | None
+    target: float
+    tolerance: float
+    source: str
+
+    @property
+    def kind(self) -> str:
+        """``"share"`` (a share at a time) or ``"weeks"`` (weeks in the states within a window)."""
+        return "share" if self.at_months is not None else "weeks"
 
 
 @dataclass(frozen=True)
@@ -224,6 +260,7 @@ class Model:
     indicators: tuple[IndicatorSpec, ...]
     sojourns: Mapping[int, tuple[str, Mapping[str, Any]]]   # state index -> (dist, args) for split form
     completion_indicator: str | None
+    cost_changes: tuple[CostChange, ...] = ()
 
     def state(self, name: str) -> State:
         return next(s for s in self.states if s.id == name)
@@ -255,6 +292,21 @@ class DatedCost:
 
 
 @dataclass(frozen=True)
+class Ceiling:
+    """An aggregate spending ceiling per budget year (L 77 § 203 a): spending above
+    ``person-years in states × per_person_year`` is not compensated (a municipal cost at year end)."""
+
+    name: str
+    start: dt.date                      # first budget year is the calendar year of this date
+    per_person_year: Ref
+    states: tuple[int, ...]             # person-years in these states set the ceiling
+    cost_items: tuple[str, ...]         # state cost lines (municipal) with these items count as spending
+    per_referral: tuple[str, ...]       # per-referral costs (by name) counting as spending, in the referral's year
+    per_referral_share: Ref             # share of those per-referral costs that counts
+    source: str
+
+
+@dataclass(frozen=True)
 class ModelBudget:
     discount_rate: float
     discount_rate_long: float           # after year 35 (Ministry of Finance: 2.5 %)
@@ -265,6 +317,7 @@ class ModelBudget:
     per_referral: tuple[PerReferralCost, ...]
     other_costs: tuple[DatedCost, ...]
     avoided_cost: Ref                   # activation spending per person the programme replaces (bau arm)
+    ceilings: tuple[Ceiling, ...] = ()
 
     @property
     def horizon_weeks(self) -> float:
@@ -288,6 +341,7 @@ class ModelScenario:
     document: Mapping[str, Any] = field(repr=False)
     sha256: str = ""
     version: int = 2
+    calibration: tuple[CalibrationTarget, ...] = ()
 
     @property
     def contract(self) -> Contract:
@@ -479,9 +533,28 @@ SCHEMA = S.Table({
             "monthly": S.Num(min=0.0), "weekly": S.Num(min=0.0),
             "subgroups": S.ListOf(S.Str()),
             "factor": S.Str(),
+            "item": S.Str(),
+            "staircase": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
             "source": S.Str(required=True),
         }), default=list),
     }), required=True),
+    "cost_changes": S.ListOf(S.Table({
+        "item": S.Str(required=True),
+        "states": S.ListOf(S.Str(), min_len=1),
+        "from": S.Date(required=True),
+        "multiply": S.Num(required=True, min=0.0),
+        "source": S.Str(required=True),
+    }), default=list),
+    "calibration": S.ListOf(S.Table({
+        "id": S.Str(required=True),
+        "arm": S.Str(choices=ARMS, default="bau"),
+        "states": S.ListOf(S.Str(), required=True, min_len=1),
+        "at_months": S.Num(min=0.0, min_exclusive=True),
+        "within_months": S.Num(min=0.0, min_exclusive=True),
+        "target": S.Num(required=True, min=0.0),
+        "tolerance": S.Num(required=True, min=0.0, min_exclusive=True),
+        "source": S.Str(required=True),
+    }), default=list),
     "arms": S.Table({a: S.Table({"initial": S.Str(required=True), "label": S.Str(default=a)},
                                 required=True) for a in ARMS}, required=True),
     "transitions": S.ListOf(S.Table({
@@ -570,6 +643,16 @@ SCHEMA = S.Table({
                                          "payer": S.Str(choices=PAYERS, default="municipality"),
                                          "source": S.Str(required=True)}), default=list),
         "avoided_cost_per_person": REF,
+        "ceiling": S.ListOf(S.Table({
+            "name": S.Str(required=True),
+            "from": S.Date(required=True),
+            "per_person_year": REF,
+            "states": S.ListOf(S.Str(), required=True, min_len=1),
+            "cost_items": S.ListOf(S.Str(), default=list),
+            "per_referral": S.ListOf(S.Str(), default=list),
+            "per_referral_share": REF,
+            "source": S.Str(required=True),
+        }), default=list),
         "sources": S.Str(),
     }, required=True),
 })
@@ -712,8 +795,9 @@ class _Builder:
         if comp is None:
             comp = next((i.id for i in indicators if i.kind == "completion"), None)
         model = Model(tuple(states), tuple(transitions), tuple(effects), tuple(changes), tuple(subgroups),
-                      tuple(indicators), FrozenMap(sojourns), comp)
+                      tuple(indicators), FrozenMap(sojourns), comp, self.cost_changes(n["cost_changes"], states))
         budget = self.budget(n["budget"])
+        calibration = self.calibration(n["calibration"])
         terms = self.contract(n["contract"], agreement, budget, indicators, comp)
         for name in self.params:
             if name not in self.used:
@@ -726,8 +810,43 @@ class _Builder:
             name=sc["name"], currency=sc["currency"], description=sc["description"], agreement=agreement,
             model=model, parameters=FrozenMap(self.params), rank_correlation=FrozenMap(corr),
             budget=budget, terms=terms, sources=tuple(sources), document=FrozenMap(dict(raw)),
-            sha256=canonical_hash(raw),
+            sha256=canonical_hash(raw), calibration=calibration,
         )
+
+    def cost_changes(self, lst, states):
+        out = []
+        items = {c.item for s in states for c in s.costs if c.item}
+        for i, c in enumerate(lst):
+            path = f"cost_changes[{i}]"
+            if c["item"] not in items:
+                self.add(f"{path}.item", c["item"], f"a cost-line item declared in states.*.cost[].item"
+                         f"{_hint(c['item'], items)} (items: {', '.join(sorted(items)) or 'none'})")
+            idx = None
+            if c.get("states"):
+                idx = tuple(k for j, nm in enumerate(c["states"])
+                            if (k := self.state_index(nm, f"{path}.states[{j}]")) is not None)
+            out.append(CostChange(c["item"], idx, c["from"], float(c["multiply"]), c["source"]))
+        return tuple(out)
+
+    def calibration(self, lst):
+        out, ids = [], []
+        for i, c in enumerate(lst):
+            path = f"calibration[{i}]"
+            if c["id"] in ids:
+                self.add(f"{path}.id", c["id"], "an id not used by another calibration target")
+            ids.append(c["id"])
+            for j, nm in enumerate(c["states"]):
+                self.state_index(nm, f"{path}.states[{j}]")
+            if ("at_months" in c) == ("within_months" in c):
+                self.add(path, {k: v for k, v in c.items() if k in ("at_months", "within_months")},
+                         "exactly one of 'at_months' (a share) or 'within_months' (weeks in the states)")
+                continue
+            if "at_months" in c and c["target"] > 1:
+                self.add(f"{path}.target", c["target"], "a share in [0, 1] (with at_months)")
+            out.append(CalibrationTarget(c["id"], c["arm"], tuple(c["states"]), c.get("at_months"),
+                                         c.get("within_months"), float(c["target"]), float(c["tolerance"]),
+                                         c["source"]))
+        return tuple(out)
 
     def states(self, d, subgroup_ids):
         self.state_idx = {name: i for i, name in enumerate(d)}
@@ -751,7 +870,7 @@ class _Builder:
                     self.ref(c["factor"], f"{cp}.factor")
                 costs.append(CostLine(c["payer"], c["from"], float(weekly),
                                       tuple(c["subgroups"]) if c.get("subgroups") else None,
-                                      c.get("factor"), c["source"]))
+                                      c.get("factor"), c["source"], c.get("item"), c.get("staircase")))
             out.append(State(
                 id=name, index=i, kind=s["kind"], label=s["label"] or name.replace("_", " "),
                 staircase=s.get("staircase", k.staircase), self_support=s.get("self_support", k.self_support),
@@ -1005,8 +1124,30 @@ class _Builder:
         other = tuple(DatedCost(c["name"], c["date"], c["amount"], c["payer"], c["source"]) for c in b["other_costs"])
         avoided = self.ref(b["avoided_cost_per_person"], "budget.avoided_cost_per_person") \
             if "avoided_cost_per_person" in b else 0.0
+        ceilings = []
+        items = {c["item"] for s in self.n["states"].values() for c in s["cost"] if c.get("item")}
+        names = [c.name for c in per_ref]
+        for i, c in enumerate(b["ceiling"]):
+            path = f"budget.ceiling[{i}]"
+            rate = (self.ref(c["per_person_year"], f"{path}.per_person_year") if "per_person_year" in c
+                    else self._missing(f"{path}.per_person_year"))
+            share = (self.ref(c["per_referral_share"], f"{path}.per_referral_share", (0.0, 1.0))
+                     if "per_referral_share" in c else 1.0)
+            idx = tuple(k for j, nm in enumerate(c["states"])
+                        if (k := self.state_index(nm, f"{path}.states[{j}]")) is not None)
+            for j, it in enumerate(c["cost_items"]):
+                if it not in items:
+                    self.add(f"{path}.cost_items[{j}]", it, f"a cost-line item declared in states.*.cost[].item"
+                             f"{_hint(it, items)} (items: {', '.join(sorted(items)) or 'none'})")
+            for j, nm in enumerate(c["per_referral"]):
+                if nm not in names:
+                    self.add(f"{path}.per_referral[{j}]", nm, f"the name of a budget.per_referral item"
+                             f"{_hint(nm, names)} (items: {', '.join(names) or 'none'})")
+            ceilings.append(Ceiling(c["name"], c["from"], rate, idx, tuple(c["cost_items"]),
+                                    tuple(c["per_referral"]), share, c["source"]))
         return ModelBudget(b["discount_rate"], b.get("discount_rate_long", b["discount_rate"]), b["horizon_years"],
-                           reimb, b["restart_self_support_weeks"], b["restart_window_weeks"], per_ref, other, avoided)
+                           reimb, b["restart_self_support_weeks"], b["restart_window_weeks"], per_ref, other, avoided,
+                           tuple(ceilings))
 
     def _missing(self, path):
         self.add(path, None, "a number or parameter name")
