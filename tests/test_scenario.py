@@ -37,7 +37,8 @@ def test_every_parameter_has_a_source(default_scenario):
         assert p.source.strip(), p.name
 
 
-@pytest.mark.parametrize("name", ["norddjurs_v1", "reform_2027", "norddjurs", "sundinvest_2021",
+@pytest.mark.parametrize("name", ["norddjurs_v1", "reform_2027", "reform_2027_v1", "norddjurs",
+                                  "norddjurs_sceptical", "norddjurs_optimistic", "sundinvest_2021",
                                   "aarhus_ratecard"])
 def test_every_number_in_the_scenario_files_cites_a_source_or_says_assumption(name):
     # each line holding a number outside a table header needs a source key, a bracketed

@@ -142,8 +142,8 @@ def auto_base(sc, given) -> bool:
 
     Examples
     --------
-    >>> auto_base(load_scenario(["reform_2027"]), ["reform_2027"])
-    True
+    >>> auto_base(load_scenario(["norddjurs"]), ["norddjurs"])  # a whole scenario: not layered
+    False
     """
     return bool(given) and len(sc.sources) == len(given) + 1
 
