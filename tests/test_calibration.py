@@ -219,7 +219,7 @@ def test_ceiling_excess_equals_a_hand_calculation():
 def test_a_dated_cost_change_halves_activation_from_its_date():
     """Activation halved from 2 Apr 2026 (week 13): business as usual spends 13 × 400 + 13 × 200 = 7,800
     per person in 2026 (the benefit line is not an activation item and is untouched)."""
-    sc, x = _excess(ceiling_doc(changes=[{"item": "activation", "from": "2026-04-02", "multiply": 0.5,
+    _, x = _excess(ceiling_doc(changes=[{"item": "activation", "from": "2026-04-02", "multiply": 0.5,
                                           "source": "t"}]))
     assert x.spending[0, 0, 0] == pytest.approx(10 * 7_800.0)
 
