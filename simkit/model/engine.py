@@ -111,6 +111,23 @@ def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray],
     ceiling's states in *y* × ``per_person_year``; excess = max(0, spending − ceiling), not
     compensated (L 77 § 203 a, docs/domain.md [L77-2025]).
 
+    Parameters
+    ----------
+    sc : ModelScenario
+        A scenario with at least one ``budget.ceiling``.
+    h : Histories
+        Simulated histories of a block (both arms).
+    p : mapping name -> ndarray (draws,)
+        The block's parameter values.
+    ceiling_index : int
+        Which ``budget.ceiling`` entry.
+    pr : Prices, optional
+        The scenario's tabulated prices (computed if not given).
+
+    Returns
+    -------
+    CeilingExcess
+
     Examples
     --------
     >>> import simkit
