@@ -79,7 +79,7 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("run", "Simulate a scenario and print a summary.", O.add_run, "run",
             "simkit run --draws 20000 --seed 1 --json summary.json\n"
-            "  simkit run norddjurs reform.toml --out results/ --csv danish"),
+            "  simkit run norddjurs_v1 reform_2027 --out results/ --csv danish"),
     Command("validate", "Check inputs only: scenario files (layered in order) and observed-data files.",
             O.add_validate, "validate",
             "simkit validate my_scenario.toml observed.csv"),
@@ -92,7 +92,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sensitivity", "Sensitivity analysis: tornado, two-way grid, Sobol', variance split, EVPI, "
             "discovery.", O.add_sensitivity, "sensitivity",
             "simkit sensitivity --method tornado --draws 2000 --json tornado.json\n"
-            "  simkit sensitivity --method twoway --params completion_rate,outcome_rate_completers --grid 5",
+            "  simkit sensitivity norddjurs_v1 --method twoway --params completion_rate,outcome_rate_completers --grid 5",
             "An option that the chosen method does not use is an error."),
     Command("design", "Contract design: compare contract variants on the same draws; solve for terms.",
             O.add_design, "design",

@@ -201,9 +201,9 @@ def execute(args: argparse.Namespace) -> int:
     Examples
     --------
     >>> from simkit.cli import build_parser
-    >>> args = build_parser().parse_args(["sensitivity", "--method", "tornado", "--params", "completion_rate"])
-    >>> _validate_sensitivity(args, load(args))["draws"]  # the method's default
-    4000
+    >>> args = build_parser().parse_args(["sensitivity", "--method", "sobol", "--n-base", "1024"])
+    >>> args.method, args.n_base, args.inner  # None: the method's default applies
+    ('sobol', 1024, None)
     """
 
     check_out_paths(args.json, inputs=args.scenario)

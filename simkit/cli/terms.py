@@ -27,7 +27,7 @@ def execute(args: argparse.Namespace) -> int:
     --------
     >>> args = argparse.Namespace(scenario=[], out=None, force=False, template=True)
     >>> execute(args)  # doctest: +ELLIPSIS
-    # ...
+    # Contract terms: ...
     0
     """
     check_out_paths(args.out, inputs=args.scenario, flag="-o", force=args.force)
