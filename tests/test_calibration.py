@@ -214,6 +214,8 @@ def test_ceiling_excess_equals_a_hand_calculation():
     v = math.exp(-math.log(1.035) * 52 / (365.25 / 7))
     assert with_ceiling["net_pv"] - without["net_pv"] == pytest.approx(-(prog - bau) * v)
     assert with_ceiling["ceiling_excess_pv:programme"] == pytest.approx(prog * v)
+    # in the summary's decomposition it is a cost the grant does not cover
+    assert with_ceiling["uncovered_pv"] - without["uncovered_pv"] == pytest.approx((prog - bau) * v)
 
 
 def test_a_dated_cost_change_halves_activation_from_its_date():

@@ -79,7 +79,7 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("run", "Simulate a scenario and print a summary.", O.add_run, "run",
             "simkit run --draws 20000 --seed 1 --json summary.json\n"
-            "  simkit run norddjurs_v1 reform_2027 --out results/ --csv danish"),
+            "  simkit run norddjurs_v1 reform_2027_v1 --out results/ --csv danish"),
     Command("validate", "Check inputs only: scenario files (layered in order) and observed-data files.",
             O.add_validate, "validate",
             "simkit validate my_scenario.toml observed.csv"),

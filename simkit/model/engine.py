@@ -255,6 +255,9 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     excess_pv = np.zeros((D, 2))
     for x in excess:   # not compensated: a municipal cost at each budget year's end, in each arm
         excess_pv += (x.excess * pr.v(x.ends)[None, None, :]).sum(axis=2)
+    # what the programme adds above the ceiling is a cost the grant does not cover (so the summary's
+    # decomposition savings + avoided − uncovered − repayment still adds up to the net effect)
+    uncovered = uncovered + excess_pv[:, 1] - excess_pv[:, 0]
     net = net + excess_pv[:, 0] - excess_pv[:, 1]
 
     kinds = np.array([s.kind for s in sc.model.states])
