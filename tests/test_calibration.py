@@ -145,6 +145,10 @@ def test_layers_are_override_layers_on_the_declarative_model(layer):
 def test_the_version_1_reform_layer_still_works_on_the_version_1_model():
     sc = simkit.load_scenario(["norddjurs_v1", "reform_2027_v1"])
     assert "reform" in sc.name
+    with pytest.raises(TypeError, match="version-2 scenario"):
+        modelled_targets(sc, seed=1, draws=2)
+    with pytest.raises(TypeError, match="version-2 scenario"):
+        calibrate(sc, ["completion_rate"], seed=1)
 
 
 # --- the ceiling (L 77 § 203 a) ------------------------------------------------------------------

@@ -71,6 +71,7 @@ def fixed_parameters(sc: ModelScenario, draws: int, values: Mapping[str, float] 
     >>> p["hr_starts"].tolist()
     [1.0, 1.0, 1.0]
     """
+    _require_model(sc)
     values = dict(values or {})
     unknown = sorted(set(values) - set(sc.parameters))
     if unknown:
@@ -78,7 +79,14 @@ def fixed_parameters(sc: ModelScenario, draws: int, values: Mapping[str, float] 
     return {name: np.full(draws, float(values.get(name, p.dist.central))) for name, p in sc.parameters.items()}
 
 
+def _require_model(sc) -> None:
+    if not isinstance(sc, ModelScenario):
+        raise TypeError(f"calibration needs a version-2 scenario (a declarative model); {sc.name!r} is "
+                        "version 1, which has no [[calibration]] targets")
+
+
 def _histories(sc: ModelScenario, params: Mapping[str, np.ndarray], seed: int) -> Histories:
+    _require_model(sc)
     return simulate_histories(sc, params if params else {"_draws": np.zeros(1)}, seed=seed, block=0)
 
 
@@ -262,6 +270,7 @@ def calibrate(sc: ModelScenario, names: Sequence[str], *, seed: int, draws: int 
     >>> f.objective <= f.objective_start
     True
     """
+    _require_model(sc)
     chosen = [t for t in sc.calibration if targets is None or t.id in targets]
     if not chosen:
         raise ValueError(f"{sc.name!r} states no calibration targets to fit (add [[calibration]] entries)")
