@@ -357,10 +357,7 @@ def price_cuts(pt: dict, state, subgroup, start, end, stair0, factors, cuts, gro
     state, subgroup, fac, tables = _price_args(pt, state, subgroup, factors)
     cuts = np.asarray(cuts, dtype=float).reshape(-1)
     out = np.zeros((groups, cuts.size, 3))
-    # scratch of the per-spell terms that do not depend on the cut: a row per series of a state
-    ms, nst = max(int(tables[1].max()) if tables[1].size else 1, 1), max(pt["steps"].size, 1)
-    cache = (np.zeros(ms), np.zeros((ms, nst)), np.zeros((ms, nst)), np.zeros((ms, nst)), np.zeros((ms, nst)))
     nb().cut_costs(state, subgroup, np.asarray(start, float), np.asarray(end, float), np.asarray(stair0, float),
                    fac, cuts, np.asarray(group, dtype=np.int64), np.asarray(weight, dtype=float), bool(discounted),
-                   *tables, out, np.zeros(3), np.zeros(3), *cache)
+                   *tables, out, np.zeros(3), np.zeros(3))
     return out

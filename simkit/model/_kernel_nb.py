@@ -463,16 +463,9 @@ def spell_costs(state, subgroup, start, end, stair0, fac, until, discounted,
 @nb.njit(cache=True, _nrt=False)
 def cut_costs(state, subgroup, start, end, stair0, fac, cuts, group, weight, discounted,
               by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
-              s_v, s_d, steps, rho, out, res, full, c_ia, c_lo, c_x, c_ilo, c_ix):
-    """Adds ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``.
-
-    The cost up to a cut inside a spell is :func:`_one` over ``[a, cut)``, with the same
-    floating-point operations in the same order; what does not depend on the cut (the
-    integral at the spell's start, each staircase step's bounds and their integrals) is
-    computed once per spell into the scratch rows ``c_*`` (one row per series of the state).
-    """
+              s_v, s_d, steps, rho, out, res, full):
+    """Adds ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``."""
     K = cuts.shape[0]
-    nst = steps.shape[0]
     for q in range(state.shape[0]):
         a = start[q]
         b = end[q]
@@ -480,62 +473,23 @@ def cut_costs(state, subgroup, start, end, stair0, fac, cuts, group, weight, dis
         g = subgroup[q]
         w = weight[q]
         r = group[q]
-        c0 = stair0[q]
         have_full = False
-        have_cache = False
         for k in range(K):
             c = cuts[k]
             if c <= a:
                 continue
             if c >= b:
                 if not have_full:
-                    _one(q, st, g, a, b, c0, fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub,
+                    _one(q, st, g, a, b, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub,
                          s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, full)
                     have_full = True
                 out[r, k, 0] += w * full[0]
                 out[r, k, 1] += w * full[1]
                 out[r, k, 2] += w * full[2]
-                continue
-            if not have_cache:
-                for m in range(by_cnt[st]):
-                    i = by_ser[by_first[st] + m]
-                    if not s_stair[i]:
-                        c_ia[m] = _integral(i, a, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
-                        continue
-                    for j in range(nst):
-                        edge = steps[j + 1] if j + 1 < nst else INF
-                        lo = a + max(steps[j] - c0, 0.0)
-                        x = a + max(edge - c0, 0.0)
-                        c_lo[m, j] = lo
-                        c_x[m, j] = x
-                        c_ilo[m, j] = _integral(i, lo, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
-                        if x < INF:
-                            c_ix[m, j] = _integral(i, x, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
-                have_cache = True
-            # _one over [a, c), reading the cached terms
-            res[0] = 0.0
-            res[1] = 0.0
-            res[2] = 0.0
-            for m in range(by_cnt[st]):
-                i = by_ser[by_first[st] + m]
-                if not s_sub[i, g]:
-                    continue
-                f = 1.0 if s_fac[i] < 0 else fac[s_fac[i], q]
-                ic = _integral(i, c, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
-                if not s_stair[i]:
-                    res[s_payer[i]] += f * (ic - c_ia[m])
-                    continue
-                for j in range(nst):
-                    lo = c_lo[m, j]
-                    x = c_x[m, j]
-                    hi = min(x, c)
-                    if not hi > lo:
-                        continue
-                    ihi = c_ix[m, j] if x <= c else ic
-                    part = f * (ihi - c_ilo[m, j])
-                    res[0] += (1.0 - rho[j]) * part
-                    res[1] += rho[j] * part
-            out[r, k, 0] += w * res[0]
-            out[r, k, 1] += w * res[1]
-            out[r, k, 2] += w * res[2]
+            else:
+                _one(q, st, g, a, c, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub,
+                     s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res)
+                out[r, k, 0] += w * res[0]
+                out[r, k, 1] += w * res[1]
+                out[r, k, 2] += w * res[2]
     return 0
