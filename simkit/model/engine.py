@@ -261,8 +261,8 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     net = net + excess_pv[:, 0] - excess_pv[:, 1]
 
     kinds = np.array([s.kind for s in sc.model.states])
-    pension = np.isin(kinds[h.state], ["pension"])
-    eduwork = np.isin(kinds[h.state], ["education", "job"])
+    pension = (kinds == "pension")[h.state]
+    eduwork = ((kinds == "education") | (kinds == "job"))[h.state]
 
     def persons_with(mask, arm):
         x = np.zeros(D * P_, dtype=bool)

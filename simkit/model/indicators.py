@@ -180,7 +180,9 @@ def _finish(out: np.ndarray, sp: PersonSpells, ctx: Context) -> np.ndarray:
     out = np.where(_referred(sp, ctx), out, NOT_REFERRED).astype(np.int8)
     excl = [s.index for s in ctx.model.states if s.excluded]
     if excl:
-        hit = np.isin(sp.state, excl) & (sp.start <= ctx.as_of)
+        is_excl = np.zeros(max(len(ctx.model.states), int(sp.state.max()) + 1 if sp.state.size else 0), dtype=bool)
+        is_excl[excl] = True   # state-set membership as a lookup by state index (np.isin sorts)
+        hit = (sp.state >= 0) & is_excl[sp.state] & (sp.start <= ctx.as_of)
         gone = np.zeros(sp.cells, dtype=bool)
         gone[sp.cell[hit]] = True
         out = np.where(gone & (out != ACHIEVED) & (out != NOT_REFERRED), EXCLUDED, out).astype(np.int8)
@@ -209,7 +211,11 @@ def _completion(s, sp: PersonSpells, ctx: Context) -> Status:
     # the transition out of a spell carries the event; it happens at the spell's end
     exit_ev = sp.exit_event if sp.exit_event is not None else np.full(sp.state.size, "")
     prev = sp.prev_state if sp.prev_state is not None else np.full(sp.state.size, -1)
-    by_event = np.isin(exit_ev, events) & (sp.end <= ctx.as_of)
+    exit_ev = np.asarray(exit_ev)
+    is_ev = np.zeros(exit_ev.shape, dtype=bool)
+    for e in dict.fromkeys(events):   # a few labels: one comparison pass each (np.isin sorts the labels)
+        is_ev |= exit_ev == e
+    by_event = is_ev & (sp.end <= ctx.as_of)
     by_early = early[sp.state] & (prev >= 0) & prog[np.maximum(prev, 0)] & ~prog[sp.state] & (sp.start <= ctx.as_of)
     hit = by_event | by_early
     ach = np.zeros(sp.cells, dtype=bool)
