@@ -33,6 +33,11 @@ PERSON_DRAW_BYTES = 160
 #: Kept per draw, on top of 8 bytes for each count a target or rate-card line adds.
 DRAW_BYTES = 8 * 24
 _BLOCK = 1024
+#: A quantile sketch of one output (simkit.streaming, relative accuracy 1e-4): at most about
+#: 190,000 bins of 8 bytes per sign for values from 1e-9 to 1e7
+SKETCH_BYTES = 4 * 2**20
+#: one chunk's stats on their way to be merged (moments per block, sparse sketch bins)
+_CHUNK_STATS_BYTES = 256 * 2**10
 
 
 def memory_bound() -> int:
@@ -68,8 +73,13 @@ def _per_draw(sc) -> int:
 
 
 def estimate_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int = 1,
-                    keep_persons: bool = False, curve_draws: int = 20_000) -> int:
+                    keep_persons: bool = False, curve_draws: int = 20_000,
+                    keep_draws: int | None = None) -> int:
     """Estimated peak memory (bytes) of :func:`simkit.engine.simulate_arrays`.
+
+    A streamed run (``keep_draws`` below ``draws``) keeps per-draw arrays for
+    ``keep_draws`` draws only, plus its quantile sketches
+    (:data:`SKETCH_BYTES`), so its estimate is flat in ``draws``.
 
     Examples
     --------
@@ -82,7 +92,11 @@ def estimate_memory(sc, draws: int, *, chunk_size: int | None = None, workers: i
     chunk = min(chunk, draws)
     n_chunks = -(-draws // chunk)
     working = PERSON_DRAW_BYTES * persons * chunk * max(1, min(int(workers), n_chunks))
-    kept = draws * _per_draw(sc) + (PERSON_DRAW_BYTES * persons * draws if keep_persons else 0)
+    keep = draws if keep_draws is None else max(0, min(int(keep_draws), draws))
+    kept = keep * _per_draw(sc) + (PERSON_DRAW_BYTES * persons * draws if keep_persons else 0)
+    if keep < draws:  # streamed: sketches, and chunk results waiting to be merged in draw order
+        kept += SKETCH_BYTES * (3 + len(sc.contract.targets))
+        kept += 4 * max(1, int(workers)) * _CHUNK_STATS_BYTES
     curve = 8 * min(int(curve_draws), draws) * int(sc.budget.horizon_years)
     return BASELINE_BYTES + working + kept + curve
 
@@ -92,7 +106,7 @@ def _gb(n: float) -> str:
 
 
 def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int = 1,
-                 keep_persons: bool = False, curve_draws: int = 20_000) -> None:
+                 keep_persons: bool = False, curve_draws: int = 20_000, keep_draws: int | None = None) -> None:
     """Raise InputError before allocating anything if the run would exceed :func:`memory_bound`.
 
     Examples
@@ -102,7 +116,8 @@ def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int 
     Traceback (most recent call last):
     simkit.errors.InputError: draws: got 1000000000; expected at most ... draws ...
     """
-    kw = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons, curve_draws=curve_draws)
+    kw = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons, curve_draws=curve_draws,
+              keep_draws=keep_draws)
     need = estimate_memory(sc, draws, **kw)
     bound = memory_bound()
     if need <= bound:
