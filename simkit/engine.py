@@ -497,7 +497,7 @@ def simulate(
                           workers=workers, backend=backend, curve_draws=curve_draws, scheduler=scheduler,
                           progress=progress, keep_draws=keep)
     stats = arr.pop("stats", None)
-    if arr:
+    if "repayment" in arr:  # per-draw arrays kept
         add_target_views(sc, arr)  # views on the counts each target reads (no copies)
     curve = arr.pop("curve", None)
     cash = arr.pop("cash_curve", None)

@@ -281,33 +281,42 @@ class QuantileSketch:
         return lo + f * (hi - lo)
 
 
-def block_stats(x: np.ndarray, starts: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per block of rows of ``x`` (n, K): count of finite values, their sum and squared deviations.
+def block_stats(x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per block of ``block`` values of ``x``: count of finite values, their sum and squared deviations.
 
-    ``starts`` are the first rows of the blocks (the first is 0).
+    The last block may be short. Each block is reduced alone (the same
+    arithmetic whether ``x`` holds one chunk or a whole run).
 
     Examples
     --------
-    >>> n, s, m2 = block_stats(np.array([[1.0], [3.0], [np.nan], [5.0]]), [0, 2])
-    >>> n[:, 0].tolist(), s[:, 0].tolist(), m2[:, 0].tolist()
+    >>> n, s, m2 = block_stats(np.array([1.0, 3.0, np.nan, 5.0]), 2)
+    >>> n.tolist(), s.tolist(), m2.tolist()
     ([2, 1], [4.0, 5.0], [2.0, 0.0])
     """
     x = np.asarray(x, dtype=np.float64)
-    ok = np.isfinite(x)
-    bounds = [*starts, x.shape[0]]
-    B, K = len(starts), x.shape[1]
-    n = np.zeros((B, K), dtype=np.int64)
-    s, m2 = np.zeros((B, K)), np.zeros((B, K))
-    for b in range(B):
-        xb, okb = x[bounds[b]:bounds[b + 1]], ok[bounds[b]:bounds[b + 1]]
-        nb = okb.sum(axis=0)
-        z = np.where(okb, xb, 0.0)
-        sb = z.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
+    full = x.size // block
+    parts = [x[: full * block].reshape(full, block)] if full else []
+    if x.size > full * block:
+        parts.append(x[full * block:].reshape(1, -1))
+    out_n, out_s, out_m2 = [], [], []
+    for xb in parts:
+        ok = np.isfinite(xb)
+        if ok.all():
+            nb = np.full(xb.shape[0], xb.shape[1], dtype=np.int64)
+            sb = xb.sum(axis=1)
+            d = xb - (sb / xb.shape[1])[:, None]
+        else:
+            nb = ok.sum(axis=1)
+            z = np.where(ok, xb, 0.0)
+            sb = z.sum(axis=1)
             mb = np.where(nb > 0, sb / np.maximum(nb, 1), 0.0)
-        d = np.where(okb, xb - mb, 0.0)
-        n[b], s[b], m2[b] = nb, sb, (d * d).sum(axis=0)
-    return n, s, m2
+            d = np.where(ok, xb - mb[:, None], 0.0)
+        out_n.append(nb)
+        out_s.append(sb)
+        out_m2.append((d * d).sum(axis=1))
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    return np.concatenate(out_n), np.concatenate(out_s), np.concatenate(out_m2)
 
 
 class RunStats:
@@ -363,11 +372,12 @@ class RunStats:
         st.draws = n
         if not n:
             return st
-        x = np.empty((n, len(keys)))
-        for j, k in enumerate(keys):
-            x[:, j] = arrays[k]
-        st.nonfinite += (~np.isfinite(x)).sum(axis=0)
-        bn, bs, bm2 = block_stats(x, list(range(0, n, block)))
+        cols = [block_stats(arrays[k], block) for k in keys]  # one column at a time: small temporaries
+        bn = np.stack([c[0] for c in cols], axis=1)
+        bs = np.stack([c[1] for c in cols], axis=1)
+        bm2 = np.stack([c[2] for c in cols], axis=1)
+        st.nonfinite += np.array([int(np.count_nonzero(~np.isfinite(np.asarray(arrays[k], dtype=float))))
+                                  for k in keys], dtype=np.int64)
         st._pending = [(bn[b], bs[b], bm2[b]) for b in range(bn.shape[0])]
         for k in sk:
             st.sketches[k].add(arrays[k])

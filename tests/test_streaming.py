@@ -118,7 +118,7 @@ def _same(a, b) -> bool:
     return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
 
 
-@pytest.fixture(scope="module", params=["default", "norddjurs_model"])
+@pytest.fixture(scope="module", params=["default", "norddjurs"])
 def scenario(request):
     return simkit.load_scenario() if request.param == "default" else simkit.load_scenario(request.param)
 
@@ -191,3 +191,13 @@ def test_memory_estimate_of_a_streamed_run_is_flat_in_draws(default_scenario):
     est = [estimate_memory(default_scenario, n, keep_draws=10**6) for n in (10**7, 10**8, 10**9)]
     assert est[0] == est[1] == est[2]
     assert est[0] < estimate_memory(default_scenario, 10**7)
+
+
+def test_analyses_that_need_every_draw_refuse_a_streamed_result(streamed):
+    from simkit.design import reprice
+    from simkit.sensitivity import value_of_information
+
+    with pytest.raises(InputError, match="keep_draws"):
+        reprice(streamed)
+    with pytest.raises(InputError, match="keep_draws"):
+        value_of_information(streamed)
