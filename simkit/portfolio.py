@@ -49,7 +49,9 @@ __all__ = ["PORTFOLIO_EXAMPLE", "Agreement", "Factor", "Portfolio", "PortfolioRe
            "simulate_portfolio"]
 
 #: the synthetic example portfolio shipped with simkit (12 DSI-like agreements; not real ones)
-PORTFOLIO_EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "portfolio" / "synthetic_dsi.toml"
+PORTFOLIO_EXAMPLE = next((p for p in (Path(__file__).resolve().parent / "_data" / "portfolio" / "synthetic_dsi.toml",
+                                      Path(__file__).resolve().parent.parent / "data" / "portfolio" / "synthetic_dsi.toml")
+                          if p.is_file()), Path("data/portfolio/synthetic_dsi.toml"))
 #: tail share for the expected shortfall (CVaR)
 TAIL = 0.05
 
