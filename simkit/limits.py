@@ -1,8 +1,11 @@
 """Resource bounds: estimate a run's memory before allocating, refuse it up front if too large.
 
-A run keeps a few hundred bytes per draw (repayment, budget, fund, indicator
-counts) and, while a chunk runs, about 160 bytes per person and draw of the
-chunk. :func:`check_memory` adds these up (with the budget curve and a
+A run keeps a few hundred bytes per *kept* draw (repayment, budget, fund,
+indicator counts) and, while a chunk runs, about 160 bytes per person and
+draw of the chunk. A streamed run (more draws than
+:data:`simkit.engine.KEEP_DRAWS`, or ``keep_draws`` below ``draws``) keeps
+per-draw arrays for ``keep_draws`` draws only, plus its quantile sketches,
+so its estimate does not grow with the number of draws. :func:`check_memory` adds these up (with the budget curve and a
 baseline for the interpreter and libraries) and raises
 :class:`~simkit.errors.InputError` — naming the figure, the bound and how to
 proceed — when the estimate exceeds :func:`memory_bound`: the smaller of
@@ -143,4 +146,4 @@ def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int 
         f"at most {lo:,} draws for this scenario: {draws:,} draws would need about {_gb(need)} of "
         f"memory, more than {bound_text}. Use fewer --draws (the Monte Carlo SE falls only with "
         "the square root of the draws: 1,000,000 already gives SEs near 0.0005 for a "
-        "probability), or run several smaller runs with different --seed values and combine them"))
+        "probability), or keep fewer draws in memory (simulate(..., keep_draws=N) streams the rest)"))
