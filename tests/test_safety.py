@@ -409,8 +409,10 @@ def test_sigint_during_start_up_exits_130(tmp_path):
 def test_memory_bound_holds_at_the_largest_accepted_draws(tmp_path):
     """Beyond the bound the run is refused quickly; at the largest accepted size peak RSS stays below it."""
     env = {**os.environ, "SIMKIT_MAX_MEMORY_MB": "320"}
-    r = subprocess.run([sys.executable, "-m", "simkit", "run", "--draws", "10000000"], cwd=tmp_path,
-                       env=env, capture_output=True, text=True, timeout=300)
+    # with --out the run keeps up to a million draws for the figures (without it, 10^7 draws are
+    # streamed and fit: tests/test_streaming.py)
+    r = subprocess.run([sys.executable, "-m", "simkit", "run", "--draws", "10000000", "--out", "o"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "bound of 0.3 GB" in r.stderr
     most = int(r.stderr.split("at most ")[1].split(" draws")[0].replace(",", ""))
     assert 10_000 < most < 1_000_000
