@@ -133,6 +133,7 @@ def run_chunks(
     progress: bool = False,
     scheduler: Any = None,
     ragged: Collection[str] = (),
+    merge: Collection[str] = (),
     retries: int = 2,
 ) -> dict[str, Any]:
     """Run ``chunk_fn`` on every chunk of ``draws`` and join the outputs in draw order.
@@ -169,6 +170,10 @@ def run_chunks(
     ragged : collection of str
         Output keys whose arrays are concatenated in draw order whatever their
         length (e.g. a curve kept for the first draws only).
+    merge : collection of str
+        Output keys whose values are accumulators, combined in draw order as
+        chunks arrive with ``first.merge(next)`` (which returns the merged
+        value), so nothing per chunk is kept (streamed summaries).
     retries : int
         Times dask.distributed reruns a chunk that raised (a chunk whose
         worker died is rescheduled anyway). A chunk is a pure function of its
@@ -207,7 +212,7 @@ from .errors import InputError, Problem
         results = _run_processes(job_for, bounds, chunk_fn, shared, has_shared, workers)
     else:
         results = _run_dask_local(job_for, bounds, chunk_fn, shared, has_shared, workers)
-    return _collect(_progress(results, progress, total=len(bounds)), bounds, ragged)
+    return _collect(_progress(results, progress, total=len(bounds)), bounds, ragged, merge)
 
 
 def _example_chunk(job: tuple[int, int]) -> dict[str, np.ndarray]:
@@ -223,7 +228,7 @@ def _call(chunk_fn, shared, has_shared: bool, job):
 
 
 def _collect(results: Iterable[tuple[int, dict]], bounds: list[tuple[int, int]],
-             ragged: Collection[str]) -> dict[str, Any]:
+             ragged: Collection[str], merge: Collection[str] = ()) -> dict[str, Any]:
     """Write chunk outputs into arrays allocated once, in draw order.
 
     ``results`` yields ``(chunk index, outputs)`` in any order; a chunk that
@@ -239,7 +244,9 @@ def _collect(results: Iterable[tuple[int, dict]], bounds: list[tuple[int, int]],
     def write(i: int, r: dict) -> None:
         a, b = bounds[i]
         for k, v in r.items():
-            if k in ragged or not isinstance(v, np.ndarray):
+            if k in merge:
+                out[k] = v if k not in out else out[k].merge(v)
+            elif k in ragged or not isinstance(v, np.ndarray):
                 out.setdefault(k, []).append(v)
             else:
                 if v.shape[:1] != (b - a,):

@@ -296,7 +296,7 @@ def reprice(result: Any, contract: Contract | str | None = None) -> Repriced:
     elif not isinstance(contract, Contract):
         raise InputError(Problem("contract", type(contract).__name__,
                                  "a simkit.contract.Contract or a variant spec string"))
-    d = result.draws_
+    d = result.require_draws("repricing a contract")
     rep = repayment(contract, counts_from_draws(d))
     total = np.asarray(rep.total, dtype=float)
     rep_pv = total * _schedule_pv(sc, contract)
@@ -911,7 +911,7 @@ def solve_threshold(
                 a = mid
         x = b
     den_key = "count:{}:{}".format(t.indicator, "referred" if t.denominator == "referred" else "completed")
-    den = result.draws_.get(den_key)
+    den = result.require_draws("a contract solver").get(den_key)
     if (t.rule == "threshold" and den is not None and den.size and np.all(den == den.flat[0])
             and den.flat[0] > 0):  # only 'met' depends on the threshold: report the count boundary
         n = int(den.flat[0])

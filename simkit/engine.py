@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +33,9 @@ from .errors import InputError, Problem
 from .params import draw_parameters
 from .rng import RngLike, block_generator, root_seed
 from .spec import DAYS_PER_WEEK, Scenario
+from .streaming import add_target_views, stats_of
 
-__all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
+__all__ = ["BLOCK", "KEEP_DRAWS", "run_chunks", "simulate_arrays"]
 
 _CURVE_BATCH = 256
 
@@ -294,6 +296,34 @@ def run_chunks(
                                ragged=("curve",))
 
 
+@dataclass(frozen=True)
+class StreamInputs:
+    """What every chunk of a streamed run shares (sent to each worker once)."""
+
+    scenario: Scenario
+    model: bool  # a version-2 scenario
+    keep: int    # draws whose arrays are kept
+    first: int   # the run's first draw
+
+
+def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
+    """A chunk of a streamed run: its stats, and its per-draw arrays only for draws kept in memory."""
+    sc, model, keep, first = shared.scenario, shared.model, shared.keep, shared.first
+    # the version-2 engine imports this module, so it is imported here, not at the top
+    from .model.engine import simulate_model_chunk
+
+    job = replace(job, scenario=sc)
+    out = simulate_model_chunk(job) if model else simulate_chunk(job)
+    a = job.start - first
+    res: dict[str, Any] = {k: out.pop(k) for k in ("curve", "cash_curve") if k in out}
+    with_views = add_target_views(sc, out)
+    res["stats"] = stats_of(sc, with_views)
+    m = max(0, min(job.stop - first, keep) - a)
+    if m:
+        res["kept"] = {k: v[:m] for k, v in out.items()}
+    return res
+
+
 def simulate_shared_chunk(sc: Scenario, job: Job) -> dict[str, np.ndarray]:
     """:func:`simulate_chunk` of a job sent without its scenario (the workers hold ``sc``)."""
     return simulate_chunk(replace(job, scenario=sc))
@@ -303,11 +333,17 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
                     fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
                     workers: int = 1, backend: str | None = None, curve_draws: int = 20_000,
                     keep_persons: bool = False, first: int = 0, scheduler=None,
-                    progress: bool = False) -> dict[str, np.ndarray]:
+                    progress: bool = False, keep_draws: int | None = None) -> dict[str, Any]:
     """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`.
 
     ``first`` > 0 returns draws ``[first, first + draws)`` of the run with this
     seed, bit-identical to the same rows of a longer run (batches of a long run).
+
+    ``keep_draws`` (default: all) below ``draws`` streams the run: each chunk is
+    reduced where it ran to a :class:`simkit.streaming.RunStats`, merged in draw
+    order under the key ``"stats"``, and only the first ``keep_draws`` draws'
+    arrays are returned (with the ``"curve"`` and ``"cash_curve"`` of the
+    first ``curve_draws``), so memory is flat in ``draws``.
     """
     inner = 1
     if nested is not None:
@@ -327,12 +363,33 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
                                      f"a scalar or one value per draw ({draws})"))
     if draws < 1:
         raise InputError(Problem("draws", draws, "a whole number >= 1"))
+    keep = draws if keep_draws is None else max(0, min(int(keep_draws), draws))
+    streamed = keep < draws
+    if streamed and (inner > 1 or keep_persons):
+        raise InputError(Problem("keep_draws", keep_draws, f"all {draws:,} draws (a nested run or one that keeps "
+                                                            "persons cannot be streamed)"))
     from .limits import check_memory  # refuse up front what would not fit in memory
 
     check_memory(sc, draws, chunk_size=chunk_size, workers=1 if backend == "serial" else workers,
-                 keep_persons=keep_persons, curve_draws=curve_draws)
+                 keep_persons=keep_persons, curve_draws=curve_draws, keep_draws=keep)
 
     from .model.spec import ModelScenario
+
+    if streamed:
+        model = isinstance(sc, ModelScenario)
+
+        def stream_job(a: int, b: int) -> Job:
+            cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
+            return Job(None, seed, first + a, first + b, inner, cut, curve_draws, False)
+
+        out = backends.run_chunks(stream_job, draws, chunk_fn=stream_shared_chunk,
+                                  shared=StreamInputs(sc, model, keep, first),
+                                  chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+                                  backend=backends.pick_backend(backend, workers, scheduler),
+                                  ragged=("curve", "cash_curve"), merge=("stats",), progress=progress)
+        parts = out.pop("kept", [])
+        kept = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]} if parts else {}
+        return {**kept, **out}
 
     if isinstance(sc, ModelScenario):
         from .model.engine import ModelJob, simulate_model_shared_chunk
@@ -370,6 +427,7 @@ def simulate(
     curve_draws: int = 20_000,
     scheduler=None,
     progress: bool = False,
+    keep_draws: bool | int | None = None,
 ):
     """Monte Carlo simulation of a scenario: repayment, targets, budget, fund.
 
@@ -405,6 +463,16 @@ def simulate(
         variable, the active client, or a ``LocalCluster`` on this machine.
     progress : bool
         A progress bar over chunks on stderr (tqdm); off by default, so notebook outputs stay clean.
+    keep_draws : bool or int, optional
+        Per-draw arrays to keep in memory (``result.draws_``). Default: all
+        draws up to :data:`KEEP_DRAWS` (1,000,000, about 300 MB for the
+        default scenario); a longer run is **streamed** and keeps the first
+        :data:`KEEP_DRAWS`. ``True`` keeps every draw, ``False`` none, a number
+        that many (the first ones). A streamed run's summary comes from
+        mergeable accumulators (:mod:`simkit.streaming`): means,
+        probabilities and SEs equal those of the run kept in memory exactly,
+        quantiles are within the sketch's stated bound (relative 1e-4).
+        Nested runs keep every draw.
 
     Returns
     -------
@@ -423,19 +491,35 @@ def simulate(
 
     sc = scenario if scenario is not None else load_scenario()
     seed = root_seed(seed)
+    n = int(nested[0]) * int(nested[1]) if nested is not None else int(draws)
+    keep = _keep_count(keep_draws, n, nested is not None)
     arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
                           workers=workers, backend=backend, curve_draws=curve_draws, scheduler=scheduler,
-                          progress=progress)
-    for t in sc.contract.targets:  # views on the counts each target reads (no copies)
-        key_a, key_n = ("achieved", "referred") if t.denominator == "referred" else (
-            "achieved_completed", "completed")
-        arr[f"achieved:{t.id}"] = arr[f"count:{t.indicator}:{key_a}"]
-        arr[f"denominator:{t.id}"] = arr[f"count:{t.indicator}:{key_n}"]
-    n = int(arr["repayment"].size)
+                          progress=progress, keep_draws=keep)
+    stats = arr.pop("stats", None)
+    if "repayment" in arr:  # per-draw arrays kept
+        add_target_views(sc, arr)  # views on the counts each target reads (no copies)
     curve = arr.pop("curve", None)
     cash = arr.pop("cash_curve", None)
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
     prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
                       tuple(nested) if nested else None, tuple(sorted(fixed or {})))
-    return SimulationResult(sc, arr, curve, prov, cash_=cash)
+    return SimulationResult(sc, arr, curve, prov, cash_=cash, stats_=stats)
+
+
+#: per-draw arrays :func:`simulate` keeps by default; a longer run is streamed
+KEEP_DRAWS = 1_000_000
+
+
+def _keep_count(keep_draws: bool | int | None, draws: int, nested: bool) -> int:
+    """The number of draws whose arrays a run keeps (``keep_draws`` of :func:`simulate`)."""
+    if keep_draws is None:
+        return draws if nested else min(draws, KEEP_DRAWS)
+    if keep_draws is True:
+        return draws
+    if keep_draws is False:
+        return 0
+    if isinstance(keep_draws, (int, np.integer)) and keep_draws >= 0:
+        return min(int(keep_draws), draws)
+    raise InputError(Problem("keep_draws", keep_draws, "True, False, None or a whole number >= 0"))

@@ -1,8 +1,11 @@
 """Resource bounds: estimate a run's memory before allocating, refuse it up front if too large.
 
-A run keeps a few hundred bytes per draw (repayment, budget, fund, indicator
-counts) and, while a chunk runs, about 160 bytes per person and draw of the
-chunk. :func:`check_memory` adds these up (with the budget curve and a
+A run keeps a few hundred bytes per *kept* draw (repayment, budget, fund,
+indicator counts) and, while a chunk runs, about 160 bytes per person and
+draw of the chunk. A streamed run (more draws than
+:data:`simkit.engine.KEEP_DRAWS`, or ``keep_draws`` below ``draws``) keeps
+per-draw arrays for ``keep_draws`` draws only, plus its quantile sketches,
+so its estimate does not grow with the number of draws. :func:`check_memory` adds these up (with the budget curve and a
 baseline for the interpreter and libraries) and raises
 :class:`~simkit.errors.InputError` — naming the figure, the bound and how to
 proceed — when the estimate exceeds :func:`memory_bound`: the smaller of
@@ -33,6 +36,11 @@ PERSON_DRAW_BYTES = 160
 #: Kept per draw, on top of 8 bytes for each count a target or rate-card line adds.
 DRAW_BYTES = 8 * 24
 _BLOCK = 1024
+#: A quantile sketch of one output (simkit.streaming, relative accuracy 1e-4): at most about
+#: 190,000 bins of 8 bytes per sign for values from 1e-9 to 1e7
+SKETCH_BYTES = 4 * 2**20
+#: one chunk's stats on their way to be merged (moments per block, sparse sketch bins)
+_CHUNK_STATS_BYTES = 256 * 2**10
 
 
 def memory_bound() -> int:
@@ -68,8 +76,13 @@ def _per_draw(sc) -> int:
 
 
 def estimate_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int = 1,
-                    keep_persons: bool = False, curve_draws: int = 20_000) -> int:
+                    keep_persons: bool = False, curve_draws: int = 20_000,
+                    keep_draws: int | None = None) -> int:
     """Estimated peak memory (bytes) of :func:`simkit.engine.simulate_arrays`.
+
+    A streamed run (``keep_draws`` below ``draws``) keeps per-draw arrays for
+    ``keep_draws`` draws only, plus its quantile sketches
+    (:data:`SKETCH_BYTES`), so its estimate is flat in ``draws``.
 
     Examples
     --------
@@ -82,7 +95,11 @@ def estimate_memory(sc, draws: int, *, chunk_size: int | None = None, workers: i
     chunk = min(chunk, draws)
     n_chunks = -(-draws // chunk)
     working = PERSON_DRAW_BYTES * persons * chunk * max(1, min(int(workers), n_chunks))
-    kept = draws * _per_draw(sc) + (PERSON_DRAW_BYTES * persons * draws if keep_persons else 0)
+    keep = draws if keep_draws is None else max(0, min(int(keep_draws), draws))
+    kept = keep * _per_draw(sc) + (PERSON_DRAW_BYTES * persons * draws if keep_persons else 0)
+    if keep < draws:  # streamed: sketches, and chunk results waiting to be merged in draw order
+        kept += SKETCH_BYTES * (3 + len(sc.contract.targets))
+        kept += 4 * max(1, int(workers)) * _CHUNK_STATS_BYTES
     curve = 8 * min(int(curve_draws), draws) * int(sc.budget.horizon_years)
     return BASELINE_BYTES + working + kept + curve
 
@@ -92,7 +109,7 @@ def _gb(n: float) -> str:
 
 
 def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int = 1,
-                 keep_persons: bool = False, curve_draws: int = 20_000) -> None:
+                 keep_persons: bool = False, curve_draws: int = 20_000, keep_draws: int | None = None) -> None:
     """Raise InputError before allocating anything if the run would exceed :func:`memory_bound`.
 
     Examples
@@ -102,7 +119,8 @@ def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int 
     Traceback (most recent call last):
     simkit.errors.InputError: draws: got 1000000000; expected at most ... draws ...
     """
-    kw = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons, curve_draws=curve_draws)
+    kw = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons, curve_draws=curve_draws,
+              keep_draws=keep_draws)
     need = estimate_memory(sc, draws, **kw)
     bound = memory_bound()
     if need <= bound:
@@ -128,4 +146,4 @@ def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int 
         f"at most {lo:,} draws for this scenario: {draws:,} draws would need about {_gb(need)} of "
         f"memory, more than {bound_text}. Use fewer --draws (the Monte Carlo SE falls only with "
         "the square root of the draws: 1,000,000 already gives SEs near 0.0005 for a "
-        "probability), or run several smaller runs with different --seed values and combine them"))
+        "probability), or keep fewer draws in memory (simulate(..., keep_draws=N) streams the rest)"))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from .errors import InputError, Problem
 from .spec import Scenario
+from .streaming import RunStats, stats_of
 
 __all__ = ["Provenance", "SimulationResult"]
 
@@ -67,15 +70,20 @@ class SimulationResult:
     Attributes
     ----------
     scenario : Scenario
-    draws_ : dict name -> ndarray (draws,)
+    draws_ : dict name -> ndarray (kept draws,)
         Per-draw outputs: ``repayment`` (nominal, sum of instalments),
         ``repayment_pv``, ``savings_pv``, ``net_pv`` (the municipality's
         discounted net budget effect), ``fund_multiple``, ``fund_irr``,
-        ``met:<target>``, ``achieved:<target>``, ``param:<name>``, ...
+        ``met:<target>``, ``achieved:<target>``, ``param:<name>``, ... for
+        the first :attr:`n_kept` draws (all of them unless the run was
+        streamed: :attr:`complete`).
     curve_ : ndarray (curve draws, years)
         Cumulative discounted net budget effect at each year end, for the
         first ``curve_draws`` draws.
     provenance : Provenance
+    stats_ : RunStats, optional
+        The streamed run's accumulators (:mod:`simkit.streaming`); ``None``:
+        computed from ``draws_`` when first needed.
     """
 
     scenario: Scenario = field(repr=False)
@@ -85,19 +93,56 @@ class SimulationResult:
     #: (curve draws, cash points): the municipality's cumulative nominal cash position at each budget
     #: year's end and each repayment date (declarative-model scenarios; ``None`` otherwise)
     cash_: np.ndarray | None = field(default=None, repr=False)
+    stats_: RunStats | None = field(default=None, repr=False, compare=False)
 
     # ---------------------------------------------------------------- basics
     @property
     def n(self) -> int:
-        return int(self.draws_["repayment"].size)
+        """Number of draws of the run (kept in memory or not)."""
+        return int(self.provenance.draws)
+
+    @property
+    def n_kept(self) -> int:
+        """Number of draws whose per-draw arrays are in :attr:`draws_` (the first ones)."""
+        rep = self.draws_.get("repayment")
+        return 0 if rep is None else int(rep.size)
+
+    @property
+    def complete(self) -> bool:
+        """True when :attr:`draws_` holds every draw of the run (it was not streamed)."""
+        return self.n_kept == self.n
+
+    @cached_property
+    def stats(self) -> RunStats:
+        """Mergeable summary of every draw (:class:`simkit.streaming.RunStats`)."""
+        return self.stats_ if self.stats_ is not None else stats_of(self.scenario, self.draws_)
+
+    def require_draws(self, what: str) -> Mapping[str, np.ndarray]:
+        """``draws_``, or an InputError naming ``what`` when the run was streamed (not every draw kept).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(draws=2_048, seed=1, keep_draws=1_024)
+        >>> res.require_draws("this analysis")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        simkit.errors.InputError: keep_draws: ...
+        """
+        if not self.complete:
+            raise InputError(Problem("keep_draws", self.n_kept,
+                                     f"every draw ({self.n:,}) for {what}: run simulate(..., keep_draws=True) "
+                                     "or use fewer draws"))
+        return self.draws_
 
     @property
     def _clusters(self) -> int | None:
         return self.provenance.nested[0] if self.provenance.nested else None
 
     def p(self, key: str) -> tuple[float, float]:
-        """Mean and Monte Carlo SE of a per-draw array (e.g. ``met:edu_work``)."""
-        return mean_and_se(self.draws_[key], self._clusters)
+        """Mean and Monte Carlo SE of a per-draw array (e.g. ``met:edu_work``), over every draw."""
+        if self._clusters or key not in self.stats:
+            return mean_and_se(self.require_draws(f"the mean of {key!r}")[key], self._clusters)
+        return self.stats.mean_and_se(key)
 
     @property
     def target_ids(self) -> list[str]:
@@ -106,7 +151,37 @@ class SimulationResult:
     @property
     def p_neutral(self) -> tuple[float, float]:
         """P(net budget effect >= 0) and its Monte Carlo SE."""
-        return mean_and_se(self.draws_["net_pv"] >= 0, self._clusters)
+        if self._clusters:
+            return mean_and_se(self.draws_["net_pv"] >= 0, self._clusters)
+        return self.stats.mean_and_se("is:neutral")
+
+    def quantiles(self, key: str, qs: Sequence[float]) -> list[float]:
+        """Quantiles of a per-draw output over every draw (numpy's default method).
+
+        Exact when every draw is kept; from the stream's sketch otherwise,
+        within the bound of :mod:`simkit.streaming` (relative 1e-4). nan
+        values are left out (``nanquantile``).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(draws=2_048, seed=1)
+        >>> res.quantiles("repayment", [0.5]) == [float(np.quantile(res.draws_["repayment"], 0.5))]
+        True
+        """
+        if self.complete:
+            x = np.asarray(self.draws_[key], dtype=float) if key in self.draws_ else self._derived(key)
+            if not np.isfinite(x).any() and np.isnan(x).all():
+                return [math.nan] * len(qs)
+            return [float(v) for v in np.nanquantile(x, list(qs))]
+        return [self.stats.quantile(key, q) for q in qs]
+
+    def _derived(self, key: str) -> np.ndarray:
+        if key.startswith("rate:"):
+            tid = key[5:]
+            den = self.draws_[f"denominator:{tid}"]
+            return np.divide(self.draws_[f"achieved:{tid}"], den, out=np.full(den.shape, np.nan), where=den > 0)
+        raise KeyError(key)
 
     @property
     def year_ends(self) -> np.ndarray:
@@ -133,24 +208,21 @@ class SimulationResult:
     # --------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
         """The stable JSON structure (see README): add keys freely, never rename."""
-        d = self.draws_
-        rep = d["repayment"]
+        st = self.stats
         sc = self.scenario
         max_rep = _max_repayment(sc)
-        q = np.quantile(rep, [0.05, 0.5, 0.95])
+        q = self.quantiles("repayment", [0.05, 0.5, 0.95])
         targets = {}
         for t in sc.contract.targets:
             p, se = self.p(f"met:{t.id}")
-            den = d[f"denominator:{t.id}"]
-            rate = np.divide(d[f"achieved:{t.id}"], den, out=np.full(den.shape, np.nan), where=den > 0)
-            rq = np.nanquantile(rate, [0.05, 0.5, 0.95]) if np.isfinite(rate).any() else [np.nan] * 3
-            targets[t.id] = {"p_met": p, "p_met_se": se, "rate_mean": float(np.nanmean(rate)),
+            rq = self.quantiles(f"rate:{t.id}", [0.05, 0.5, 0.95])
+            targets[t.id] = {"p_met": p, "p_met_se": se,
+                             "rate_mean": st.mean(f"rate:{t.id}", skip_nonfinite=True),
                              "rate_q05": float(rq[0]), "rate_q50": float(rq[1]), "rate_q95": float(rq[2]),
                              "threshold": t.threshold, "indicator": t.indicator,
                              "denominator": t.denominator, "rule": t.rule}
-        net = d["net_pv"]
+        nq = self.quantiles("net_pv", [0.05, 0.95])
         pn, pn_se = self.p_neutral
-        mult = d["fund_multiple"]
         return {
             "simkit_version": self.provenance.simkit_version,
             "scenario": {"name": sc.name, "sha256": sc.sha256, "sources": list(sc.sources)},
@@ -160,35 +232,41 @@ class SimulationResult:
             "currency": sc.currency,
             "targets": targets,
             "repayment": {
-                "mean": float(rep.mean()), "sd": _sd(rep),
+                "mean": st.mean("repayment"), "sd": st.sd("repayment"),
                 "q05": float(q[0]), "q50": float(q[1]), "q95": float(q[2]),
-                "p_full": float(np.mean(rep >= max_rep * (1 - 1e-12))) if max_rep > 0 else 0.0,
-                "p_none": float(np.mean(rep <= 0)),
+                "p_full": st.mean("is:full") if max_rep > 0 else 0.0,
+                "p_none": st.mean("is:none"),
                 "max_possible": max_rep,
-                "mean_pv": float(d["repayment_pv"].mean()),
+                "mean_pv": st.mean("repayment_pv"),
             },
             "budget": {
-                "net_mean": float(net.mean()),
-                "net_q05": float(np.quantile(net, 0.05)),
-                "net_q95": float(np.quantile(net, 0.95)),
+                "net_mean": st.mean("net_pv"),
+                "net_q05": float(nq[0]),
+                "net_q95": float(nq[1]),
                 "p_neutral": pn, "p_neutral_se": pn_se,
                 "horizon_years": sc.budget.horizon_years,
-                "savings_mean": float(d["savings_pv"].mean()),
-                "uncovered_cost_mean": float(d["uncovered_pv"].mean()),
-                "avoided_bau_cost_mean": float(d["bau_cost_pv"].mean()),
-                "repayment_pv_mean": float(d["repayment_pv"].mean()),
+                "savings_mean": st.mean("savings_pv"),
+                "uncovered_cost_mean": st.mean("uncovered_pv"),
+                "avoided_bau_cost_mean": st.mean("bau_cost_pv"),
+                "repayment_pv_mean": st.mean("repayment_pv"),
                 "break_even_year": self.break_even_year(),
                 "curve_draws": int(self.curve_.shape[0]),
                 "discount_rate": sc.budget.discount_rate,
             },
             **({"cash": self._cash_summary()} if self.cash_ is not None and self.cash_.size else {}),
             "fund": {
-                "multiple_mean": float(mult.mean()),
-                "p_loss": float(np.mean(mult < 1.0)),
-                "irr_median": float(np.median(d["fund_irr"])),
+                "multiple_mean": st.mean("fund_multiple"),
+                "p_loss": st.mean("is:loss"),
+                "irr_median": self._irr_median(),
                 "grant": sc.contract.grant,
             },
         }
+
+    def _irr_median(self) -> float:
+        """Median IRR (numpy's median: nan if any draw's IRR is nan)."""
+        if self.complete:
+            return float(np.median(self.draws_["fund_irr"]))
+        return math.nan if self.stats.sketches["fund_irr"].nan else self.stats.quantile("fund_irr", 0.5)
 
     def _cash_summary(self) -> dict[str, Any]:
         """Cash view: per point (budget year end, repayment date) the mean, 5 %/95 % and P(< 0)."""
@@ -238,7 +316,7 @@ class SimulationResult:
 
         from . import labels
 
-        if kind == "draws":
+        if kind == "draws":  # the kept draws (all of them unless the run was streamed)
             return pd.DataFrame({k: np.asarray(v) for k, v in self.draws_.items()})
         s = self.summary()
         if kind == "targets":

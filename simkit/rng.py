@@ -57,6 +57,8 @@ STREAMS = MappingProxyType({
     "repayment_due": 11,  # evaluation: predictive draws of the repayment due, (11,)
     "model_transitions": 20,  # declarative model: Philox key of the transition uniforms, (20, block)
     "model_scores": 21,       # declarative model: score indicators' normals, (21, block)
+    "portfolio_factors": 30,     # portfolio: the shared factors' normals, (30, block)
+    "portfolio_agreements": 31,  # portfolio: each agreement's root seed, (31, agreement)
 })
 """Named streams and their spawn-key ids (fixed forever: see the module docstring)."""
 

@@ -46,7 +46,8 @@ def test_help_imports_no_heavy_module_and_no_command(argv):
 
 def test_commands_are_listed_once_and_each_module_has_execute():
     names = [c.name for c in COMMANDS]
-    assert names == ["run", "validate", "evaluate", "synth", "sensitivity", "design", "terms", "report"]
+    assert names == ["run", "validate", "evaluate", "synth", "sensitivity", "design", "terms", "report",
+                     "portfolio"]
     for c in COMMANDS:
         assert callable(importlib.import_module(f"simkit.cli.{c.module}").execute), c.name
 

@@ -73,7 +73,12 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
         "evpi": ["--draws", "2000", "--params", "spell_mean_weeks,outcome_rate_bau"],
         "discovery": ["--draws", "2000"],
     }.items()}
+    fund = tmp / "fund.toml"
+    fund.write_text('[[factors]]\nname = "lm"\nsd = 0.1\n[[agreements]]\nid = "a"\nscenario = "sundinvest_2021"\n'
+                    'cohort_size = 10\nscales = { lm = "hr_return" }\n[[agreements]]\nid = "b"\n'
+                    f'scenario = "{v1}"\ncohort_size = 10\n', encoding="utf-8")
     return {
+        "portfolio": [_json(tmp, "portfolio", str(fund), "--draws", "64")],
         "run": [_json(tmp, "run", v1, "--draws", "300"), _json(tmp, "run", v2, "--draws", "300")],
         "evaluate.v1": [_json(tmp, "evaluate", str(EXAMPLES / "norddjurs_final.csv"), "--scenario", v1),
                         _json(tmp, "evaluate", str(EXAMPLES / "norddjurs_interim_2026-11-01.csv"),

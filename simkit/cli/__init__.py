@@ -1,4 +1,4 @@
-"""Command line: ``simkit run | validate | evaluate | synth | sensitivity | design | terms | report``.
+"""Command line: ``simkit run | validate | evaluate | synth | sensitivity | design | terms | report | portfolio``.
 
 User errors (bad files, bad values) print one clear message to stderr and
 exit with code 2 — never a traceback — and no output file is written.
@@ -104,6 +104,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "Write a committee report: one self-contained HTML file (Danish by default), "
             "print-ready on A4.", O.add_report, "report",
             "simkit report --lang en --draws 40000 --seed 1 -o report.html"),
+    Command("portfolio", "A fund's portfolio of agreements with shared factors: total repayment, loss, "
+            "risk contributions, capital recycling.", O.add_portfolio, "portfolio",
+            "simkit portfolio data/portfolio/synthetic_dsi.toml --draws 20000 --workers 2 --json fund.json"),
 )
 
 

@@ -237,11 +237,22 @@ def add_synth(p: argparse.ArgumentParser) -> None:
 
 
 def _analysis(p: argparse.ArgumentParser) -> None:
-    """Scenarios, --seed, --workers and --json: shared by sensitivity and design."""
+    """Scenarios, --seed, --workers, --backend, --scheduler and --json: shared by sensitivity and design."""
     _scenarios(p)
     _seed(p)
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
+    _parallel(p)
+
+
+def _parallel(p: argparse.ArgumentParser) -> None:
+    """--backend and --scheduler (run, sensitivity, design, portfolio)."""
+    p.add_argument("--backend", choices=("serial", "processes", "dask", "distributed"), default=None,
+                   help="how chunks run in parallel (default: distributed with --scheduler, processes when "
+                        "--workers > 1); results are identical whatever the backend")
+    p.add_argument("--scheduler", metavar="ADDR", default=None,
+                   help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786 (default: the "
+                        "SIMKIT_SCHEDULER environment variable)")
 
 
 def add_sensitivity(p: argparse.ArgumentParser) -> None:
@@ -369,3 +380,28 @@ def add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("da", "en"), default="da", help="language (default da: Danish)")
     p.add_argument("--base-draws", type=positive_int, default=20_000,
                    help="cohort realisations in the base case (default 20,000)")
+
+
+def add_portfolio(p: argparse.ArgumentParser) -> None:
+    """Declare the options of ``simkit portfolio``.
+
+    Parameters
+    ----------
+    p
+        The subparser.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_portfolio(p)
+    >>> p.parse_args(["data/portfolio/synthetic_dsi.toml", "--draws", "1000"]).draws
+    1000
+    """
+    p.add_argument("portfolio", metavar="FOLDER|TABLE",
+                   help="a portfolio TOML file, or a folder holding portfolio.toml")
+    p.add_argument("--draws", type=positive_int, default=10_000, help="Monte Carlo draws (default 10,000)")
+    _seed(p)
+    p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--json", metavar="FILE", help="write the result as JSON")
+    _parallel(p)
+    p.add_argument("--chunk-size", type=positive_int, default=None, help="draws per chunk (memory bound)")

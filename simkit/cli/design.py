@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 from simkit import design as D
+from simkit.backends import pick_backend
 from simkit.cli._common import check_out_paths, header, load, write_json_if
 from simkit.engine import simulate
 from simkit.errors import InputError, Problem
@@ -78,8 +79,8 @@ def execute(args: argparse.Namespace) -> int:
     for spec in (variants or {}).values():
         D.variant(sc.contract, spec, cohort_size=n)
 
-    res = simulate(sc, args.draws, seed=args.seed, workers=args.workers,
-                   backend="processes" if args.workers > 1 else "serial", curve_draws=0)
+    res = simulate(sc, args.draws, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                   backend=pick_backend(args.backend, args.workers, args.scheduler), curve_draws=0)
     out: dict[str, Any] = {**header(sc, args.seed, command="design"), "draws": res.n,
                            "comparison": None, "solutions": []}
     lines = []

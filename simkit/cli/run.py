@@ -15,7 +15,7 @@ from typing import Any
 from simkit import plotting
 from simkit.backends import pick_backend
 from simkit.cli._common import check_out_paths, load
-from simkit.engine import simulate
+from simkit.engine import KEEP_DRAWS, simulate
 from simkit.io.files import (
     OutputDir,
     atomic_write,
@@ -62,7 +62,9 @@ def execute(args: argparse.Namespace) -> int:
     res = simulate(sc, args.draws, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
                    progress=sys.stderr.isatty(),
                    backend=pick_backend(args.backend, args.workers, args.scheduler),
-                   chunk_size=args.chunk_size)
+                   chunk_size=args.chunk_size,
+                   # without --out no per-draw array is needed: a run beyond KEEP_DRAWS keeps none
+                   keep_draws=None if args.out or args.draws <= KEEP_DRAWS else 0)
     summary = res.summary()
     if args.out:
         with OutputDir(args.out) as out:  # all files appear together, or none

@@ -9,15 +9,20 @@ format, for every method, is in ``docs/json-formats.md``.
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from simkit import sensitivity as S
+from simkit.backends import SCHEDULER_ENV, pick_backend
 from simkit.cli._common import check_out_paths, header, load, write_json_if
 from simkit.design import split_label, variant
 from simkit.engine import simulate
 from simkit.errors import InputError, Problem
 from simkit.limits import estimate_memory, memory_bound
 from simkit.sensitivity import model as M
+from simkit.sensitivity.twoway import default_axes
 from simkit.spec import MAX_COHORT_SIZE
 
 #: options each method uses (dest names); anything else given is an error
@@ -95,8 +100,8 @@ def _validate_sensitivity(args: argparse.Namespace, sc: Any) -> dict[str, Any]:
         if m == "tornado":
             kw["params"] = M.check_params(sc, params, where="--params", allow_fixed=tuple(ranges))
         else:
-            if params is None:
-                params = ["completion_rate", "outcome_rate_completers"]
+            if params is None:  # the scenario's first two uncertain parameters (either version)
+                params = list(default_axes(sc))
             if len(params) != 2:
                 raise InputError(Problem("--params", args.params, "exactly two parameter names, x,y"))
             M.check_params(sc, params, where="--params", allow_fixed=tuple(ranges))
@@ -209,26 +214,66 @@ def execute(args: argparse.Namespace) -> int:
     check_out_paths(args.json, inputs=args.scenario)
     sc = load(args)
     kw = _validate_sensitivity(args, sc)
+    with scheduler_env(args.scheduler):
+        return _run(args, sc, kw)
+
+
+@contextmanager
+def scheduler_env(address: str | None) -> Iterator[None]:
+    """``SIMKIT_SCHEDULER`` set to ``address`` while a command runs (the analyses' evaluations find it).
+
+    Parameters
+    ----------
+    address
+        The ``--scheduler`` option's value; None leaves the environment as it is.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> import os
+    >>> with scheduler_env("tcp://10.0.0.5:8786"):
+    ...     os.environ[SCHEDULER_ENV]
+    'tcp://10.0.0.5:8786'
+    """
+    if address is None:
+        yield
+        return
+    old = os.environ.get(SCHEDULER_ENV)
+    os.environ[SCHEDULER_ENV] = address
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(SCHEDULER_ENV, None)
+        else:
+            os.environ[SCHEDULER_ENV] = old
+
+
+def _run(args: argparse.Namespace, sc: Any, kw: dict[str, Any]) -> int:
     m = args.method
     seed = kw.pop("seed")
     workers = args.workers
+    backend = pick_backend(args.backend, workers, args.scheduler)
     if m == "tornado":
-        res = S.tornado(sc, seed=seed, workers=workers, **kw)
+        res = S.tornado(sc, seed=seed, workers=workers, backend=backend, **kw)
         text = res.text()
     elif m == "twoway":
-        res = S.twoway(sc, seed=seed, workers=workers, **kw)
+        res = S.twoway(sc, seed=seed, workers=workers, backend=backend, **kw)
         text = "\n\n".join(res.text(o) for o in ("p_neutral", "repayment_mean",
                                                   *(o for o in res.outputs if o.startswith("p_met:"))))
     elif m == "sobol":
-        res = S.sobol_model(sc, seed=seed, workers=workers, **kw)
+        res = S.sobol_model(sc, seed=seed, workers=workers, backend=backend, **kw)
         text = res.text() + f"\n  ({res.n_cohort_draws:,} cohorts simulated in {res.seconds:.1f} s)"
     elif m == "variance":
-        res = S.variance_by_cohort_size(sc, seed=seed, workers=workers, **kw)
+        res = S.variance_by_cohort_size(sc, seed=seed, workers=workers, backend=backend, **kw)
         text = res.text() + "".join(f"\n  {res.describe(o)}" for o in res.outputs)
     else:
         draws = kw.pop("draws")
-        sim = simulate(sc, draws, seed=seed, workers=workers,
-                       backend="processes" if workers > 1 else "serial", curve_draws=0)
+        sim = simulate(sc, draws, seed=seed, workers=workers, backend=backend, scheduler=args.scheduler,
+                       curve_draws=0)
         if m == "evpi":
             persp = kw["perspective"]
             if kw["decision"] == "enter":

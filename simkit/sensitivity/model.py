@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.backends import pick_backend
 from simkit.errors import InputError, Problem
 from simkit.rng import RngLike, root_seed
 from simkit.sensitivity._common import fmt, pct
@@ -246,8 +247,7 @@ def run_model(sc: Any, draws: int, *, seed: int, fixed: Mapping[str, Any] | None
     """
     from simkit.engine import simulate, simulate_arrays
 
-    if backend is None:
-        backend = "processes" if workers > 1 else "serial"
+    backend = pick_backend(backend, workers)  # "distributed" when SIMKIT_SCHEDULER names a cluster
     if first:
         return simulate_arrays(sc, draws, seed=seed, fixed=fixed, nested=nested, workers=workers,
                                backend=backend, chunk_size=chunk_size, curve_draws=0, first=first)
@@ -819,7 +819,7 @@ def decision_enter(result: Any, *, perspective: str = "municipality") -> pd.Data
     from simkit.design import _pv_unit
 
     _perspective(perspective)
-    d = result.draws_
+    d = result.require_draws("the decision table")
     if perspective == "municipality":
         nb = np.asarray(d["net_pv"], dtype=float)
     else:
@@ -1007,7 +1007,8 @@ def value_of_information(
     else:
         for g, members in groups.items():
             check_params(sc, list(members), where=f"groups[{g!r}]")
-    pdraws = {n: np.asarray(result.draws_[f"param:{n}"], dtype=float) for n in names}
+    pdraws = {n: np.asarray(result.require_draws("value of information")[f"param:{n}"], dtype=float)
+              for n in names}
     # a parameter constant on the draws carries no information
     pdraws = {n: v for n, v in pdraws.items() if np.ptp(v) > 0}
     groups = {g: [m for m in ms if m in pdraws] for g, ms in groups.items()}
@@ -1087,7 +1088,7 @@ def discover(
             raise InputError(Problem("event", event, f"one of {', '.join(EVENTS)}{_suggest(event, list(EVENTS))}"
                                      " or a boolean array per draw"))
         phrase, test = EVENTS[event]
-        y = test(result.draws_)
+        y = test(result.require_draws("scenario discovery"))
         event_name = event_name or phrase
     else:
         y = np.asarray(event, dtype=bool)
@@ -1194,7 +1195,7 @@ def discover_events(
     boxes, rates, phrases = [], [], []
     for ev in events:
         phrase, test = EVENTS[ev]
-        y = test(result.draws_)
+        y = test(result.require_draws("scenario discovery"))
         rates.append(float(np.mean(y)))
         phrases.append(phrase)
         k = int(y.sum())

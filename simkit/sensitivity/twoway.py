@@ -38,7 +38,7 @@ from simkit.sensitivity.model import (
     run_model,
 )
 
-__all__ = ["TwoWayResult", "twoway"]
+__all__ = ["TwoWayResult", "default_axes", "twoway"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -139,10 +139,34 @@ def _grid(values: Sequence[float] | None, lo: float, hi: float, n: int, name: st
     return v
 
 
+def default_axes(scenario: Any) -> tuple[str, str]:
+    """The two-way grid's default axes: the first two uncertain parameters, in declaration order.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    (str, str)
+
+    Examples
+    --------
+    >>> import simkit
+    >>> default_axes(simkit.load_scenario("sundinvest_2021"))
+    ('dropout_mean_weeks', 'weeks_to_own_job')
+    """
+    sc = as_scenario(scenario)
+    names = [n for n, p in sc.parameters.items() if not p.dist.is_fixed]
+    if len(names) < 2:
+        raise InputError(Problem("parameters", names, "at least two uncertain parameters for a two-way grid"))
+    return names[0], names[1]
+
+
 def twoway(
     scenario: Any = None,
-    x: str = "completion_rate",
-    y: str = "outcome_rate_completers",
+    x: str | None = None,
+    y: str | None = None,
     *,
     x_values: Sequence[float] | None = None,
     y_values: Sequence[float] | None = None,
@@ -161,8 +185,10 @@ def twoway(
     ----------
     scenario : optional
         Default the embedded scenario.
-    x, y : str
-        Parameter names.
+    x, y : str, optional
+        Parameter names; default the scenario's first two uncertain
+        parameters in declaration order (:func:`default_axes`), for either
+        scenario version.
     x_values, y_values : sequence of float, optional
         Grid values; default ``n_grid`` evenly spaced values over the
         parameter's range (named low/high, else the central ``level``
@@ -190,6 +216,9 @@ def twoway(
     (2, 2)
     """
     sc = as_scenario(scenario)
+    if x is None or y is None:
+        dx, dy = default_axes(sc)
+        x, y = x or (dy if dx == y else dx), y or (dx if dy == x else dy)
     rng_over = check_ranges(sc, ranges)
     given = tuple(n for n, v in ((x, x_values), (y, y_values)) if v is not None)
     names = check_params(sc, [x, y], where="x, y", allow_fixed=(*rng_over, *given))
