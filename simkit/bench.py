@@ -98,8 +98,8 @@ def _variates_per_draw(sc, seed: int) -> float:
     """Random variates per draw of a version-2 scenario, counted on the first block."""
     import numpy as np
 
-    from .engine import BLOCK, _param_rows
-    from .model.simulate import simulate_histories
+    from simkit.engine import BLOCK, _param_rows
+    from simkit.model.simulate import simulate_histories
 
     p = _param_rows(sc, seed, 0, BLOCK)
     h = simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)

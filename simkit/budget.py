@@ -33,7 +33,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .spec import DAYS_PER_WEEK, STAIRCASE_STATES, STATES, WEEKS_PER_YEAR, Scenario, year_end_week
+from simkit.spec import (
+    DAYS_PER_WEEK,
+    STAIRCASE_STATES,
+    STATES,
+    WEEKS_PER_YEAR,
+    Scenario,
+    year_end_week,
+)
 
 __all__ = ["BudgetTables", "arm_costs", "budget_tables", "dated_pv"]
 

@@ -22,16 +22,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import backends
-from . import indicators as ind
-from .backends import BLOCK
-from .budget import arm_costs, budget_tables, dated_pv, referral_pv
-from .cohort import N_UNIFORMS, Cohort, simulate_cohort
-from .contract import fund_view, repayment
-from .errors import InputError, Problem
-from .params import draw_parameters
-from .rng import RngLike, block_generator, root_seed
-from .spec import DAYS_PER_WEEK, Scenario
+from simkit import backends
+from simkit import indicators as ind
+from simkit.backends import BLOCK
+from simkit.budget import arm_costs, budget_tables, dated_pv, referral_pv
+from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
+from simkit.contract import fund_view, repayment
+from simkit.errors import InputError, Problem
+from simkit.params import draw_parameters
+from simkit.rng import RngLike, block_generator, root_seed
+from simkit.spec import DAYS_PER_WEEK, Scenario
 
 __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
 
@@ -90,7 +90,7 @@ def _person_params(sc: Scenario, p: dict[str, np.ndarray], referral: np.ndarray)
 
 
 def _bounds():
-    from .spec import MODEL_PARAMETERS
+    from simkit.spec import MODEL_PARAMETERS
 
     return {k: (m, lo, hi) for k, (m, lo, hi) in MODEL_PARAMETERS.items()}
 
@@ -327,15 +327,15 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
                                      f"a scalar or one value per draw ({draws})"))
     if draws < 1:
         raise InputError(Problem("draws", draws, "a whole number >= 1"))
-    from .limits import check_memory  # refuse up front what would not fit in memory
+    from simkit.limits import check_memory  # refuse up front what would not fit in memory
 
     check_memory(sc, draws, chunk_size=chunk_size, workers=1 if backend == "serial" else workers,
                  keep_persons=keep_persons, curve_draws=curve_draws)
 
-    from .model.spec import ModelScenario
+    from simkit.model.spec import ModelScenario
 
     if isinstance(sc, ModelScenario):
-        from .model.engine import ModelJob, simulate_model_shared_chunk
+        from simkit.model.engine import ModelJob, simulate_model_shared_chunk
 
         def model_job(a: int, b: int):
             cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
@@ -417,9 +417,9 @@ def simulate(
     >>> 0 <= res.summary()["budget"]["p_neutral"] <= 1
     True
     """
-    from . import __version__
-    from .io.scenario import load_scenario
-    from .results import Provenance, SimulationResult
+    from simkit import __version__
+    from simkit.io.scenario import load_scenario
+    from simkit.results import Provenance, SimulationResult
 
     sc = scenario if scenario is not None else load_scenario()
     seed = root_seed(seed)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import InputError, Problem
+from simkit.errors import InputError, Problem
 
 __all__ = ["BASELINE_BYTES", "check_memory", "estimate_memory", "memory_bound"]
 

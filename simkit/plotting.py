@@ -31,7 +31,7 @@ def _money(ax, axis="x", lang=None):
     if lang is None:
         fmt = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} m")
     else:
-        from .labels import format_number
+        from simkit.labels import format_number
 
         def millions(v, _):  # whole millions without decimals ("14"), others with one ("2,5")
             m = round(v / 1e6, 6)
@@ -47,7 +47,7 @@ def _percent_axis(ax, axis="x", lang=None):
     if lang is None:
         fmt = PercentFormatter(1.0)
     else:
-        from .labels import format_percent
+        from simkit.labels import format_percent
 
         fmt = FuncFormatter(lambda v, _: format_percent(v, lang, decimals=0))
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
@@ -93,7 +93,7 @@ def _t(lang, key, **kw):
 
 
 def _cur(result, lang):
-    from .labels import unit_text
+    from simkit.labels import unit_text
 
     cur = result.scenario.currency
     return cur if lang is None else unit_text("money", lang, currency=cur)
@@ -102,7 +102,7 @@ def _cur(result, lang):
 def _pct(v, lang, decimals=1):
     if lang is None:
         return f"{v:.{decimals}%}"
-    from .labels import format_percent
+    from simkit.labels import format_percent
 
     return format_percent(v, lang, decimals=decimals)
 
@@ -126,7 +126,7 @@ def plot_repayment(result, *, ax=None, bins=60, lang=None):
     if lang is None:
         mean_text = f"{rep.mean():,.0f}"
     else:
-        from .labels import format_money
+        from simkit.labels import format_money
 
         mean_text = format_money(rep.mean(), lang, currency=result.scenario.currency)
     ax.axvline(rep.mean(), color="k", ls="--", lw=1, label=_t(lang, "rep_mean", v=mean_text, cur=cur))
@@ -193,7 +193,7 @@ def plot_targets(result, *, ax=None, lang=None):
     if lang is not None:
         import textwrap
 
-        from .labels import label
+        from simkit.labels import label
 
         names = [textwrap.fill(label(i, lang, kind="targets", scenario=result.scenario), 28) for i in ids]
     ax.barh(names, p, xerr=1.96 * se, color="#8172b3")
@@ -224,7 +224,7 @@ def _is_prob(output: str) -> bool:
 
 def _param_value(name, v, lang):
     """A parameter value in its unit's format (share as %, money in kr., others to 2-3 digits)."""
-    from .labels import format_money, format_number, format_percent, unit
+    from simkit.labels import format_money, format_number, format_percent, unit
 
     u = unit(name, kind="parameters")
     if u == "share":
@@ -277,7 +277,7 @@ def plot_tornado(result, output="net_mean", *, ax=None, top=None, lang=None):
         ticks = [f"{n}\n{result.param_low[result.parameters.index(n)]:.4g} → "
                  f"{result.param_high[result.parameters.index(n)]:.4g}" for n in names]
     else:
-        from .labels import label
+        from simkit.labels import label
 
         ticks = [f"{label(n, lang, short=True)}\n{_param_value(n, result.param_low[result.parameters.index(n)], lang)}"
                  f" → {_param_value(n, result.param_high[result.parameters.index(n)], lang)}" for n in names]

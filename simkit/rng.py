@@ -40,7 +40,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .errors import InputError, Problem
+from simkit.errors import InputError, Problem
 
 __all__ = ["STREAMS", "RngLike", "as_generator", "block_generator", "root_seed",
            "stream_generator"]

@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _schema as S
-from .contract import Contract, RateCardLine, Target
-from .errors import Problem, ScenarioError
-from .params import (
+from simkit import _schema as S
+from simkit.contract import Contract, RateCardLine, Target
+from simkit.errors import Problem, ScenarioError
+from simkit.params import (
     Beta,
     Distribution,
     Fixed,
@@ -277,7 +277,7 @@ class Scenario:
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> Scenario:
         """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
-        from .io.scenario import merge_documents
+        from simkit.io.scenario import merge_documents
 
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_scenario(doc, sources=(*self.sources, label), provenance=prov)

@@ -14,14 +14,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InputError, Problem
+from simkit.errors import InputError, Problem
 
 __all__ = ["compare", "set_parameter"]
 
 
 def _spread_update(dist, mean: float) -> dict[str, Any]:
     """Document keys for the same family with the new ``mean`` and the old standard deviation."""
-    from .params import Beta, Fixed, Gamma, LogNormal, Normal, Pert, Triangular, Uniform
+    from simkit.params import Beta, Fixed, Gamma, LogNormal, Normal, Pert, Triangular, Uniform
 
     sd = None
     if not isinstance(dist, Fixed):
@@ -117,8 +117,8 @@ def compare(scenarios: Mapping[str, Any], *, draws: int = 20_000, seed: int = 20
     import numpy as np
     import pandas as pd
 
-    from .engine import simulate
-    from .results import mean_and_se
+    from simkit.engine import simulate
+    from simkit.results import mean_and_se
 
     rows = []
     for label, sc in scenarios.items():

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, SimkitError, mask_cpr
+from simkit.errors import Problem, SimkitError, mask_cpr
 
 __all__ = [
     "OutputDir",

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, ScenarioError
+from simkit.errors import Problem, ScenarioError
 
 __all__ = ["DEFAULT_SCENARIO", "MAX_DEPTH", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
 
@@ -51,7 +51,7 @@ def read_toml(path: str | Path) -> tuple[str, dict[str, Any]]:
     The label is the path as given, with CPR-like numbers masked (it is
     printed and recorded in provenance).
     """
-    from ..errors import mask_cpr
+    from simkit.errors import mask_cpr
 
     p = Path(path)
     shown = mask_cpr(str(path))
@@ -178,7 +178,7 @@ def load_scenario(
     >>> sc.agreement.cohort_size
     95
     """
-    from ..spec import build_scenario
+    from simkit.spec import build_scenario
 
     if source is None:
         source = [DEFAULT_SCENARIO]
@@ -195,7 +195,7 @@ def load_scenario(
     doc, prov = merge_documents(layers)
     version = doc.get("scenario", {}).get("version") if isinstance(doc.get("scenario"), Mapping) else None
     if version == 2:
-        from ..model.spec import build_model_scenario
+        from simkit.model.spec import build_model_scenario
 
         return build_model_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)
     return build_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)

@@ -18,8 +18,8 @@ import io as _io
 import os
 from pathlib import Path
 
-from ..errors import DataError, Problem, find_cpr, mask_cpr
-from .files import atomic_write, neutralise_formula
+from simkit.errors import DataError, Problem, find_cpr, mask_cpr
+from simkit.io.files import atomic_write, neutralise_formula
 
 __all__ = ["read_spells", "write_spells_csv"]
 

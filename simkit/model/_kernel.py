@@ -22,8 +22,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .hazards import HAZARD_KINDS
-from .spec import ARMS, ModelScenario
+from simkit.model.hazards import HAZARD_KINDS
+from simkit.model.spec import ARMS, ModelScenario
 
 __all__ = ["BUILTIN_KINDS", "compiled_supported", "nb", "philox_key", "tables"]
 
@@ -37,7 +37,7 @@ def nb():
     """The compiled kernels (imports numba and compiles on first use)."""
     global _MOD
     if _MOD is None:
-        from . import _kernel_nb
+        from simkit.model import _kernel_nb
 
         _MOD = _kernel_nb
     return _MOD
@@ -284,7 +284,7 @@ def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.nda
 
 def price_tables(P) -> dict[str, np.ndarray]:
     """Padded arrays of a :class:`simkit.model.pricing.Prices` for the compiled pricing kernel."""
-    from .spec import PAYERS
+    from simkit.model.spec import PAYERS
 
     ns = len(P.series)
     k = max([s.grid.size for s in P.series] or [1])

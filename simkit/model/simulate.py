@@ -53,10 +53,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..rng import STREAMS
-from . import _kernel
-from .hazards import HAZARD_KINDS
-from .spec import ARMS, ModelScenario
+from simkit.model import _kernel
+from simkit.model.hazards import HAZARD_KINDS
+from simkit.model.spec import ARMS, ModelScenario
+from simkit.rng import STREAMS
 
 __all__ = ["STREAM_SCORES", "STREAM_TRANSITIONS", "Histories", "simulate_histories"]
 

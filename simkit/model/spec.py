@@ -39,11 +39,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import _schema as S
-from ..contract import Contract, RateCardLine, Target
-from ..errors import Problem, ScenarioError
-from ..params import copula_cholesky
-from ..spec import (
+from simkit import _schema as S
+from simkit.contract import Contract, RateCardLine, Target
+from simkit.errors import Problem, ScenarioError
+from simkit.model.hazards import HAZARD_KINDS
+from simkit.params import copula_cholesky
+from simkit.spec import (
     DAYS_PER_WEEK,
     WEEKS_PER_YEAR,
     Agreement,
@@ -56,7 +57,6 @@ from ..spec import (
     _where,
     canonical_hash,
 )
-from .hazards import HAZARD_KINDS
 
 __all__ = [
     "ARMS",
@@ -338,7 +338,7 @@ class ModelScenario:
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> ModelScenario:
         """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
-        from ..io.scenario import merge_documents
+        from simkit.io.scenario import merge_documents
 
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_model_scenario(doc, sources=(*self.sources, label), provenance=prov)
@@ -436,7 +436,7 @@ _TRANSITION_REF = S.Table({"from": S.Str(required=True), "to": S.Str(required=Tr
 
 
 def _indicator_node(value, path, issues):
-    from .indicators import INDICATOR_KINDS
+    from simkit.model.indicators import INDICATOR_KINDS
 
     if not isinstance(value, Mapping):
         issues.append(S.Issue(path, value, "a table with 'id' and 'kind'"))
@@ -979,7 +979,7 @@ class _Builder:
                     self.add(f"arms.{a}.initial", states[s].id, "a non-absorbing initial state")
 
     def indicators(self, lst, states):
-        from .indicators import INDICATOR_KINDS
+        from simkit.model.indicators import INDICATOR_KINDS
 
         out, ids = [], []
         for i, d in enumerate(lst):
