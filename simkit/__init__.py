@@ -18,8 +18,10 @@ __all__ = ["__version__", "compare", "embedded_scenarios", "evaluate", "load_sce
 
 
 def __getattr__(name: str):
-    """``simkit.simulate``, ``evaluate`` and ``synthesize`` load numpy/pandas only when first used
-    (so the command line handles Ctrl-C from its first instant)."""
+    """Load ``simkit.simulate``, ``evaluate`` and ``synthesize`` (numpy/pandas) only when first used.
+
+    So the command line handles Ctrl-C from its first instant.
+    """
     if name == "simulate":
         from simkit.engine import simulate
 

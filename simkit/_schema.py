@@ -106,7 +106,7 @@ class Num(Node):
 
 
 def Prob(**kw) -> Num:
-    """A probability or share in [0, 1]."""
+    """Return a probability or share in [0, 1]."""
     return Num(min=0.0, max=1.0, **kw)
 
 

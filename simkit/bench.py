@@ -40,6 +40,18 @@ def _cpu_all(client) -> float:
 
 
 def main(argv=None) -> int:
+    """Run the benchmark from the command line (``python -m simkit.bench``); returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0.
+    """
     ap = argparse.ArgumentParser(prog="python -m simkit.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=1)

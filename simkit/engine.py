@@ -199,7 +199,7 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
 
 
 def _counts(sc: Scenario, ev, as_of_day: int) -> dict[str, dict[str, np.ndarray]]:
-    """Indicator counts per draw through the shared definitions (simkit.indicators).
+    """Return indicator counts per draw through the shared definitions (simkit.indicators).
 
     Completion is evaluated for every person. The education/work status is
     evaluated for persons with a programme-arm start; a person without one has
@@ -253,7 +253,7 @@ def _tables(sc: Scenario):
 
 
 def indicator_statuses(sc: Scenario, c, as_of_day: int) -> dict[str, np.ndarray]:
-    """Indicator statuses of simulated persons as of a day (the shared definition)."""
+    """Return indicator statuses of simulated persons as of a day (the shared definition)."""
     w = DAYS_PER_WEEK
     ref_day = c.referral * w
     course_status = np.where(c.completed, ind.COMPLETED, ind.DROPPED_OUT)

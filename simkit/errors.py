@@ -21,7 +21,7 @@ _CPR = re.compile(r"(?<!\d)(?<!\d[.,])(\d{6})([-\u2010-\u2015 ]?)(\d{4})(?!\d)(?
 
 
 def find_cpr(text: str) -> str | None:
-    """The first CPR-like number in ``text``, masked (``140699-****``), or None.
+    """Return the first CPR-like number in ``text``, masked (``140699-****``), or None.
 
     A CPR-like number is six digits that form a real date ``ddmmyy`` followed
     by four digits, written with a dash, a space or nothing in between,
@@ -103,6 +103,7 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
+        """Return the one-paragraph message the command line prints."""
         shown = "(missing)" if self.value is None else shorten(repr(self.value))
         return mask_cpr(f"{shorten(str(self.where))}: got {shown}; expected {shorten(self.expected, 1000)}")
 

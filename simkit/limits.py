@@ -36,7 +36,7 @@ _BLOCK = 1024
 
 
 def memory_bound() -> int:
-    """The largest estimated memory (bytes) a run may use.
+    """Return the largest estimated memory (bytes) a run may use.
 
     ``SIMKIT_MAX_MEMORY_MB`` if set, else the smaller of 8 GiB and 75 % of
     the physical memory.

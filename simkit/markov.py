@@ -175,6 +175,7 @@ class MarkovResult:
         return pd.DataFrame(data.reshape(n * t, -1), index=index, columns=columns)
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         n_cycles, n_states = self.trace.shape[-2:]
         shape = f"{n_states} states × {n_cycles} cycles"
         if self.n_draws is not None:
@@ -833,7 +834,7 @@ def _shown(x: Any) -> Any:
 
 
 def _sum_shown(x: Any) -> float:
-    """A sum for messages, to 12 significant digits (0.9, not 0.8999999999999999)."""
+    """Return a sum for messages, to 12 significant digits (0.9, not 0.8999999999999999)."""
     return float(f"{float(x):.12g}")
 
 

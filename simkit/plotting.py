@@ -223,7 +223,7 @@ def _is_prob(output: str) -> bool:
 
 
 def _param_value(name, v, lang):
-    """A parameter value in its unit's format (share as %, money in kr., others to 2-3 digits)."""
+    """Return a parameter value in its unit's format (share as %, money in kr., others to 2-3 digits)."""
     from simkit.labels import format_money, format_number, format_percent, unit
 
     u = unit(name, kind="parameters")

@@ -189,7 +189,7 @@ def root_seed(seed: RngLike = None, *, name: str = "seed", allow_none: bool = Tr
 
 
 def stream_generator(seed: int, stream: str, *key: int) -> np.random.Generator:
-    """Generator of a named stream: ``SeedSequence(seed, spawn_key=(STREAMS[stream], *key))``.
+    """Return the generator of a named stream: ``SeedSequence(seed, spawn_key=(STREAMS[stream], *key))``.
 
     Parameters
     ----------
@@ -222,7 +222,7 @@ def stream_generator(seed: int, stream: str, *key: int) -> np.random.Generator:
 
 
 def block_generator(seed: int, stream: str, block: int) -> np.random.Generator:
-    """Generator of block ``block`` of a named stream (draws ``block * BLOCK ...``).
+    """Return the generator of block ``block`` of a named stream (draws ``block * BLOCK ...``).
 
     Parameters
     ----------

@@ -250,6 +250,7 @@ class Scenario:
     # convenience -------------------------------------------------------
     @property
     def contract(self) -> Contract:
+        """The contract (grant, targets, rules) of the scenario's terms."""
         return self.terms.contract
 
     def week_of(self, day: dt.date) -> int:
@@ -257,6 +258,7 @@ class Scenario:
         return (day - self.agreement.start).days // DAYS_PER_WEEK
 
     def day_of(self, day: dt.date) -> int:
+        """Return the days from the agreement start to ``day``."""
         return (day - self.agreement.start).days
 
     def referral_weeks(self):
@@ -273,10 +275,11 @@ class Scenario:
 
     @property
     def chol(self):
+        """Cholesky factor of the parameters' normal-copula correlation."""
         return copula_cholesky(list(self.parameters), dict(self.rank_correlation))
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> Scenario:
-        """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
+        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
         from simkit.io.scenario import merge_documents
 
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
@@ -307,7 +310,7 @@ def year_end_week(years: float) -> int:
 
 
 def _param_node(value: Any, path: str, issues: list[S.Issue]) -> Any:
-    """A parameter: a number (fixed) or a table with ``dist`` and its arguments."""
+    """Return a parameter: a number (fixed) or a table with ``dist`` and its arguments."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return {"dist": "fixed", "value": float(value), "source": ""}
     if not isinstance(value, Mapping):

@@ -109,7 +109,7 @@ def _max_offsets(events: Sequence[np.ndarray], thresholds: Sequence[int]) -> np.
 
 
 def _pick_draw(out: dict, draw: int):
-    """The cohort chunk holding ``draw`` and the index of the draw inside it."""
+    """Return the cohort chunk holding ``draw`` and the index of the draw inside it."""
     first = 0
     for chunk in out["cohort"]:
         size = chunk.completed.shape[0]

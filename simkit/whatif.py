@@ -52,7 +52,7 @@ def _spread_update(dist, mean: float) -> dict[str, Any]:
 
 def set_parameter(scenario, name: str, *, mean: float | None = None, value: float | None = None,
                   source: str | None = None):
-    """A new scenario with parameter ``name`` re-centred at ``mean`` (same family and spread) or fixed at ``value``.
+    """Return a new scenario with parameter ``name`` re-centred at ``mean`` (same family and spread) or fixed at ``value``.
 
     Parameters
     ----------

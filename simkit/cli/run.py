@@ -81,7 +81,7 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def _figures(res: Any, out: Path) -> None:
-    """The four PNG figures of ``--out DIR``."""
+    """Return the four PNG figures of ``--out DIR``."""
     # start-up speed: matplotlib (about 0.5 s) is loaded only when --out asks for figures
     import matplotlib
 

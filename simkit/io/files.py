@@ -157,12 +157,12 @@ def check_output_dir(path: str | os.PathLike | None, names: Iterable[str], *, fl
 
 
 def neutralise_formula(value: object) -> object:
-    """Text a spreadsheet would treat as a formula, prefixed with ``'``; anything else unchanged.
+    r"""Return text a spreadsheet would treat as a formula prefixed with ``'``; anything else unchanged.
 
     Examples
     --------
-    >>> neutralise_formula("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula('=HYPERLINK("http://x")')
+    '\'=HYPERLINK("http://x")'
     >>> neutralise_formula("P0001"), neutralise_formula(-3.5)
     ('P0001', -3.5)
     """
@@ -242,6 +242,7 @@ class OutputDir:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
+        """Create the temporary folder beside the target and return it."""
         target = self.path.resolve()
         base = target if target.is_dir() else target.parent
         try:
@@ -252,6 +253,7 @@ class OutputDir:
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        """Move the folder into place on success; remove it on any error or interrupt."""
         assert self.tmp is not None
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -351,7 +353,7 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
 
 
 def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
-    """A frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically."""
+    """Return a frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically."""
     from pandas.api.types import is_numeric_dtype
 
     safe = df.copy()
@@ -362,5 +364,5 @@ def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """A path as shown in printed output and provenance (CPR-like numbers masked)."""
+    """Return a path as shown in printed output and provenance (CPR-like numbers masked)."""
     return mask_cpr(os.fspath(path))

@@ -48,7 +48,7 @@ def _date(text: str):
 
 
 def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
-    """Read a long-format participant-history file into a frame of text and dates.
+    r"""Read a long-format participant-history file into a frame of text and dates.
 
     Raises
     ------
@@ -59,7 +59,7 @@ def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "spells.csv"
-    >>> _ = f.write_text("person;referral_date;state;start;end\\nA1;01-12-2025;job;05-01-2026;\\n")
+    >>> _ = f.write_text("person;referral_date;state;start;end\nA1;01-12-2025;job;05-01-2026;\n")
     >>> read_spells(f)["start"].tolist()
     [datetime.date(2026, 1, 5)]
     """

@@ -34,7 +34,7 @@ _MOD = None
 
 
 def nb():
-    """The compiled kernels (imports numba and compiles on first use)."""
+    """Return the compiled kernels (imports numba and compiles on first use)."""
     global _MOD
     if _MOD is None:
         from simkit.model import _kernel_nb
@@ -44,7 +44,7 @@ def nb():
 
 
 def philox_key(seed: int, stream: int, block: int) -> np.ndarray:
-    """The Philox key (2 × uint64) of a stream and block: ``SeedSequence(seed, spawn_key=(stream, block))``."""
+    """Return the Philox key (2 × uint64) of a stream and block: ``SeedSequence(seed, spawn_key=(stream, block))``."""
     return np.random.SeedSequence(seed, spawn_key=(stream, block)).generate_state(2, np.uint64)
 
 
@@ -105,7 +105,7 @@ def _kind_args(dist: str, args: Mapping, params, D: int):
 
 
 def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[str, np.ndarray]:
-    """The arrays of the kernel's event loop for one block (``D`` draws)."""
+    """Return the arrays of the kernel's event loop for one block (``D`` draws)."""
     m = sc.model
     S, T, G = len(m.states), len(m.transitions), max(len(m.subgroups), 1)
     sub_ids = [g.id for g in m.subgroups]
@@ -283,7 +283,7 @@ def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.nda
 
 
 def price_tables(P) -> dict[str, np.ndarray]:
-    """Padded arrays of a :class:`simkit.model.pricing.Prices` for the compiled pricing kernel."""
+    """Return padded arrays of a :class:`simkit.model.pricing.Prices` for the compiled pricing kernel."""
     from simkit.model.spec import PAYERS
 
     ns = len(P.series)

@@ -464,7 +464,7 @@ def spell_costs(state, subgroup, start, end, stair0, fac, until, discounted,
 def cut_costs(state, subgroup, start, end, stair0, fac, cuts, group, weight, discounted,
               by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
               s_v, s_d, steps, rho, out, res, full):
-    """Adds ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``."""
+    """Add ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``."""
     K = cuts.shape[0]
     for q in range(state.shape[0]):
         a = start[q]

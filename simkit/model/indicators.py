@@ -405,14 +405,17 @@ class IndicatorCounts(Mapping):
     _KEYS = ("achieved", "referred", "pending", "excluded", "completed", "achieved_completed")
 
     def __getitem__(self, key: str) -> np.ndarray:  # the contract engine reads counts by key
+        """Return the counts of ``key`` (``achieved:<id>``, ``denominator:<id>``, ...)."""
         if key not in self._KEYS:
             raise KeyError(key)
         return getattr(self, key)
 
     def __iter__(self):
+        """Iterate over the keys."""
         return iter(self._KEYS)
 
     def __len__(self) -> int:
+        """Return the number of keys."""
         return len(self._KEYS)
 
 

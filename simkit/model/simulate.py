@@ -106,13 +106,16 @@ class Histories:
 
     @property
     def draw(self) -> np.ndarray:
+        """The draw index of each cell."""
         return self.key // self.persons
 
     @property
     def person(self) -> np.ndarray:
+        """The person index of each cell."""
         return self.key % self.persons
 
     def arm_mask(self, arm: str) -> np.ndarray:
+        """Return whether each cell is in ``arm`` (``"bau"`` or ``"programme"``)."""
         return self.arm == ARMS.index(arm)
 
     def occupancy(self, state_ids, weeks, arm: str = "bau") -> np.ndarray:
@@ -124,7 +127,7 @@ class Histories:
 
 
 def _value(v, params: Mapping[str, np.ndarray], d: np.ndarray) -> np.ndarray | float:
-    """A Ref resolved at cells with draw index ``d``."""
+    """Return a Ref resolved at cells with draw index ``d``."""
     if isinstance(v, str):
         return params[v][d]
     return float(v)
@@ -284,7 +287,7 @@ class _Compiled:
         return out
 
     def effect_at(self, t, at, r, arm, g, d):
-        """The programme's hazard ratio of transition ``t`` at week ``at`` (1 where no effect applies)."""
+        """Return the programme's hazard ratio of transition ``t`` at week ``at`` (1 where no effect applies)."""
         me = np.ones(at.shape)
         for ef in self.effects.get(t.index, ()):
             ok = np.isin(arm, [ARMS.index(a) for a in ef.arms])

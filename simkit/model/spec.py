@@ -136,6 +136,8 @@ class CostLine:
 
 @dataclass(frozen=True)
 class State:
+    """A state of the multi-state model: its kind, flags, costs per payer and source."""
+
     id: str
     index: int
     kind: str
@@ -152,6 +154,8 @@ class State:
 
 @dataclass(frozen=True)
 class Transition:
+    """A transition between two states: arms, subgroups, the hazard (or split form), clock and event label."""
+
     index: int
     source_state: int
     target_state: int
@@ -176,6 +180,8 @@ class StepFunction:
 
 @dataclass(frozen=True)
 class Effect:
+    """The programme's effect on transitions: a hazard-ratio step function per arm and subgroup."""
+
     transitions: tuple[int, ...]
     arms: tuple[str, ...]
     subgroups: tuple[str, ...] | None
@@ -185,6 +191,8 @@ class Effect:
 
 @dataclass(frozen=True)
 class Change:
+    """A dated change of the hazards of transitions, by calendar date or by referral date."""
+
     transitions: tuple[int, ...]
     arms: tuple[str, ...]
     start: dt.date
@@ -195,6 +203,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Subgroup:
+    """A subgroup of the cohort: its count, initial states, prior benefit weeks and hazard ratios."""
+
     id: str
     index: int
     label: str
@@ -207,6 +217,8 @@ class Subgroup:
 
 @dataclass(frozen=True)
 class IndicatorSpec:
+    """An indicator of the scenario: its kind from the registry and its settings."""
+
     id: str
     kind: str
     label: str
@@ -216,6 +228,8 @@ class IndicatorSpec:
 
 @dataclass(frozen=True)
 class Model:
+    """The validated multi-state cohort model of a version-2 scenario."""
+
     states: tuple[State, ...]
     transitions: tuple[Transition, ...]
     effects: tuple[Effect, ...]
@@ -226,13 +240,16 @@ class Model:
     completion_indicator: str | None
 
     def state(self, name: str) -> State:
+        """Return the state called ``name``."""
         return next(s for s in self.states if s.id == name)
 
     def state_ids(self, names) -> np.ndarray:
+        """Return the indices of the states called ``names``."""
         idx = {s.id: s.index for s in self.states}
         return np.array([idx[n] for n in names], dtype=np.int16)
 
     def indicator(self, name: str) -> IndicatorSpec:
+        """Return the indicator called ``name``."""
         return next(i for i in self.indicators if i.id == name)
 
 
@@ -256,6 +273,8 @@ class DatedCost:
 
 @dataclass(frozen=True)
 class ModelBudget:
+    """Budget settings of a version-2 scenario: discounting, horizon, reimbursement, staircase restart, extra costs."""
+
     discount_rate: float
     discount_rate_long: float           # after year 35 (Ministry of Finance: 2.5 %)
     horizon_years: int
@@ -268,6 +287,7 @@ class ModelBudget:
 
     @property
     def horizon_weeks(self) -> float:
+        """The budget horizon in weeks."""
         return self.horizon_years * WEEKS_PER_YEAR
 
 
@@ -291,6 +311,7 @@ class ModelScenario:
 
     @property
     def contract(self) -> Contract:
+        """The contract (grant, targets, rules) of the scenario's terms."""
         return self.terms.contract
 
     def week_of(self, day: dt.date) -> float:
@@ -298,6 +319,7 @@ class ModelScenario:
         return (day - self.agreement.start).days / DAYS_PER_WEEK
 
     def day_of(self, day: dt.date) -> int:
+        """Return the days from the agreement start to ``day``."""
         return (day - self.agreement.start).days
 
     def referral_days(self) -> np.ndarray:
@@ -310,6 +332,7 @@ class ModelScenario:
         return np.concatenate(days) if days else np.zeros(0, dtype=int)
 
     def referral_weeks(self) -> np.ndarray:
+        """Return the referral week (fractional) of each person."""
         return self.referral_days() / DAYS_PER_WEEK
 
     def subgroup_of_person(self) -> np.ndarray:
@@ -325,11 +348,15 @@ class ModelScenario:
 
     @property
     def chol(self):
+        """Cholesky factor of the parameters' normal-copula correlation."""
         return copula_cholesky(list(self.parameters), dict(self.rank_correlation))
 
     def cash_points(self) -> tuple[tuple[str, dt.date], ...]:
-        """Dates of the cash view: each budget (calendar) year's end within the horizon and each
-        repayment date, in order; labels ``"budget year 2026"`` / ``"repayment 2028-06-30"``."""
+        """Return the dates of the cash view, in order, with their labels.
+
+        Each budget (calendar) year's end within the horizon and each
+        repayment date; labels ``"budget year 2026"`` / ``"repayment 2028-06-30"``.
+        """
         end = self.agreement.start + dt.timedelta(days=round(self.budget.horizon_years * 365.25))
         pts = [(f"budget year {y}", dt.date(y, 12, 31)) for y in range(self.agreement.start.year, end.year + 1)
                if dt.date(y, 12, 31) < end]
@@ -337,7 +364,7 @@ class ModelScenario:
         return tuple(sorted(pts, key=lambda x: (x[1], x[0])))
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> ModelScenario:
-        """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
+        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
         from simkit.io.scenario import merge_documents
 
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
@@ -359,7 +386,7 @@ class ModelScenario:
 
 
 def _ref(value: Any, path: str, issues: list[S.Issue]) -> Any:
-    """A number, or the name of a parameter (checked once all parameters are known)."""
+    """Return a number, or the name of a parameter (checked once all parameters are known)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         issues.append(S.Issue(path, value, "a number or the name of a parameter"))
         return S.MISSING
@@ -373,7 +400,7 @@ REF = S.OneOf(_ref)
 
 
 def _hint(name: str, options) -> str:
-    """The one "did you mean" of the version-2 schema."""
+    """Return the one "did you mean" of the version-2 schema."""
     close = difflib.get_close_matches(str(name), list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -640,7 +667,7 @@ class _Builder:
         return v
 
     def hazard_ratio(self, table, path):
-        """The table's ``hazard_ratio`` (a number or parameter name, checked), or None after an issue."""
+        """Return the table's ``hazard_ratio`` (a number or parameter name, checked), or None after an issue."""
         if "hazard_ratio" not in table:
             self.add(f"{path}.hazard_ratio", None, "a number or parameter name")
             return None
