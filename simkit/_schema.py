@@ -255,3 +255,18 @@ def check(schema: Node, doc: Mapping[str, Any]) -> tuple[dict, list[Issue]]:
 
 
 MISSING = _MISSING
+
+
+def refuse(issues: list[Issue], path: str, value: Any, expected: str) -> Any:
+    """Record an issue and return :data:`MISSING`: the tail of a :class:`OneOf` checker.
+
+    Examples
+    --------
+    >>> issues: list[Issue] = []
+    >>> refuse(issues, "states.job.absorbing", "yes", "true or false") is MISSING
+    True
+    >>> issues[0].expected
+    'true or false'
+    """
+    issues.append(Issue(path, value, expected))
+    return MISSING

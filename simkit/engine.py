@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -101,6 +102,8 @@ _BOUNDS = _bounds()
 def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     """Simulate draws [job.start, job.stop): per-draw outputs (and person events if asked)."""
     sc = job.scenario
+    if sc is None:  # the backends put the scenario back before a job runs
+        raise ValueError("simulate_chunk needs a Job with its scenario")
     n = job.stop - job.start
     referral = sc.referral_weeks()
     persons = referral.size
@@ -150,7 +153,7 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     uncovered = programme_pv + other_pv - grant_pv
     net = savings + bau_pv - uncovered - repayment_pv
 
-    out: dict[str, np.ndarray] = {
+    out: dict[str, Any] = {
         **{f"param:{k}": v for k, v in p.items()},
         "repayment": rep.total,
         "repayment_pv": repayment_pv,
@@ -300,7 +303,7 @@ def simulate_shared_chunk(sc: Scenario, job: Job) -> dict[str, np.ndarray]:
 
 
 def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, int] | None = None,
-                    fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
+                    fixed: Mapping[str, Any] | None = None, chunk_size: int | None = None,
                     workers: int = 1, backend: str | None = None, curve_draws: int = 20_000,
                     keep_persons: bool = False, first: int = 0, scheduler=None,
                     progress: bool = False) -> dict[str, np.ndarray]:
@@ -363,7 +366,7 @@ def simulate(
     *,
     seed: RngLike = None,
     nested: tuple[int, int] | None = None,
-    fixed: Mapping[str, object] | None = None,
+    fixed: Mapping[str, Any] | None = None,
     chunk_size: int | None = None,
     workers: int = 1,
     backend: str | None = None,
@@ -437,5 +440,5 @@ def simulate(
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
     prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
-                      tuple(nested) if nested else None, tuple(sorted(fixed or {})))
+                      (int(nested[0]), int(nested[1])) if nested else None, tuple(sorted(fixed or {})))
     return SimulationResult(sc, arr, curve, prov, cash_=cash)

@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from simkit.errors import InputError, Problem
 
@@ -102,7 +103,8 @@ def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int 
     Traceback (most recent call last):
     simkit.errors.InputError: draws: got 1000000000; expected at most ... draws ...
     """
-    kw = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons, curve_draws=curve_draws)
+    kw: dict[str, Any] = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons,
+                              curve_draws=curve_draws)
     need = estimate_memory(sc, draws, **kw)
     bound = memory_bound()
     if need <= bound:

@@ -52,6 +52,7 @@ Oxford University Press, section 4.3 (discounting).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -807,14 +808,14 @@ def _check_discount(rate: Any, names: list[str]) -> dict[str, float]:
         label = dict.fromkeys(names, "discount_rate")
     out = {}
     for n, r in rates.items():
-        if isinstance(r, bool) or not isinstance(r, numbers.Real) or not np.isfinite(r) or r <= -1:
+        if isinstance(r, bool) or not isinstance(r, numbers.Real) or not math.isfinite(r) or r <= -1:
             raise InputError(Problem(label[n], _shown(r), "a finite rate per cycle > -1"))
         out[n] = float(r)
     return out
 
 
 def _check_discount_start(start: Any) -> float:
-    if isinstance(start, bool) or not isinstance(start, numbers.Real) or not np.isfinite(start):
+    if isinstance(start, bool) or not isinstance(start, numbers.Real) or not math.isfinite(start):
         raise InputError(Problem("discount_start", _shown(start), "a finite number (e.g. 1 or 0)"))
     return float(start)
 

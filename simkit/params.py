@@ -366,7 +366,7 @@ def _z_table(dist: Distribution) -> np.ndarray:
     return t
 
 
-def rank_to_pearson(rho_s: np.ndarray) -> np.ndarray:
+def rank_to_pearson(rho_s: float | np.ndarray) -> np.ndarray:
     """Spearman rank correlation -> Gaussian-copula correlation, ``2 sin(pi rho_s / 6)``."""
     return 2.0 * np.sin(np.pi * np.asarray(rho_s, dtype=float) / 6.0)
 

@@ -175,7 +175,7 @@ def root_seed(seed: RngLike = None, *, name: str = "seed", allow_none: bool = Tr
     if seed is None:
         if not allow_none:
             raise InputError(Problem(name, None, f"{_EXPECTED_NOT_NONE} (required here)"))
-        return int(np.random.SeedSequence().entropy % (2**63))
+        return int(np.random.SeedSequence().entropy) % (2**63)  # type: ignore[arg-type]  # fresh: an int
     if isinstance(seed, np.random.SeedSequence):
         if not seed.spawn_key and isinstance(seed.entropy, int):
             return int(seed.entropy)

@@ -596,6 +596,7 @@ def build_scenario(
             [Problem(_where(i.path, provenance, sources), i.value, i.expected) for i in issues],
             header=f"scenario {' + '.join(sources)}: {len(issues)} problem(s)",
         )
+    assert sc is not None  # built whenever there are no issues
     return sc
 
 

@@ -184,7 +184,7 @@ def synthesize(
     if problems:
         raise InputError(problems, header="synthesize")
     as_of_date = sc.terms.measurement_date if as_of is None else _as_date(as_of, "as_of")
-    seed, draw = int(seed), int(draw)
+    seed, draw = int(seed), int(draw)  # type: ignore[arg-type]  # whole numbers: checked above
 
     out = simulate_arrays(sc, draw + 1, seed=seed, keep_persons=True, curve_draws=0)
     c, i = _pick_draw(out, draw)

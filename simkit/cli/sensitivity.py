@@ -210,6 +210,7 @@ def execute(args: argparse.Namespace) -> int:
     m = args.method
     seed = kw.pop("seed")
     workers = args.workers
+    res: Any  # the method's result object
     if m == "tornado":
         res = S.tornado(sc, seed=seed, workers=workers, **kw)
         text = res.text()

@@ -188,7 +188,7 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp_path)`` then move the temporary file into place.
 
     Raises SimkitError (naming the path) if the folder does not exist or is not
@@ -328,7 +328,7 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
             for cell in ws[1]:
                 cell.font = Font(bold=True)
             for rec in frame.itertuples(index=False):
-                row = []
+                row: list[Any] = []
                 for c, v in zip(cols, rec, strict=True):
                     if v is None or (isinstance(v, float) and v != v):
                         row.append(None)

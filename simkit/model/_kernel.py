@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ def _kind_args(dist: str, args: Mapping, params, D: int):
     return code, one, one, (b, r, cum)
 
 
-def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[str, np.ndarray]:
+def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[str, Any]:
     """Return the arrays of the kernel's event loop for one block (``D`` draws)."""
     m = sc.model
     S, T, G = len(m.states), len(m.transitions), max(len(m.subgroups), 1)
@@ -125,8 +126,10 @@ def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[
     out_of: dict[int, list] = {}
     for t in m.transitions:
         out_of.setdefault(t.source_state, []).append(t)
-    st_first, st_cnt, st_trs = np.zeros(S, np.int64), np.zeros(S, np.int64), []
-    spl_first, spl_cnt, spl_trs = np.zeros(S, np.int64), np.zeros(S, np.int64), []
+    st_first, st_cnt = np.zeros(S, np.int64), np.zeros(S, np.int64)
+    spl_first, spl_cnt = np.zeros(S, np.int64), np.zeros(S, np.int64)
+    st_trs: list[int] = []
+    spl_trs: list[int] = []
     tr_slot = np.zeros(T, np.int64)
     for s in range(S):
         ts = out_of.get(s, [])
@@ -266,7 +269,8 @@ def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.nda
            np.empty(cap), np.empty(cap, np.int16), np.empty(cap))
     scratch = (np.zeros(2, np.int64), np.zeros(4, np.uint64), np.full(3, -1, np.int64), np.empty(_MAX_BREAKS + 1),
                np.empty(3), np.empty(3))
-    parts, arm, cell = [], 0, 0
+    parts: list[Any] = []
+    arm, cell = 0, 0
     while True:
         arm, cell, pos, status = nb().run_histories(key, D, P, *(tb[k] for k in _ORDER), max_steps,
                                                     *(tb[k] for k in _ORDER2), *out, *scratch, arm, cell)
@@ -304,7 +308,8 @@ def price_tables(P) -> dict[str, np.ndarray]:
         s_payer[i], s_stair[i] = PAYERS.index(s.payer), s.staircase
         if s.factor is not None:
             s_fac[i] = factors.index(s.factor)
-    by_first, by_cnt, by_ser = np.zeros(nstate, np.int64), np.zeros(nstate, np.int64), []
+    by_first, by_cnt = np.zeros(nstate, np.int64), np.zeros(nstate, np.int64)
+    by_ser: list[Any] = []
     for st, idx in P.by_state.items():
         by_first[st], by_cnt[st] = len(by_ser), len(idx)
         by_ser.extend(idx)

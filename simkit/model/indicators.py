@@ -371,11 +371,11 @@ register_indicator(IndicatorKind("in_state", {
 }, _in_state, _in_state_prepare))
 register_indicator(IndicatorKind("score", {
     "mean_change": S.OneOf(lambda v, p, i: v if isinstance(v, int | float | str) and not isinstance(v, bool)
-                           else (i.append(S.Issue(p, v, "a number or parameter name")) or S.MISSING)),
+                           else S.refuse(i, p, v, "a number or parameter name")),
     "mean_change_bau": S.OneOf(lambda v, p, i: v if isinstance(v, int | float | str) and not isinstance(v, bool)
-                               else (i.append(S.Issue(p, v, "a number or parameter name")) or S.MISSING)),
+                               else S.refuse(i, p, v, "a number or parameter name")),
     "sd": S.OneOf(lambda v, p, i: v if isinstance(v, int | float | str) and not isinstance(v, bool)
-                  else (i.append(S.Issue(p, v, "a number or parameter name")) or S.MISSING)),
+                  else S.refuse(i, p, v, "a number or parameter name")),
     "threshold": S.Num(default=0.0),
     "measured_after_weeks": S.Num(min=0.0, default=26.0),
     "instrument": S.Str(),

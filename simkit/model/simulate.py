@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -134,7 +135,7 @@ def _value(v, params: Mapping[str, np.ndarray], d: np.ndarray) -> np.ndarray | f
 
 
 def _args_at(args: Mapping, params, d):
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in args.items():
         if isinstance(v, list | tuple):
             if k == "breaks_weeks":
@@ -414,18 +415,18 @@ def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, s
                 if sel.size == 0:
                     continue
                 e = -np.log1p(-ur[sel, slot])
-                args = (t, t0[sel], r[sel], arm[sel], g[sel], d[sel])
-                lt = C.latent(*args, e)
+                targs = (t, t0[sel], r[sel], arm[sel], g[sel], d[sel])
+                lt = C.latent(*targs, e)
                 if C.has_effect(t):
                     # the programme's effect couples the arms: the base event (same uniform in both
                     # arms) is kept with probability min(m, 1) (thinning); if not, the thinned process
                     # restarts there; an excess process of intensity (m - 1)+ adds events (superposition)
                     m_at = C.effect_at(t, np.where(np.isfinite(lt), lt, t0[sel]), r[sel], arm[sel], g[sel], d[sel])
                     kept = ur[sel, slot + 1] < np.minimum(m_at, 1.0)
-                    again = C.latent(*args, -np.log1p(-ur[sel, slot + 2]), effect="thin",
+                    again = C.latent(*targs, -np.log1p(-ur[sel, slot + 2]), effect="thin",
                                      t_from=np.where(np.isfinite(lt), lt, t0[sel]))
                     thinned = np.where(kept | ~np.isfinite(lt), lt, again)
-                    extra = C.latent(*args, -np.log1p(-ur[sel, slot + 3]), effect="excess")
+                    extra = C.latent(*targs, -np.log1p(-ur[sel, slot + 3]), effect="excess")
                     lt = np.minimum(thinned, extra)
                 full = np.full(idx.size, np.inf)
                 full[ok] = lt

@@ -429,7 +429,7 @@ def _hazard_node(value: Any, path: str, issues: list[S.Issue]) -> Any:
     kind = value.get("dist")
     if not _known(kind, HAZARD_KINDS, S.join(path, "dist"), issues):
         return S.MISSING
-    hk = HAZARD_KINDS[kind]
+    hk = HAZARD_KINDS[str(kind)]
     fields: dict[str, S.Node] = {"dist": S.Str(), "clock": S.Str(choices=("in_state", "since_referral"))}
     fields.update({a: REF for a in hk.args})
     fields.update({a: S.OneOf(_ref_list) for a in hk.list_args})
@@ -493,9 +493,9 @@ SCHEMA = S.Table({
     "states": S.MapOf(S.Table({
         "kind": S.Str(required=True),
         "label": S.Str(default=""),
-        "staircase": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
-        "self_support": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
-        "absorbing": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
+        "staircase": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else S.refuse(i, p, v, "true or false")),
+        "self_support": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else S.refuse(i, p, v, "true or false")),
+        "absorbing": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else S.refuse(i, p, v, "true or false")),
         "weekly_hours": S.Num(min=0.0, max=80.0),
         "planned_weeks": S.Num(min=0.0),
         "sojourn": S.OneOf(_hazard_node),
@@ -513,7 +513,7 @@ SCHEMA = S.Table({
                                 required=True) for a in ARMS}, required=True),
     "transitions": S.ListOf(S.Table({
         "from": S.OneOf(lambda v, p, i: v if isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-                        else (i.append(S.Issue(p, v, "a state name, a list of state names, or '*'")) or S.MISSING)),
+                        else S.refuse(i, p, v, "a state name, a list of state names, or '*'")),
         "to": S.Str(required=True),
         "arms": S.ListOf(S.Str(choices=ARMS), min_len=1, default=lambda: list(ARMS)),
         "subgroups": S.ListOf(S.Str(), min_len=1),
@@ -633,6 +633,7 @@ def build_model_scenario(doc: Mapping[str, Any], *, sources: tuple[str, ...] = (
             [Problem(_where(i.path, provenance, sources), i.value, i.expected) for i in issues],
             header=f"scenario {' + '.join(sources)}: {len(issues)} problem(s)",
         )
+    assert sc is not None  # built whenever there are no issues
     return sc
 
 
