@@ -246,6 +246,7 @@ class Scenario:
     sources: tuple[str, ...]
     document: Mapping[str, Any] = field(repr=False)
     sha256: str = ""
+    version: int = 1
 
     # convenience -------------------------------------------------------
     @property
@@ -364,7 +365,8 @@ def _dated_share() -> S.Table:
 SCHEMA = S.Table(
     {
         "scenario": S.Table(
-            {"name": S.Str(required=True), "currency": S.Str(default="DKK"),
+            {"version": S.Num(integer=True, min=1, max=1, default=1),
+             "name": S.Str(required=True), "currency": S.Str(default="DKK"),
              "description": S.Str(default="")},
             required=True,
         ),
@@ -766,5 +768,13 @@ def _build_contract(n, raw, sources, co, grant_day, agreement, programme, indica
         agreement=agreement, programme=programme, indicators=indicators,
         parameters=FrozenMap(params), rank_correlation=FrozenMap(corr),
         changes=changes, budget=budget, terms=terms, sources=tuple(sources),
-        document=FrozenMap(dict(raw)), sha256=canonical_hash(raw),
+        document=FrozenMap(dict(raw)), sha256=canonical_hash(_without_default_version(raw)),
     )
+
+
+def _without_default_version(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return ``doc`` without ``scenario.version = 1``: a file saying so is the same scenario as one without."""
+    head = doc.get("scenario")
+    if not isinstance(head, Mapping) or head.get("version") != 1:
+        return doc
+    return {**doc, "scenario": {k: v for k, v in head.items() if k != "version"}}
