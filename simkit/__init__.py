@@ -22,6 +22,7 @@ def __getattr__(name: str):
 
     So the command line handles Ctrl-C from its first instant.
     """
+    # start-up speed: each loads numpy/pandas, so only when first used
     if name == "simulate":
         from simkit.engine import simulate
 

@@ -678,6 +678,7 @@ class Repayment:
         ``amount[<target>]``, ``factor[<target>]``, ``met[<target>]``,
         ``line[<line>]``. Only for 0-d or 1-d results.
         """
+        # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
 
         if self.total.ndim > 1:
@@ -732,6 +733,7 @@ class FundView:
 
     def to_frame(self):  # -> pandas.DataFrame
         """One row per draw: ``multiple``, ``loss``, ``irr``."""
+        # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
 
         frame = pd.DataFrame(

@@ -17,22 +17,27 @@ splits repayment risk into parameter uncertainty and the randomness of a
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from simkit import backends
+from simkit import __version__, backends
 from simkit import indicators as ind
 from simkit.backends import BLOCK
 from simkit.budget import arm_costs, budget_tables, dated_pv, referral_pv
 from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
 from simkit.contract import fund_view, repayment
 from simkit.errors import InputError, Problem
+from simkit.io.scenario import load_scenario
+from simkit.limits import check_memory
+from simkit.model.spec import ModelScenario
 from simkit.params import draw_parameters
+from simkit.results import Provenance, SimulationResult
 from simkit.rng import RngLike, block_generator, root_seed
-from simkit.spec import DAYS_PER_WEEK, Scenario
+from simkit.spec import DAYS_PER_WEEK, MODEL_PARAMETERS, Scenario
 
 __all__ = ["BLOCK", "run_chunks", "simulate_arrays"]
 
@@ -91,8 +96,6 @@ def _person_params(sc: Scenario, p: dict[str, np.ndarray], referral: np.ndarray)
 
 
 def _bounds():
-    from simkit.spec import MODEL_PARAMETERS
-
     return {k: (m, lo, hi) for k, (m, lo, hi) in MODEL_PARAMETERS.items()}
 
 
@@ -319,8 +322,6 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     fixed = dict(fixed or {})
     for k, v in fixed.items():
         if k not in sc.parameters:
-            import difflib
-
             close = difflib.get_close_matches(k, list(sc.parameters), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InputError(Problem(f"fixed[{k!r}]", k, f"a parameter of the scenario{hint}"))
@@ -330,14 +331,11 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
                                      f"a scalar or one value per draw ({draws})"))
     if draws < 1:
         raise InputError(Problem("draws", draws, "a whole number >= 1"))
-    from simkit.limits import check_memory  # refuse up front what would not fit in memory
-
     check_memory(sc, draws, chunk_size=chunk_size, workers=1 if backend == "serial" else workers,
                  keep_persons=keep_persons, curve_draws=curve_draws)
 
-    from simkit.model.spec import ModelScenario
-
     if isinstance(sc, ModelScenario):
+        # simkit.model.engine builds on this module (its Job); imported when a version-2 scenario runs
         from simkit.model.engine import ModelJob, simulate_model_shared_chunk
 
         def model_job(a: int, b: int):
@@ -420,10 +418,6 @@ def simulate(
     >>> 0 <= res.summary()["budget"]["p_neutral"] <= 1
     True
     """
-    from simkit import __version__
-    from simkit.io.scenario import load_scenario
-    from simkit.results import Provenance, SimulationResult
-
     sc = scenario if scenario is not None else load_scenario()
     seed = root_seed(seed)
     arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,

@@ -7,6 +7,7 @@ one-paragraph message and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -52,8 +53,6 @@ def mask_cpr(text: str) -> str:
 
 
 def _is_birth_date(ddmmyy: str) -> bool:
-    import datetime as dt
-
     day, month, year = int(ddmmyy[:2]), int(ddmmyy[2:4]), int(ddmmyy[4:])
     for century in (1900, 2000):
         try:

@@ -63,6 +63,7 @@ import numpy as np
 from simkit.errors import InputError, Problem
 
 if TYPE_CHECKING:
+    # start-up speed: pandas loads only when a table is asked for
     import pandas as pd
 
 __all__ = [
@@ -155,6 +156,7 @@ class MarkovResult:
         >>> res.to_frame()["value"]["ly"].round(2).tolist()
         [0.9, 0.81]
         """
+        # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
 
         names = list(self.values)

@@ -17,6 +17,7 @@ definition (week ``w`` starts on day ``7 w``).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import itertools
 import json
@@ -30,6 +31,7 @@ import numpy as np
 from simkit import _schema as S
 from simkit.contract import Contract, RateCardLine, Target
 from simkit.errors import Problem, ScenarioError
+from simkit.io.scenario import merge_documents
 from simkit.params import (
     Beta,
     Distribution,
@@ -264,8 +266,6 @@ class Scenario:
 
     def referral_weeks(self):
         """Referral week of each person, from the intake schedule (evenly spread in each window)."""
-        import numpy as np
-
         weeks = []
         for w in self.agreement.intake:
             a, b = self.day_of(w.start), self.day_of(w.end)
@@ -281,8 +281,6 @@ class Scenario:
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> Scenario:
         """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
-        from simkit.io.scenario import merge_documents
-
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_scenario(doc, sources=(*self.sources, label), provenance=prov)
 
@@ -639,8 +637,6 @@ def _build(n: dict, raw: Mapping[str, Any], sources, issues: list[S.Issue]) -> S
     names = [p.name for p in phases]
     ssa = pr.get("search_starts_after")
     if ssa is not None and ssa not in names:
-        import difflib
-
         close = difflib.get_close_matches(ssa, names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         issues.append(S.Issue("programme.search_starts_after", ssa, f"one of the phase names {names}{hint}"))

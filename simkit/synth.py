@@ -64,7 +64,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from simkit.engine import simulate_arrays
 from simkit.errors import InputError, Problem
+from simkit.io.observed import validate_observed
+from simkit.io.scenario import load_scenario
 from simkit.rng import RngLike, root_seed, stream_generator
 
 __all__ = ["synthesize"]
@@ -165,10 +168,6 @@ def synthesize(
     >>> len(df), df["id"].str.match(r"^SK-[0-9a-f]{8}$").all()
     (95, np.True_)
     """
-    from simkit.engine import simulate_arrays
-    from simkit.io.observed import validate_observed
-    from simkit.io.scenario import load_scenario
-
     sc = scenario if scenario is not None else load_scenario()
     problems = []
     try:

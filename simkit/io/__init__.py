@@ -12,6 +12,7 @@ __all__ = list(_OBSERVED)
 
 def __getattr__(name: str):
     if name in _OBSERVED:
+        # start-up speed: the observed-data reader loads pandas, so only when first used
         from simkit.io import observed
 
         return getattr(observed, name)

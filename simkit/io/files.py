@@ -173,6 +173,7 @@ def neutralise_formula(value: object) -> object:
 
 def to_jsonable(obj: Any) -> Any:
     """Plain-JSON version of results: numpy scalars to Python, NaN/inf to null."""
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     import numpy as np
 
     if isinstance(obj, dict):
@@ -282,6 +283,7 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 def write_frame_csv(path: str | os.PathLike, df) -> None:
     """Write a pandas frame as CSV, atomically; text cells that look like formulas are made inert."""
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
     safe = df.copy()
@@ -311,8 +313,11 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
     >>> openpyxl.load_workbook(f)["t"]["B2"].value
     1234.5
     """
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
     formats = dict(formats or {})
@@ -354,6 +359,7 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
 
 def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
     """Return a frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically."""
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
     safe = df.copy()

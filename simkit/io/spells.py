@@ -63,6 +63,7 @@ def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
     >>> read_spells(f)["start"].tolist()
     [datetime.date(2026, 1, 5)]
     """
+    # start-up speed: pandas loads only when a file is read
     import pandas as pd
 
     p = Path(path)
@@ -70,6 +71,7 @@ def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
     if p.suffix.lower() in (".xlsm", ".xls"):
         raise DataError([Problem(name, p.suffix, "a .csv or .xlsx file (save the workbook as .xlsx)")])
     if p.suffix.lower() == ".xlsx":
+        # optional format: openpyxl only for an .xlsx file
         from openpyxl import load_workbook
 
         wb = load_workbook(p, read_only=True, data_only=True)

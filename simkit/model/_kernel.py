@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from simkit.model.hazards import HAZARD_KINDS
-from simkit.model.spec import ARMS, ModelScenario
+from simkit.model.spec import ARMS, PAYERS, ModelScenario
 
 __all__ = ["BUILTIN_KINDS", "compiled_supported", "nb", "philox_key", "tables"]
 
@@ -38,6 +38,7 @@ def nb():
     """Return the compiled kernels (imports numba and compiles on first use)."""
     global _MOD
     if _MOD is None:
+        # start-up speed: numba is imported (and the kernels compiled) on first use
         from simkit.model import _kernel_nb
 
         _MOD = _kernel_nb
@@ -288,8 +289,6 @@ def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.nda
 
 def price_tables(P) -> dict[str, np.ndarray]:
     """Return padded arrays of a :class:`simkit.model.pricing.Prices` for the compiled pricing kernel."""
-    from simkit.model.spec import PAYERS
-
     ns = len(P.series)
     k = max([s.grid.size for s in P.series] or [1])
     G = max([max(s.subgroups) + 1 for s in P.series if s.subgroups] or [1])

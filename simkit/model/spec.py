@@ -42,7 +42,9 @@ import numpy as np
 from simkit import _schema as S
 from simkit.contract import Contract, RateCardLine, Target
 from simkit.errors import Problem, ScenarioError
+from simkit.io.scenario import merge_documents
 from simkit.model.hazards import HAZARD_KINDS
+from simkit.model.indicators import INDICATOR_KINDS
 from simkit.params import copula_cholesky
 from simkit.spec import (
     DAYS_PER_WEEK,
@@ -365,8 +367,6 @@ class ModelScenario:
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> ModelScenario:
         """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
-        from simkit.io.scenario import merge_documents
-
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_model_scenario(doc, sources=(*self.sources, label), provenance=prov)
 
@@ -463,8 +463,6 @@ _TRANSITION_REF = S.Table({"from": S.Str(required=True), "to": S.Str(required=Tr
 
 
 def _indicator_node(value, path, issues):
-    from simkit.model.indicators import INDICATOR_KINDS
-
     if not isinstance(value, Mapping):
         issues.append(S.Issue(path, value, "a table with 'id' and 'kind'"))
         return S.MISSING
@@ -1007,8 +1005,6 @@ class _Builder:
                     self.add(f"arms.{a}.initial", states[s].id, "a non-absorbing initial state")
 
     def indicators(self, lst, states):
-        from simkit.model.indicators import INDICATOR_KINDS
-
         out, ids = [], []
         for i, d in enumerate(lst):
             path = f"indicators[{i}]"
