@@ -11,29 +11,32 @@ one, comes last in results.
 
 __version__ = "0.1.0"
 
-from .io.scenario import embedded_scenarios, load_scenario
+from simkit.io.scenario import embedded_scenarios, load_scenario
 
 __all__ = ["__version__", "compare", "embedded_scenarios", "evaluate", "load_scenario", "set_parameter",
            "simulate", "synthesize"]
 
 
 def __getattr__(name: str):
-    """``simkit.simulate``, ``evaluate`` and ``synthesize`` load numpy/pandas only when first used
-    (so the command line handles Ctrl-C from its first instant)."""
+    """Load ``simkit.simulate``, ``evaluate`` and ``synthesize`` (numpy/pandas) only when first used.
+
+    So the command line handles Ctrl-C from its first instant.
+    """
+    # start-up speed: each loads numpy/pandas, so only when first used
     if name == "simulate":
-        from .engine import simulate
+        from simkit.engine import simulate
 
         return simulate
     if name == "evaluate":
-        from .evaluation import evaluate
+        from simkit.evaluation import evaluate
 
         return evaluate
     if name in ("compare", "set_parameter"):
-        from . import whatif
+        from simkit import whatif
 
         return getattr(whatif, name)
     if name == "synthesize":
-        from .synth import synthesize
+        from simkit.synth import synthesize
 
         return synthesize
     raise AttributeError(f"module 'simkit' has no attribute {name!r}")

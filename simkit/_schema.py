@@ -106,7 +106,7 @@ class Num(Node):
 
 
 def Prob(**kw) -> Num:
-    """A probability or share in [0, 1]."""
+    """Return a probability or share in [0, 1]."""
     return Num(min=0.0, max=1.0, **kw)
 
 
@@ -255,3 +255,18 @@ def check(schema: Node, doc: Mapping[str, Any]) -> tuple[dict, list[Issue]]:
 
 
 MISSING = _MISSING
+
+
+def refuse(issues: list[Issue], path: str, value: Any, expected: str) -> Any:
+    """Record an issue and return :data:`MISSING`: the tail of a :class:`OneOf` checker.
+
+    Examples
+    --------
+    >>> issues: list[Issue] = []
+    >>> refuse(issues, "states.job.absorbing", "yes", "true or false") is MISSING
+    True
+    >>> issues[0].expected
+    'true or false'
+    """
+    issues.append(Issue(path, value, expected))
+    return MISSING

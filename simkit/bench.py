@@ -40,6 +40,18 @@ def _cpu_all(client) -> float:
 
 
 def main(argv=None) -> int:
+    """Run the benchmark from the command line (``python -m simkit.bench``); returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0.
+    """
     ap = argparse.ArgumentParser(prog="python -m simkit.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=1)
@@ -98,8 +110,8 @@ def _variates_per_draw(sc, seed: int) -> float:
     """Random variates per draw of a version-2 scenario, counted on the first block."""
     import numpy as np
 
-    from .engine import BLOCK, _param_rows
-    from .model.simulate import simulate_histories
+    from simkit.engine import BLOCK, _param_rows
+    from simkit.model.simulate import simulate_histories
 
     p = _param_rows(sc, seed, 0, BLOCK)
     h = simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)

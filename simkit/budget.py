@@ -33,13 +33,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .spec import DAYS_PER_WEEK, STAIRCASE_STATES, STATES, WEEKS_PER_YEAR, Scenario, year_end_week
+from simkit.spec import (
+    DAYS_PER_WEEK,
+    STAIRCASE_STATES,
+    STATES,
+    WEEKS_PER_YEAR,
+    Scenario,
+    year_end_week,
+)
 
 __all__ = ["BudgetTables", "arm_costs", "budget_tables", "dated_pv"]
 
 
 @dataclass(frozen=True)
 class BudgetTables:
+    """Cost and discount tables of a scenario per week, precomputed for pricing spells (:func:`budget_tables`)."""
+
     horizon: int                    # H, weeks
     year_ends: np.ndarray           # (Y,) T_1..T_Y (T_Y = H)
     v: np.ndarray                   # (H + 1,) discount factor per week
@@ -50,6 +59,7 @@ class BudgetTables:
     reset: int
 
     def discount(self, week) -> np.ndarray:
+        """Return the discount factor at ``week`` (clipped to the horizon)."""
         return self.v[np.clip(week, 0, self.horizon)]
 
 

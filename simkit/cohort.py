@@ -76,14 +76,16 @@ class Events:
 
     @property
     def draw_of(self) -> np.ndarray:
+        """The draw index of each active cell."""
         return self.idx // self.shape[1]
 
     @property
     def person_of(self) -> np.ndarray:
+        """The person index of each active cell."""
         return self.idx % self.shape[1]
 
     def take(self, name: str) -> np.ndarray:
-        """A (draw, person) array restricted to the active cells."""
+        """Return a (draw, person) array restricted to the active cells."""
         return getattr(self, name).reshape(-1)[self.idx]
 
     def full(self, name: str, fill) -> np.ndarray:
@@ -114,6 +116,7 @@ class Cohort:
 
     @classmethod
     def from_events(cls, ev: Events) -> Cohort:
+        """Return the full (draw, person) arrays of compressed :class:`Events`."""
         return cls(
             referral=ev.referral, completed=ev.completed, course_end=ev.course_end, outcome=ev.outcome,
             start=ev.full("start", NEVER), spell=ev.full("spell", 1), education=ev.full("education", False),

@@ -297,6 +297,7 @@ class Target:
     where: str = field(default="target", compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        """Check the fields: every bad value is listed in one :class:`~simkit.errors.ScenarioError`."""
         p = _Problems(self.where)
         if not _identifier(self.id):
             p.add("id", self.id, "a non-empty name")
@@ -404,6 +405,7 @@ class RateCardLine:
     where: str = field(default="rate_card line", compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        """Check the fields: every bad value is listed in one :class:`~simkit.errors.ScenarioError`."""
         p = _Problems(self.where)
         if not _identifier(self.id):
             p.add("id", self.id, "a non-empty name")
@@ -485,6 +487,7 @@ class Contract:
     where: str = field(default="contract", compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        """Check the fields: every bad value is listed in one :class:`~simkit.errors.ScenarioError`."""
         p = _Problems(self.where)
         grant_ok = _is_real(self.grant) and self.grant > 0
         if not grant_ok:
@@ -669,9 +672,13 @@ class Repayment:
     floored: NDArray[np.bool_]
 
     def to_frame(self):  # -> pandas.DataFrame
-        """One row per draw: ``total``, ``subtotal``, ``capped``, ``floored``,
+        """Return one row per draw as a pandas DataFrame.
+
+        Columns ``total``, ``subtotal``, ``capped``, ``floored``,
         ``amount[<target>]``, ``factor[<target>]``, ``met[<target>]``,
-        ``line[<line>]``. Only for 0-d or 1-d results."""
+        ``line[<line>]``. Only for 0-d or 1-d results.
+        """
+        # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
 
         if self.total.ndim > 1:
@@ -693,6 +700,7 @@ class Repayment:
         return frame
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         total = np.atleast_1d(self.total)
         parts = [
             f"{total.size} draw{'s' if total.size != 1 else ''}",
@@ -725,6 +733,7 @@ class FundView:
 
     def to_frame(self):  # -> pandas.DataFrame
         """One row per draw: ``multiple``, ``loss``, ``irr``."""
+        # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
 
         frame = pd.DataFrame(
@@ -734,6 +743,7 @@ class FundView:
         return frame
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         m = np.atleast_1d(self.multiple)
         return (
             f"FundView({m.size} draws; mean multiple {m.mean():.4f}; "
@@ -924,7 +934,7 @@ def max_repayment(contract: Contract) -> float:
 
 
 def fund_view(contract: Contract, total: ArrayLike) -> FundView:
-    """The fund's multiple, loss flag and internal rate of return per draw.
+    """Return the fund's multiple, loss flag and internal rate of return per draw.
 
     The grant ``G`` goes out at year 0; the repayment ``total`` comes back in
     instalments ``share_k × total`` at ``t_k`` years (``contract.schedule``).

@@ -17,23 +17,28 @@ splits repayment risk into parameter uncertainty and the randomness of a
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from . import backends
-from . import indicators as ind
-from .backends import BLOCK
-from .budget import arm_costs, budget_tables, dated_pv, referral_pv
-from .cohort import N_UNIFORMS, Cohort, simulate_cohort
-from .contract import fund_view, repayment
-from .errors import InputError, Problem
-from .params import draw_parameters
-from .rng import RngLike, block_generator, root_seed
-from .spec import DAYS_PER_WEEK, Scenario
-from .streaming import add_target_views, stats_of
+from simkit import __version__, backends
+from simkit import indicators as ind
+from simkit.backends import BLOCK
+from simkit.budget import arm_costs, budget_tables, dated_pv, referral_pv
+from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
+from simkit.contract import fund_view, repayment
+from simkit.errors import InputError, Problem
+from simkit.io.scenario import load_scenario
+from simkit.limits import check_memory
+from simkit.model.spec import ModelScenario
+from simkit.params import draw_parameters
+from simkit.results import Provenance, SimulationResult
+from simkit.rng import RngLike, block_generator, root_seed
+from simkit.spec import DAYS_PER_WEEK, MODEL_PARAMETERS, Scenario
+from simkit.streaming import add_target_views, stats_of
 
 __all__ = ["BLOCK", "KEEP_DRAWS", "run_chunks", "simulate_arrays"]
 
@@ -92,8 +97,6 @@ def _person_params(sc: Scenario, p: dict[str, np.ndarray], referral: np.ndarray)
 
 
 def _bounds():
-    from .spec import MODEL_PARAMETERS
-
     return {k: (m, lo, hi) for k, (m, lo, hi) in MODEL_PARAMETERS.items()}
 
 
@@ -103,6 +106,8 @@ _BOUNDS = _bounds()
 def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     """Simulate draws [job.start, job.stop): per-draw outputs (and person events if asked)."""
     sc = job.scenario
+    if sc is None:  # the backends put the scenario back before a job runs
+        raise ValueError("simulate_chunk needs a Job with its scenario")
     n = job.stop - job.start
     referral = sc.referral_weeks()
     persons = referral.size
@@ -152,7 +157,7 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     uncovered = programme_pv + other_pv - grant_pv
     net = savings + bau_pv - uncovered - repayment_pv
 
-    out: dict[str, np.ndarray] = {
+    out: dict[str, Any] = {
         **{f"param:{k}": v for k, v in p.items()},
         "repayment": rep.total,
         "repayment_pv": repayment_pv,
@@ -201,7 +206,7 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
 
 
 def _counts(sc: Scenario, ev, as_of_day: int) -> dict[str, dict[str, np.ndarray]]:
-    """Indicator counts per draw through the shared definitions (simkit.indicators).
+    """Return indicator counts per draw through the shared definitions (simkit.indicators).
 
     Completion is evaluated for every person. The education/work status is
     evaluated for persons with a programme-arm start; a person without one has
@@ -255,7 +260,7 @@ def _tables(sc: Scenario):
 
 
 def indicator_statuses(sc: Scenario, c, as_of_day: int) -> dict[str, np.ndarray]:
-    """Indicator statuses of simulated persons as of a day (the shared definition)."""
+    """Return indicator statuses of simulated persons as of a day (the shared definition)."""
     w = DAYS_PER_WEEK
     ref_day = c.referral * w
     course_status = np.where(c.completed, ind.COMPLETED, ind.DROPPED_OUT)
@@ -330,7 +335,7 @@ def simulate_shared_chunk(sc: Scenario, job: Job) -> dict[str, np.ndarray]:
 
 
 def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, int] | None = None,
-                    fixed: Mapping[str, object] | None = None, chunk_size: int | None = None,
+                    fixed: Mapping[str, Any] | None = None, chunk_size: int | None = None,
                     workers: int = 1, backend: str | None = None, curve_draws: int = 20_000,
                     keep_persons: bool = False, first: int = 0, scheduler=None,
                     progress: bool = False, keep_draws: int | None = None) -> dict[str, Any]:
@@ -352,8 +357,6 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     fixed = dict(fixed or {})
     for k, v in fixed.items():
         if k not in sc.parameters:
-            import difflib
-
             close = difflib.get_close_matches(k, list(sc.parameters), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InputError(Problem(f"fixed[{k!r}]", k, f"a parameter of the scenario{hint}"))
@@ -368,12 +371,8 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     if streamed and (inner > 1 or keep_persons):
         raise InputError(Problem("keep_draws", keep_draws, f"all {draws:,} draws (a nested run or one that keeps "
                                                             "persons cannot be streamed)"))
-    from .limits import check_memory  # refuse up front what would not fit in memory
-
     check_memory(sc, draws, chunk_size=chunk_size, workers=1 if backend == "serial" else workers,
                  keep_persons=keep_persons, curve_draws=curve_draws, keep_draws=keep)
-
-    from .model.spec import ModelScenario
 
     if streamed:
         model = isinstance(sc, ModelScenario)
@@ -392,7 +391,8 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
         return {**kept, **out}
 
     if isinstance(sc, ModelScenario):
-        from .model.engine import ModelJob, simulate_model_shared_chunk
+        # simkit.model.engine builds on this module (its Job); imported when a version-2 scenario runs
+        from simkit.model.engine import ModelJob, simulate_model_shared_chunk
 
         def model_job(a: int, b: int):
             cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
@@ -420,7 +420,7 @@ def simulate(
     *,
     seed: RngLike = None,
     nested: tuple[int, int] | None = None,
-    fixed: Mapping[str, object] | None = None,
+    fixed: Mapping[str, Any] | None = None,
     chunk_size: int | None = None,
     workers: int = 1,
     backend: str | None = None,
@@ -485,10 +485,6 @@ def simulate(
     >>> 0 <= res.summary()["budget"]["p_neutral"] <= 1
     True
     """
-    from . import __version__
-    from .io.scenario import load_scenario
-    from .results import Provenance, SimulationResult
-
     sc = scenario if scenario is not None else load_scenario()
     seed = root_seed(seed)
     n = int(nested[0]) * int(nested[1]) if nested is not None else int(draws)
@@ -504,7 +500,7 @@ def simulate(
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
     prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
-                      tuple(nested) if nested else None, tuple(sorted(fixed or {})))
+                      (int(nested[0]), int(nested[1])) if nested else None, tuple(sorted(fixed or {})))
     return SimulationResult(sc, arr, curve, prov, cash_=cash, stats_=stats)
 
 

@@ -7,6 +7,7 @@ one-paragraph message and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ _CPR = re.compile(r"(?<!\d)(?<!\d[.,])(\d{6})([-\u2010-\u2015 ]?)(\d{4})(?!\d)(?
 
 
 def find_cpr(text: str) -> str | None:
-    """The first CPR-like number in ``text``, masked (``140699-****``), or None.
+    """Return the first CPR-like number in ``text``, masked (``140699-****``), or None.
 
     A CPR-like number is six digits that form a real date ``ddmmyy`` followed
     by four digits, written with a dash, a space or nothing in between,
@@ -52,8 +53,6 @@ def mask_cpr(text: str) -> str:
 
 
 def _is_birth_date(ddmmyy: str) -> bool:
-    import datetime as dt
-
     day, month, year = int(ddmmyy[:2]), int(ddmmyy[2:4]), int(ddmmyy[4:])
     for century in (1900, 2000):
         try:
@@ -103,6 +102,7 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
+        """Return the one-paragraph message the command line prints."""
         shown = "(missing)" if self.value is None else shorten(repr(self.value))
         return mask_cpr(f"{shorten(str(self.where))}: got {shown}; expected {shorten(self.expected, 1000)}")
 

@@ -154,7 +154,7 @@ def dp_status(referral_day, award_day, as_of):
 
 
 def count_statuses(completion: np.ndarray, edu_work: np.ndarray) -> Mapping[str, Mapping[str, np.ndarray]]:
-    """Counts over the person axis (last) in the structure :func:`simkit.contract.repayment` reads.
+    """Return counts over the person axis (last) in the structure :func:`simkit.contract.repayment` reads.
 
     ``referred`` counts everyone referred by the as-of date; the completer
     denominator counts completions achieved, and ``achieved_completed`` the

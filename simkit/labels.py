@@ -70,7 +70,7 @@ _language = ["da"]
 
 
 def language() -> str:
-    """The default language of displays (notebook tables): ``"da"`` unless :func:`set_language` changed it.
+    """Return the default language of displays (notebook tables): ``"da"`` unless :func:`set_language` changed it.
 
     Examples
     --------
@@ -119,13 +119,13 @@ def _entry(id: str, kind: str | None) -> dict[str, Any] | None:
 
 
 def _humanise(id: str) -> str:
-    """A readable label for an id without an entry: ``"new_rate"`` -> ``"New rate"``."""
+    """Return a readable label for an id without an entry: ``"new_rate"`` -> ``"New rate"``."""
     text = id.rsplit(".", 1)[-1].replace("_", " ").replace(":", ": ").strip()
     return text[:1].upper() + text[1:] if text else id
 
 
 def _scenario_label(scenario, id: str, lang: str) -> str | None:
-    """A ``label`` given in the scenario's own document for parameter or target ``id``."""
+    """Return a ``label`` given in the scenario's own document for parameter or target ``id``."""
     doc = getattr(scenario, "document", scenario) if scenario is not None else None
     if not isinstance(doc, Mapping):
         return None
@@ -194,7 +194,7 @@ def label(id: str, lang: str = "da", *, kind: str | None = None, scenario=None, 
 
 
 def unit(id: str, *, kind: str | None = None) -> str:
-    """Unit id of an entry (``"money"``, ``"share"``, ``"probability"``, ...); ``"number"`` if unknown.
+    """Return the unit id of an entry (``"money"``, ``"share"``, ``"probability"``, ...); ``"number"`` if unknown.
 
     Examples
     --------
@@ -251,7 +251,7 @@ def _finite(x) -> bool:
 
 
 def format_number(x: float, lang: str = "da", *, decimals: int = 0) -> str:
-    """A number with thousands separators: ``"2.229.263"`` (da), ``"2,229,263"`` (en).
+    """Return a number with thousands separators: ``"2.229.263"`` (da), ``"2,229,263"`` (en).
 
     Examples
     --------
@@ -266,7 +266,7 @@ def format_number(x: float, lang: str = "da", *, decimals: int = 0) -> str:
 
 def format_money(x: float, lang: str = "da", *, millions: bool = False, decimals: int | None = None,
                  currency: str = "DKK") -> str:
-    """An amount: ``"2.229.263 kr."`` / ``"2,2 mio. kr."`` (da), ``"DKK 2,229,263"`` / ``"DKK 2.2 million"`` (en).
+    """Return an amount: ``"2.229.263 kr."`` / ``"2,2 mio. kr."`` (da), ``"DKK 2,229,263"`` / ``"DKK 2.2 million"`` (en).
 
     Parameters
     ----------
@@ -298,7 +298,7 @@ def format_money(x: float, lang: str = "da", *, millions: bool = False, decimals
 
 
 def format_percent(x: float, lang: str = "da", *, decimals: int = 1) -> str:
-    """A share or probability (0.56) as a percentage: ``"56,0 %"`` (da), ``"56.0 %"`` (en).
+    """Return a share or probability (0.56) as a percentage: ``"56,0 %"`` (da), ``"56.0 %"`` (en).
 
     Examples
     --------
@@ -314,7 +314,7 @@ def format_percent(x: float, lang: str = "da", *, decimals: int = 1) -> str:
 
 
 def format_date(d: dt.date, lang: str = "da", *, style: str = "long") -> str:
-    """A date: ``"1. november 2025"`` / ``"01-11-2025"`` (da), ``"1 November 2025"`` / ``"2025-11-01"`` (en).
+    """Return a date: ``"1. november 2025"`` / ``"01-11-2025"`` (da), ``"1 November 2025"`` / ``"2025-11-01"`` (en).
 
     Examples
     --------
@@ -362,7 +362,7 @@ def format_value(id: str, value: Any, lang: str = "da", *, kind: str | None = No
 
 
 def format_distribution(dist, lang: str = "da", *, unit_id: str = "number", currency: str = "DKK") -> str:
-    """A parameter's distribution in words: kind, mean and 95 % interval, in the unit's format.
+    """Return a parameter's distribution in words: kind, mean and 95 % interval, in the unit's format.
 
     Examples
     --------

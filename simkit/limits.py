@@ -23,8 +23,9 @@ True
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from .errors import InputError, Problem
+from simkit.errors import InputError, Problem
 
 __all__ = ["BASELINE_BYTES", "check_memory", "estimate_memory", "memory_bound"]
 
@@ -44,7 +45,7 @@ _CHUNK_STATS_BYTES = 256 * 2**10
 
 
 def memory_bound() -> int:
-    """The largest estimated memory (bytes) a run may use.
+    """Return the largest estimated memory (bytes) a run may use.
 
     ``SIMKIT_MAX_MEMORY_MB`` if set, else the smaller of 8 GiB and 75 % of
     the physical memory.
@@ -119,8 +120,8 @@ def check_memory(sc, draws: int, *, chunk_size: int | None = None, workers: int 
     Traceback (most recent call last):
     simkit.errors.InputError: draws: got 1000000000; expected at most ... draws ...
     """
-    kw = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons, curve_draws=curve_draws,
-              keep_draws=keep_draws)
+    kw: dict[str, Any] = dict(chunk_size=chunk_size, workers=workers, keep_persons=keep_persons,
+                              curve_draws=curve_draws, keep_draws=keep_draws)
     need = estimate_memory(sc, draws, **kw)
     bound = memory_bound()
     if need <= bound:

@@ -52,6 +52,7 @@ Oxford University Press, section 4.3 (discounting).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ import numpy as np
 from simkit.errors import InputError, Problem
 
 if TYPE_CHECKING:
+    # start-up speed: pandas loads only when a table is asked for
     import pandas as pd
 
 __all__ = [
@@ -154,6 +156,7 @@ class MarkovResult:
         >>> res.to_frame()["value"]["ly"].round(2).tolist()
         [0.9, 0.81]
         """
+        # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
 
         names = list(self.values)
@@ -175,6 +178,7 @@ class MarkovResult:
         return pd.DataFrame(data.reshape(n * t, -1), index=index, columns=columns)
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         n_cycles, n_states = self.trace.shape[-2:]
         shape = f"{n_states} states × {n_cycles} cycles"
         if self.n_draws is not None:
@@ -806,14 +810,14 @@ def _check_discount(rate: Any, names: list[str]) -> dict[str, float]:
         label = dict.fromkeys(names, "discount_rate")
     out = {}
     for n, r in rates.items():
-        if isinstance(r, bool) or not isinstance(r, numbers.Real) or not np.isfinite(r) or r <= -1:
+        if isinstance(r, bool) or not isinstance(r, numbers.Real) or not math.isfinite(r) or r <= -1:
             raise InputError(Problem(label[n], _shown(r), "a finite rate per cycle > -1"))
         out[n] = float(r)
     return out
 
 
 def _check_discount_start(start: Any) -> float:
-    if isinstance(start, bool) or not isinstance(start, numbers.Real) or not np.isfinite(start):
+    if isinstance(start, bool) or not isinstance(start, numbers.Real) or not math.isfinite(start):
         raise InputError(Problem("discount_start", _shown(start), "a finite number (e.g. 1 or 0)"))
     return float(start)
 
@@ -833,7 +837,7 @@ def _shown(x: Any) -> Any:
 
 
 def _sum_shown(x: Any) -> float:
-    """A sum for messages, to 12 significant digits (0.9, not 0.8999999999999999)."""
+    """Return a sum for messages, to 12 significant digits (0.9, not 0.8999999999999999)."""
     return float(f"{float(x):.12g}")
 
 

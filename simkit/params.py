@@ -50,6 +50,7 @@ class Distribution:
     kind: str = ""
 
     def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         raise NotImplementedError
 
     #: quantile functions without a cheap closed form are evaluated from normal
@@ -71,6 +72,7 @@ class Distribution:
 
     @property
     def mean(self) -> float:  # pragma: no cover - abstract
+        """The mean."""
         raise NotImplementedError
 
     @property
@@ -86,9 +88,11 @@ class Distribution:
 
     @property
     def is_fixed(self) -> bool:
+        """Whether the value is known (no uncertainty)."""
         return False
 
     def describe(self) -> str:
+        """Return the distribution in words: kind, mean and 95 % interval."""
         lo, hi = self.interval()
         return f"{self.kind}, mean {self.mean:.4g}, 95 % interval {lo:.4g}–{hi:.4g}"
 
@@ -101,20 +105,25 @@ class Fixed(Distribution):
     kind: str = field(default="fixed", init=False)
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         return np.full(np.shape(u), float(self.value))
 
     @property
     def mean(self):
+        """The mean."""
         return float(self.value)
 
     @property
     def is_fixed(self):
+        """Whether the value is known (no uncertainty)."""
         return True
 
     def interval(self, level=0.95):
+        """Return the central ``level`` interval (equal tails)."""
         return float(self.value), float(self.value)
 
     def describe(self):
+        """Return the distribution in words: kind, mean and 95 % interval."""
         return f"fixed {self.value:.4g}"
 
 
@@ -140,14 +149,17 @@ class Beta(Distribution):
     _tabulate = True
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         return special.betaincinv(self.a, self.b, u)
 
     @property
     def mean(self):
+        """The mean."""
         return self.a / (self.a + self.b)
 
     @classmethod
     def from_mean_sd(cls, mean: float, sd: float) -> Beta:
+        """Return the beta with this mean and standard deviation (moment matching)."""
         var = sd * sd
         k = mean * (1 - mean) / var - 1.0
         if not (0 < mean < 1) or k <= 0:
@@ -156,6 +168,7 @@ class Beta(Distribution):
 
     @classmethod
     def from_mean_interval(cls, mean: float, low: float, high: float) -> Beta:
+        """Return the beta with this mean whose central 95 % interval has the width of ``[low, high]``."""
         if not (0 < low < mean < high < 1):
             raise ValueError("a beta distribution needs 0 < low < mean < high < 1")
         width = high - low
@@ -192,11 +205,13 @@ class Pert(Distribution):
         return (1 + self.lamb * (self.mode - self.min) / r, 1 + self.lamb * (self.max - self.mode) / r)
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         a, b = self._ab
         return self.min + (self.max - self.min) * special.betaincinv(a, b, u)
 
     @property
     def mean(self):
+        """The mean."""
         return (self.min + self.lamb * self.mode + self.max) / (self.lamb + 2)
 
 
@@ -210,6 +225,7 @@ class Triangular(Distribution):
     kind: str = field(default="triangular", init=False)
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         u = np.asarray(u, dtype=float)
         lo, c, hi = self.min, self.mode, self.max
         fc = (c - lo) / (hi - lo)
@@ -219,6 +235,7 @@ class Triangular(Distribution):
 
     @property
     def mean(self):
+        """The mean."""
         return (self.min + self.mode + self.max) / 3.0
 
 
@@ -231,10 +248,12 @@ class Uniform(Distribution):
     kind: str = field(default="uniform", init=False)
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
 
     @property
     def mean(self):
+        """The mean."""
         return 0.5 * (self.low + self.high)
 
 
@@ -247,10 +266,12 @@ class Normal(Distribution):
     kind: str = field(default="normal", init=False)
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         return self.mu + self.sd * special.ndtri(u)
 
     @property
     def mean(self):
+        """The mean."""
         return self.mu
 
 
@@ -268,24 +289,29 @@ class LogNormal(Distribution):
     kind: str = field(default="lognormal", init=False)
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         return np.exp(self.mu + self.sigma * special.ndtri(u))
 
     @property
     def mean(self):
+        """The mean."""
         return math.exp(self.mu + 0.5 * self.sigma**2)
 
     @property
     def central(self):
+        """The median: the central value used when other parameters are moved."""
         return math.exp(self.mu)  # the median
 
     @classmethod
     def from_median_interval(cls, median: float, low: float, high: float) -> LogNormal:
+        """Return the lognormal with this median and ``sigma`` fitted to the 95 % interval's log-width."""
         if not (0 < low < median < high):
             raise ValueError("a lognormal needs 0 < low < median < high")
         return cls(math.log(median), (math.log(high) - math.log(low)) / (2 * _Z975))
 
     @classmethod
     def from_mean_sd(cls, mean: float, sd: float) -> LogNormal:
+        """Return the lognormal with this mean and standard deviation (moment matching)."""
         s2 = math.log(1 + (sd / mean) ** 2)
         return cls(math.log(mean) - s2 / 2, math.sqrt(s2))
 
@@ -300,14 +326,17 @@ class Gamma(Distribution):
     _tabulate = True
 
     def ppf(self, u):
+        """Return the quantiles at probabilities ``u`` (vectorised)."""
         return self.scale * special.gammaincinv(self.shape, u)
 
     @property
     def mean(self):
+        """The mean."""
         return self.shape * self.scale
 
     @classmethod
     def from_mean_sd(cls, mean: float, sd: float) -> Gamma:
+        """Return the gamma with this mean and standard deviation (moment matching)."""
         return cls((mean / sd) ** 2, sd * sd / mean)
 
 
@@ -316,8 +345,11 @@ _Z0, _DZ = float(Z_GRID[0]), float(Z_GRID[1] - Z_GRID[0])
 
 
 def _interp_z(z: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Linear interpolation on the uniform grid :data:`Z_GRID` (like ``np.interp``,
-    clamped at the ends, but by direct indexing instead of a binary search)."""
+    """Interpolate linearly on the uniform grid :data:`Z_GRID`.
+
+    Like ``np.interp``, clamped at the ends, but by direct indexing instead
+    of a binary search.
+    """
     x = np.clip((z - _Z0) / _DZ, 0.0, Z_GRID.size - 1.0)
     i = np.minimum(x.astype(np.intp), Z_GRID.size - 2)
     f = x - i
@@ -334,7 +366,7 @@ def _z_table(dist: Distribution) -> np.ndarray:
     return t
 
 
-def rank_to_pearson(rho_s: np.ndarray) -> np.ndarray:
+def rank_to_pearson(rho_s: float | np.ndarray) -> np.ndarray:
     """Spearman rank correlation -> Gaussian-copula correlation, ``2 sin(pi rho_s / 6)``."""
     return 2.0 * np.sin(np.pi * np.asarray(rho_s, dtype=float) / 6.0)
 

@@ -7,7 +7,11 @@ scenario's currency and formatted with thousands separators.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
+
+from simkit.labels import format_money, format_number, format_percent, label, unit, unit_text
 
 __all__ = [
     "plot_cumulative_budget",
@@ -18,6 +22,7 @@ __all__ = [
 
 
 def _axes(ax):
+    # start-up speed: matplotlib loads only when a figure is drawn
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -26,13 +31,12 @@ def _axes(ax):
 
 
 def _money(ax, axis="x", lang=None):
+    # start-up speed: matplotlib loads only when a figure is drawn
     from matplotlib.ticker import FuncFormatter
 
     if lang is None:
         fmt = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} m")
     else:
-        from .labels import format_number
-
         def millions(v, _):  # whole millions without decimals ("14"), others with one ("2,5")
             m = round(v / 1e6, 6)
             return format_number(m, lang, decimals=0 if float(m).is_integer() else 1)
@@ -42,13 +46,13 @@ def _money(ax, axis="x", lang=None):
 
 
 def _percent_axis(ax, axis="x", lang=None):
+    # start-up speed: matplotlib loads only when a figure is drawn
+    # start-up speed: matplotlib loads only when a figure is drawn
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     if lang is None:
         fmt = PercentFormatter(1.0)
     else:
-        from .labels import format_percent
-
         fmt = FuncFormatter(lambda v, _: format_percent(v, lang, decimals=0))
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
@@ -93,8 +97,6 @@ def _t(lang, key, **kw):
 
 
 def _cur(result, lang):
-    from .labels import unit_text
-
     cur = result.scenario.currency
     return cur if lang is None else unit_text("money", lang, currency=cur)
 
@@ -102,8 +104,6 @@ def _cur(result, lang):
 def _pct(v, lang, decimals=1):
     if lang is None:
         return f"{v:.{decimals}%}"
-    from .labels import format_percent
-
     return format_percent(v, lang, decimals=decimals)
 
 
@@ -126,8 +126,6 @@ def plot_repayment(result, *, ax=None, bins=60, lang=None):
     if lang is None:
         mean_text = f"{rep.mean():,.0f}"
     else:
-        from .labels import format_money
-
         mean_text = format_money(rep.mean(), lang, currency=result.scenario.currency)
     ax.axvline(rep.mean(), color="k", ls="--", lw=1, label=_t(lang, "rep_mean", v=mean_text, cur=cur))
     ax.set_xlabel(_t(lang, "rep_x", cur=cur))
@@ -191,10 +189,6 @@ def plot_targets(result, *, ax=None, lang=None):
     se = np.array([s[i]["p_met_se"] for i in ids])
     names = ids
     if lang is not None:
-        import textwrap
-
-        from .labels import label
-
         names = [textwrap.fill(label(i, lang, kind="targets", scenario=result.scenario), 28) for i in ids]
     ax.barh(names, p, xerr=1.96 * se, color="#8172b3")
     for y, v in enumerate(p):
@@ -223,9 +217,7 @@ def _is_prob(output: str) -> bool:
 
 
 def _param_value(name, v, lang):
-    """A parameter value in its unit's format (share as %, money in kr., others to 2-3 digits)."""
-    from .labels import format_money, format_number, format_percent, unit
-
+    """Return a parameter value in its unit's format (share as %, money in kr., others to 2-3 digits)."""
     u = unit(name, kind="parameters")
     if u == "share":
         return format_percent(v, lang)
@@ -277,17 +269,17 @@ def plot_tornado(result, output="net_mean", *, ax=None, top=None, lang=None):
         ticks = [f"{n}\n{result.param_low[result.parameters.index(n)]:.4g} → "
                  f"{result.param_high[result.parameters.index(n)]:.4g}" for n in names]
     else:
-        from .labels import label
-
         ticks = [f"{label(n, lang, short=True)}\n{_param_value(n, result.param_low[result.parameters.index(n)], lang)}"
                  f" → {_param_value(n, result.param_high[result.parameters.index(n)], lang)}" for n in names]
     ax.set_yticklabels(ticks, fontsize=8)
+    # simkit.sensitivity imports this module's callers; loaded only for a sensitivity figure
     from simkit.sensitivity.model import output_label
 
     ax.set_xlabel(output_label(output) + ("" if _is_prob(output) else f" ({result.currency})"))
     ax.set_title(f"One-way sensitivity — base {base:.1%}" if _is_prob(output)
                  else f"One-way sensitivity — base {base:,.0f}")
     if _is_prob(output):
+        # start-up speed: matplotlib loads only when a figure is drawn
         from matplotlib.ticker import PercentFormatter
 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
@@ -317,16 +309,19 @@ def plot_twoway(result, output="p_neutral", *, ax=None, annotate=True):
     ax.set_yticklabels([f"{v:.3g}" for v in g.index], fontsize=8)
     ax.set_xlabel(result.x)
     ax.set_ylabel(result.y)
+    # simkit.sensitivity imports this module's callers; loaded only for a sensitivity figure
     from simkit.sensitivity.model import output_label
 
     ax.set_title(output_label(output))
     cb = ax.figure.colorbar(mesh, ax=ax)
     if prob:
+        # start-up speed: matplotlib loads only when a figure is drawn
         from matplotlib.ticker import PercentFormatter
 
         cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         cb.set_label("probability")
     else:
+        # start-up speed: matplotlib loads only when a figure is drawn
         from matplotlib.ticker import FuncFormatter
 
         cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}"))
@@ -408,6 +403,7 @@ def plot_variance_split(result, output=None, *, ax=None):
     ax.set_xticklabels([str(s) for s in sizes])
     ax.set_xlabel("cohort size (people referred)")
     ax.set_ylim(0, 1)
+    # start-up speed: matplotlib loads only when a figure is drawn
     from matplotlib.ticker import PercentFormatter
 
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -447,6 +443,7 @@ def plot_contracts(comparison, metrics=("p_repayment", "p_neutral", "p_loss"), *
     ax.set_xticks(x)
     ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     ax.set_ylim(0, 1.1)
+    # start-up speed: matplotlib loads only when a figure is drawn
     from matplotlib.ticker import PercentFormatter
 
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

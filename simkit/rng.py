@@ -40,7 +40,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .errors import InputError, Problem
+from simkit.errors import InputError, Problem
 
 __all__ = ["STREAMS", "RngLike", "as_generator", "block_generator", "root_seed",
            "stream_generator"]
@@ -177,7 +177,7 @@ def root_seed(seed: RngLike = None, *, name: str = "seed", allow_none: bool = Tr
     if seed is None:
         if not allow_none:
             raise InputError(Problem(name, None, f"{_EXPECTED_NOT_NONE} (required here)"))
-        return int(np.random.SeedSequence().entropy % (2**63))
+        return int(np.random.SeedSequence().entropy) % (2**63)  # type: ignore[arg-type]  # fresh: an int
     if isinstance(seed, np.random.SeedSequence):
         if not seed.spawn_key and isinstance(seed.entropy, int):
             return int(seed.entropy)
@@ -191,7 +191,7 @@ def root_seed(seed: RngLike = None, *, name: str = "seed", allow_none: bool = Tr
 
 
 def stream_generator(seed: int, stream: str, *key: int) -> np.random.Generator:
-    """Generator of a named stream: ``SeedSequence(seed, spawn_key=(STREAMS[stream], *key))``.
+    """Return the generator of a named stream: ``SeedSequence(seed, spawn_key=(STREAMS[stream], *key))``.
 
     Parameters
     ----------
@@ -224,7 +224,7 @@ def stream_generator(seed: int, stream: str, *key: int) -> np.random.Generator:
 
 
 def block_generator(seed: int, stream: str, block: int) -> np.random.Generator:
-    """Generator of block ``block`` of a named stream (draws ``block * BLOCK ...``).
+    """Return the generator of block ``block`` of a named stream (draws ``block * BLOCK ...``).
 
     Parameters
     ----------

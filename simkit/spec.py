@@ -17,6 +17,7 @@ definition (week ``w`` starts on day ``7 w``).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import itertools
 import json
@@ -27,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _schema as S
-from .contract import Contract, RateCardLine, Target
-from .errors import Problem, ScenarioError
-from .params import (
+from simkit import _schema as S
+from simkit.contract import Contract, RateCardLine, Target
+from simkit.errors import Problem, ScenarioError
+from simkit.io.scenario import merge_documents
+from simkit.params import (
     Beta,
     Distribution,
     Fixed,
@@ -246,10 +248,12 @@ class Scenario:
     sources: tuple[str, ...]
     document: Mapping[str, Any] = field(repr=False)
     sha256: str = ""
+    version: int = 1
 
     # convenience -------------------------------------------------------
     @property
     def contract(self) -> Contract:
+        """The contract (grant, targets, rules) of the scenario's terms."""
         return self.terms.contract
 
     def week_of(self, day: dt.date) -> int:
@@ -257,12 +261,11 @@ class Scenario:
         return (day - self.agreement.start).days // DAYS_PER_WEEK
 
     def day_of(self, day: dt.date) -> int:
+        """Return the days from the agreement start to ``day``."""
         return (day - self.agreement.start).days
 
     def referral_weeks(self):
         """Referral week of each person, from the intake schedule (evenly spread in each window)."""
-        import numpy as np
-
         weeks = []
         for w in self.agreement.intake:
             a, b = self.day_of(w.start), self.day_of(w.end)
@@ -273,12 +276,11 @@ class Scenario:
 
     @property
     def chol(self):
+        """Cholesky factor of the parameters' normal-copula correlation."""
         return copula_cholesky(list(self.parameters), dict(self.rank_correlation))
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> Scenario:
-        """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
-        from .io.scenario import merge_documents
-
+        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_scenario(doc, sources=(*self.sources, label), provenance=prov)
 
@@ -307,7 +309,7 @@ def year_end_week(years: float) -> int:
 
 
 def _param_node(value: Any, path: str, issues: list[S.Issue]) -> Any:
-    """A parameter: a number (fixed) or a table with ``dist`` and its arguments."""
+    """Return a parameter: a number (fixed) or a table with ``dist`` and its arguments."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return {"dist": "fixed", "value": float(value), "source": ""}
     if not isinstance(value, Mapping):
@@ -361,7 +363,8 @@ def _dated_share() -> S.Table:
 SCHEMA = S.Table(
     {
         "scenario": S.Table(
-            {"name": S.Str(required=True), "currency": S.Str(default="DKK"),
+            {"version": S.Num(integer=True, min=1, max=1, default=1),
+             "name": S.Str(required=True), "currency": S.Str(default="DKK"),
              "description": S.Str(default="")},
             required=True,
         ),
@@ -593,6 +596,7 @@ def build_scenario(
             [Problem(_where(i.path, provenance, sources), i.value, i.expected) for i in issues],
             header=f"scenario {' + '.join(sources)}: {len(issues)} problem(s)",
         )
+    assert sc is not None  # built whenever there are no issues
     return sc
 
 
@@ -633,8 +637,6 @@ def _build(n: dict, raw: Mapping[str, Any], sources, issues: list[S.Issue]) -> S
     names = [p.name for p in phases]
     ssa = pr.get("search_starts_after")
     if ssa is not None and ssa not in names:
-        import difflib
-
         close = difflib.get_close_matches(ssa, names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         issues.append(S.Issue("programme.search_starts_after", ssa, f"one of the phase names {names}{hint}"))
@@ -762,5 +764,13 @@ def _build_contract(n, raw, sources, co, grant_day, agreement, programme, indica
         agreement=agreement, programme=programme, indicators=indicators,
         parameters=FrozenMap(params), rank_correlation=FrozenMap(corr),
         changes=changes, budget=budget, terms=terms, sources=tuple(sources),
-        document=FrozenMap(dict(raw)), sha256=canonical_hash(raw),
+        document=FrozenMap(dict(raw)), sha256=canonical_hash(_without_default_version(raw)),
     )
+
+
+def _without_default_version(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return ``doc`` without ``scenario.version = 1``: a file saying so is the same scenario as one without."""
+    head = doc.get("scenario")
+    if not isinstance(head, Mapping) or head.get("version") != 1:
+        return doc
+    return {**doc, "scenario": {k: v for k, v in head.items() if k != "version"}}

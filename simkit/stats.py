@@ -76,7 +76,7 @@ class Interval(NamedTuple):
 
 
 def _first_bad(arr: np.ndarray, bad: np.ndarray) -> object:
-    """The first offending element of ``arr`` (as a Python scalar)."""
+    """Return the first offending element of ``arr`` (as a Python scalar)."""
     return np.broadcast_to(arr, bad.shape)[bad].flat[0].item()
 
 

@@ -64,8 +64,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
-from .rng import RngLike, root_seed, stream_generator
+from simkit.engine import simulate_arrays
+from simkit.errors import InputError, Problem
+from simkit.io.observed import validate_observed
+from simkit.io.scenario import load_scenario
+from simkit.rng import RngLike, root_seed, stream_generator
 
 __all__ = ["synthesize"]
 
@@ -109,7 +112,7 @@ def _max_offsets(events: Sequence[np.ndarray], thresholds: Sequence[int]) -> np.
 
 
 def _pick_draw(out: dict, draw: int):
-    """The cohort chunk holding ``draw`` and the index of the draw inside it."""
+    """Return the cohort chunk holding ``draw`` and the index of the draw inside it."""
     first = 0
     for chunk in out["cohort"]:
         size = chunk.completed.shape[0]
@@ -165,10 +168,6 @@ def synthesize(
     >>> len(df), df["id"].str.match(r"^SK-[0-9a-f]{8}$").all()
     (95, np.True_)
     """
-    from .engine import simulate_arrays
-    from .io.observed import validate_observed
-    from .io.scenario import load_scenario
-
     sc = scenario if scenario is not None else load_scenario()
     problems = []
     try:
@@ -184,7 +183,7 @@ def synthesize(
     if problems:
         raise InputError(problems, header="synthesize")
     as_of_date = sc.terms.measurement_date if as_of is None else _as_date(as_of, "as_of")
-    seed, draw = int(seed), int(draw)
+    seed, draw = int(seed), int(draw)  # type: ignore[arg-type]  # whole numbers: checked above
 
     out = simulate_arrays(sc, draw + 1, seed=seed, keep_persons=True, curve_draws=0)
     c, i = _pick_draw(out, draw)

@@ -43,7 +43,7 @@ def terms_used(sc) -> tuple[tuple[str, str, str], ...]:
 
 
 def _toml(v: Any) -> str:
-    """A TOML value: whole numbers without a decimal point, other numbers exactly, text quoted."""
+    """Return a TOML value: whole numbers without a decimal point, other numbers exactly, text quoted."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
@@ -52,7 +52,7 @@ def _toml(v: Any) -> str:
 
 
 def terms_template(sc) -> str:
-    """A contract-terms file for ``sc``: the terms it uses now, each to be replaced by the agreement's.
+    """Return a contract-terms file for ``sc``: the terms it uses now, each to be replaced by the agreement's.
 
     Layer the edited file on the scenario (``simkit evaluate DATA --scenario norddjurs terms.toml``);
     a term whose ``source`` still says "assumption" is reported as one.

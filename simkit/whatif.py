@@ -10,23 +10,26 @@ headline figures, with Monte Carlo standard errors.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InputError, Problem
+import numpy as np
+import pandas as pd
+
+from simkit.engine import simulate
+from simkit.errors import InputError, Problem
+from simkit.params import Beta, Fixed, Gamma, LogNormal, Normal, Pert, Triangular, Uniform
+from simkit.results import mean_and_se
 
 __all__ = ["compare", "set_parameter"]
 
 
 def _spread_update(dist, mean: float) -> dict[str, Any]:
     """Document keys for the same family with the new ``mean`` and the old standard deviation."""
-    from .params import Beta, Fixed, Gamma, LogNormal, Normal, Pert, Triangular, Uniform
-
     sd = None
     if not isinstance(dist, Fixed):
-        import numpy as np
-
         u = (np.arange(20_000) + 0.5) / 20_000
         sd = float(np.std(dist.ppf(u)))
     shift = mean - dist.mean
@@ -52,7 +55,7 @@ def _spread_update(dist, mean: float) -> dict[str, Any]:
 
 def set_parameter(scenario, name: str, *, mean: float | None = None, value: float | None = None,
                   source: str | None = None):
-    """A new scenario with parameter ``name`` re-centred at ``mean`` (same family and spread) or fixed at ``value``.
+    """Return a new scenario with parameter ``name`` re-centred at ``mean`` (same family and spread) or fixed at ``value``.
 
     Parameters
     ----------
@@ -76,8 +79,6 @@ def set_parameter(scenario, name: str, *, mean: float | None = None, value: floa
     1.6
     """
     if name not in scenario.parameters:
-        import difflib
-
         close = difflib.get_close_matches(name, list(scenario.parameters), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError(Problem("name", name, f"a parameter of the scenario{hint}"))
@@ -114,12 +115,6 @@ def compare(scenarios: Mapping[str, Any], *, draws: int = 20_000, seed: int = 20
     >>> list(df.index)
     ['base', 'stronger']
     """
-    import numpy as np
-    import pandas as pd
-
-    from .engine import simulate
-    from .results import mean_and_se
-
     rows = []
     for label, sc in scenarios.items():
         res = simulate(sc, draws=draws, seed=seed, **kwargs)

@@ -111,7 +111,7 @@ COMMANDS: tuple[Command, ...] = (
 
 
 def build_parser(commands: Sequence[Command] | None = None) -> argparse.ArgumentParser:
-    """The argument parser of every command; imports none of the commands' modules.
+    """Return the argument parser of every command; imports none of the commands' modules.
 
     Parameters
     ----------

@@ -61,7 +61,7 @@ def check_out_paths(*paths: str | None, inputs: Iterable[str] = (), flag: str = 
 
 
 def load(args: argparse.Namespace) -> Any:
-    """The scenario named by ``args.scenario`` (layered in order; the embedded default when empty).
+    """Return the scenario named by ``args.scenario`` (layered in order; the embedded default when empty).
 
     A single file without an ``[agreement]`` is an override: it is layered on
     the embedded default, and a note on stderr says so.
@@ -89,7 +89,7 @@ def load(args: argparse.Namespace) -> Any:
 
 
 def header(sc: Any, seed: int, **extra: Any) -> dict[str, Any]:
-    """The keys every analysis JSON starts with (see docs/json-formats.md).
+    """Return the keys every analysis JSON starts with (see docs/json-formats.md).
 
     Parameters
     ----------

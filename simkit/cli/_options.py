@@ -20,7 +20,7 @@ _SCENARIO_HELP = ("scenario TOML files layered in order, or embedded names (defa
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``minimum`` (underscores allowed: 1_000_000).
+    """Return an argparse type: a whole number >= ``minimum`` (underscores allowed: 1_000_000).
 
     Parameters
     ----------
@@ -60,7 +60,7 @@ seed_type = whole_number(0)
 
 
 def date_type(text: str) -> dt.date:
-    """An argparse type: a date written YYYY-MM-DD.
+    """Return an argparse type: a date written YYYY-MM-DD.
 
     Parameters
     ----------
@@ -84,7 +84,7 @@ def date_type(text: str) -> dt.date:
 
 
 def probability(text: str) -> float:
-    """An argparse type: a number strictly between 0 and 1.
+    """Return an argparse type: a number strictly between 0 and 1.
 
     Parameters
     ----------

@@ -44,7 +44,6 @@ def execute(args: argparse.Namespace) -> int:
     >>> build_parser().parse_args(["design", "--solve", "premium", "--target-multiple", "1"]).draws
     20000
     """
-
     check_out_paths(args.json, inputs=args.scenario)
     sc = load(args)
     n = sc.agreement.cohort_size

@@ -11,6 +11,7 @@ prints a report whose table suppresses counts below ``--min-cell`` and, with
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from simkit.cli._common import check_out_paths
 from simkit.evaluation import evaluate
@@ -43,6 +44,7 @@ def execute(args: argparse.Namespace) -> int:
     """
     check_out_paths(args.json, inputs=[args.data, *args.scenario])
     sc = load_scenario(args.scenario or None)
+    res: Any  # an evaluation result of the scenario's version
     if isinstance(sc, ModelScenario):  # participant histories in long format, the model's own indicators
         res = evaluate_spells(sc, read_spells(args.data), as_of=args.as_of, source=display_path(args.data))
         text = res.text(min_cell=args.min_cell)

@@ -166,7 +166,6 @@ _MAX_GRID = 101
 
 def _check_sizes(m: str, kw: dict[str, Any], sc: Any) -> None:
     """Refuse, before any work, sizes whose cohort draws would not fit in memory."""
-
     if m == "twoway" and kw["n_grid"] > _MAX_GRID:
         raise InputError(Problem("--grid", kw["n_grid"], f"at most {_MAX_GRID} points per axis"))
     if m == "sobol":
@@ -210,7 +209,6 @@ def execute(args: argparse.Namespace) -> int:
     >>> args.method, args.n_base, args.inner  # None: the method's default applies
     ('sobol', 1024, None)
     """
-
     check_out_paths(args.json, inputs=args.scenario)
     sc = load(args)
     kw = _validate_sensitivity(args, sc)
@@ -257,6 +255,7 @@ def _run(args: argparse.Namespace, sc: Any, kw: dict[str, Any]) -> int:
     seed = kw.pop("seed")
     workers = args.workers
     backend = pick_backend(args.backend, workers, args.scheduler)
+    res: Any  # the method's result object
     if m == "tornado":
         res = S.tornado(sc, seed=seed, workers=workers, backend=backend, **kw)
         text = res.text()

@@ -12,7 +12,8 @@ __all__ = list(_OBSERVED)
 
 def __getattr__(name: str):
     if name in _OBSERVED:
-        from . import observed
+        # start-up speed: the observed-data reader loads pandas, so only when first used
+        from simkit.io import observed
 
         return getattr(observed, name)
     raise AttributeError(f"module 'simkit.io' has no attribute {name!r}")

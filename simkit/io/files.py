@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, SimkitError, mask_cpr
+from simkit.errors import Problem, SimkitError, mask_cpr
 
 __all__ = [
     "OutputDir",
@@ -157,12 +157,12 @@ def check_output_dir(path: str | os.PathLike | None, names: Iterable[str], *, fl
 
 
 def neutralise_formula(value: object) -> object:
-    """Text a spreadsheet would treat as a formula, prefixed with ``'``; anything else unchanged.
+    r"""Return text a spreadsheet would treat as a formula prefixed with ``'``; anything else unchanged.
 
     Examples
     --------
-    >>> neutralise_formula("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula('=HYPERLINK("http://x")')
+    '\'=HYPERLINK("http://x")'
     >>> neutralise_formula("P0001"), neutralise_formula(-3.5)
     ('P0001', -3.5)
     """
@@ -173,6 +173,7 @@ def neutralise_formula(value: object) -> object:
 
 def to_jsonable(obj: Any) -> Any:
     """Plain-JSON version of results: numpy scalars to Python, NaN/inf to null."""
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     import numpy as np
 
     if isinstance(obj, dict):
@@ -188,7 +189,7 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp_path)`` then move the temporary file into place.
 
     Raises SimkitError (naming the path) if the folder does not exist or is not
@@ -242,6 +243,7 @@ class OutputDir:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
+        """Create the temporary folder beside the target and return it."""
         target = self.path.resolve()
         base = target if target.is_dir() else target.parent
         try:
@@ -252,6 +254,7 @@ class OutputDir:
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        """Move the folder into place on success; remove it on any error or interrupt."""
         assert self.tmp is not None
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -280,6 +283,7 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 def write_frame_csv(path: str | os.PathLike, df) -> None:
     """Write a pandas frame as CSV, atomically; text cells that look like formulas are made inert."""
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
     safe = df.copy()
@@ -309,8 +313,11 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
     >>> openpyxl.load_workbook(f)["t"]["B2"].value
     1234.5
     """
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
     formats = dict(formats or {})
@@ -326,7 +333,7 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
             for cell in ws[1]:
                 cell.font = Font(bold=True)
             for rec in frame.itertuples(index=False):
-                row = []
+                row: list[Any] = []
                 for c, v in zip(cols, rec, strict=True):
                     if v is None or (isinstance(v, float) and v != v):
                         row.append(None)
@@ -351,7 +358,8 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
 
 
 def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
-    """A frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically."""
+    """Return a frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically."""
+    # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
     safe = df.copy()
@@ -362,5 +370,5 @@ def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """A path as shown in printed output and provenance (CPR-like numbers masked)."""
+    """Return a path as shown in printed output and provenance (CPR-like numbers masked)."""
     return mask_cpr(os.fspath(path))

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, ScenarioError
+from simkit.errors import Problem, ScenarioError, mask_cpr
 
 __all__ = ["DEFAULT_SCENARIO", "MAX_DEPTH", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
 
@@ -51,8 +51,6 @@ def read_toml(path: str | Path) -> tuple[str, dict[str, Any]]:
     The label is the path as given, with CPR-like numbers masked (it is
     printed and recorded in provenance).
     """
-    from ..errors import mask_cpr
-
     p = Path(path)
     shown = mask_cpr(str(path))
     if not p.exists():
@@ -178,7 +176,8 @@ def load_scenario(
     >>> sc.agreement.cohort_size
     95
     """
-    from ..spec import build_scenario
+    # io only reads files; validation is simkit.spec's (imported here, on use, to keep io free of it at import)
+    from simkit.spec import build_scenario
 
     if source is None:
         source = [DEFAULT_SCENARIO]
@@ -195,7 +194,8 @@ def load_scenario(
     doc, prov = merge_documents(layers)
     version = doc.get("scenario", {}).get("version") if isinstance(doc.get("scenario"), Mapping) else None
     if version == 2:
-        from ..model.spec import build_model_scenario
+        # start-up speed: the version-2 builder only for a version-2 file
+        from simkit.model.spec import build_model_scenario
 
         return build_model_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)
     return build_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)

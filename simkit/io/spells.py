@@ -18,8 +18,8 @@ import io as _io
 import os
 from pathlib import Path
 
-from ..errors import DataError, Problem, find_cpr, mask_cpr
-from .files import atomic_write, neutralise_formula
+from simkit.errors import DataError, Problem, find_cpr, mask_cpr
+from simkit.io.files import atomic_write, neutralise_formula
 
 __all__ = ["read_spells", "write_spells_csv"]
 
@@ -48,7 +48,7 @@ def _date(text: str):
 
 
 def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
-    """Read a long-format participant-history file into a frame of text and dates.
+    r"""Read a long-format participant-history file into a frame of text and dates.
 
     Raises
     ------
@@ -59,10 +59,11 @@ def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "spells.csv"
-    >>> _ = f.write_text("person;referral_date;state;start;end\\nA1;01-12-2025;job;05-01-2026;\\n")
+    >>> _ = f.write_text("person;referral_date;state;start;end\nA1;01-12-2025;job;05-01-2026;\n")
     >>> read_spells(f)["start"].tolist()
     [datetime.date(2026, 1, 5)]
     """
+    # start-up speed: pandas loads only when a file is read
     import pandas as pd
 
     p = Path(path)
@@ -70,6 +71,7 @@ def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
     if p.suffix.lower() in (".xlsm", ".xls"):
         raise DataError([Problem(name, p.suffix, "a .csv or .xlsx file (save the workbook as .xlsx)")])
     if p.suffix.lower() == ".xlsx":
+        # optional format: openpyxl only for an .xlsx file
         from openpyxl import load_workbook
 
         wb = load_workbook(p, read_only=True, data_only=True)

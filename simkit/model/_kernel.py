@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from .hazards import HAZARD_KINDS
-from .spec import ARMS, ModelScenario
+from simkit.model.hazards import HAZARD_KINDS
+from simkit.model.spec import ARMS, PAYERS, ModelScenario
 
 __all__ = ["BUILTIN_KINDS", "compiled_supported", "nb", "philox_key", "tables"]
 
@@ -34,17 +35,18 @@ _MOD = None
 
 
 def nb():
-    """The compiled kernels (imports numba and compiles on first use)."""
+    """Return the compiled kernels (imports numba and compiles on first use)."""
     global _MOD
     if _MOD is None:
-        from . import _kernel_nb
+        # start-up speed: numba is imported (and the kernels compiled) on first use
+        from simkit.model import _kernel_nb
 
         _MOD = _kernel_nb
     return _MOD
 
 
 def philox_key(seed: int, stream: int, block: int) -> np.ndarray:
-    """The Philox key (2 × uint64) of a stream and block: ``SeedSequence(seed, spawn_key=(stream, block))``."""
+    """Return the Philox key (2 × uint64) of a stream and block: ``SeedSequence(seed, spawn_key=(stream, block))``."""
     return np.random.SeedSequence(seed, spawn_key=(stream, block)).generate_state(2, np.uint64)
 
 
@@ -104,8 +106,8 @@ def _kind_args(dist: str, args: Mapping, params, D: int):
     return code, one, one, (b, r, cum)
 
 
-def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[str, np.ndarray]:
-    """The arrays of the kernel's event loop for one block (``D`` draws)."""
+def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[str, Any]:
+    """Return the arrays of the kernel's event loop for one block (``D`` draws)."""
     m = sc.model
     S, T, G = len(m.states), len(m.transitions), max(len(m.subgroups), 1)
     sub_ids = [g.id for g in m.subgroups]
@@ -125,8 +127,10 @@ def tables(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int) -> dict[
     out_of: dict[int, list] = {}
     for t in m.transitions:
         out_of.setdefault(t.source_state, []).append(t)
-    st_first, st_cnt, st_trs = np.zeros(S, np.int64), np.zeros(S, np.int64), []
-    spl_first, spl_cnt, spl_trs = np.zeros(S, np.int64), np.zeros(S, np.int64), []
+    st_first, st_cnt = np.zeros(S, np.int64), np.zeros(S, np.int64)
+    spl_first, spl_cnt = np.zeros(S, np.int64), np.zeros(S, np.int64)
+    st_trs: list[int] = []
+    spl_trs: list[int] = []
     tr_slot = np.zeros(T, np.int64)
     for s in range(S):
         ts = out_of.get(s, [])
@@ -266,7 +270,8 @@ def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.nda
            np.empty(cap), np.empty(cap, np.int16), np.empty(cap))
     scratch = (np.zeros(2, np.int64), np.zeros(4, np.uint64), np.full(3, -1, np.int64), np.empty(_MAX_BREAKS + 1),
                np.empty(3), np.empty(3))
-    parts, arm, cell = [], 0, 0
+    parts: list[Any] = []
+    arm, cell = 0, 0
     while True:
         arm, cell, pos, status = nb().run_histories(key, D, P, *(tb[k] for k in _ORDER), max_steps,
                                                     *(tb[k] for k in _ORDER2), *out, *scratch, arm, cell)
@@ -283,9 +288,7 @@ def run(sc: ModelScenario, params: Mapping[str, np.ndarray], D: int, key: np.nda
 
 
 def price_tables(P) -> dict[str, np.ndarray]:
-    """Padded arrays of a :class:`simkit.model.pricing.Prices` for the compiled pricing kernel."""
-    from .spec import PAYERS
-
+    """Return padded arrays of a :class:`simkit.model.pricing.Prices` for the compiled pricing kernel."""
     ns = len(P.series)
     k = max([s.grid.size for s in P.series] or [1])
     G = max([max(s.subgroups) + 1 for s in P.series if s.subgroups] or [1])
@@ -304,7 +307,8 @@ def price_tables(P) -> dict[str, np.ndarray]:
         s_payer[i], s_stair[i] = PAYERS.index(s.payer), s.staircase
         if s.factor is not None:
             s_fac[i] = factors.index(s.factor)
-    by_first, by_cnt, by_ser = np.zeros(nstate, np.int64), np.zeros(nstate, np.int64), []
+    by_first, by_cnt = np.zeros(nstate, np.int64), np.zeros(nstate, np.int64)
+    by_ser: list[Any] = []
     for st, idx in P.by_state.items():
         by_first[st], by_cnt[st] = len(by_ser), len(idx)
         by_ser.extend(idx)

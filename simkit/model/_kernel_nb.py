@@ -251,7 +251,7 @@ def _latent(t, e0, mode, t_from, t0, r, abit, g, d, bp, TI, tr_a, tr_b, pw_br, p
 # ---------------------------------------------------------------- the event loop
 
 
-@nb.njit(cache=True, _nrt=False)
+@nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # _nrt: numba option without a stub
 def run_histories(key, D, P, referral, sub, init, prior, H, W, need, max_steps,
                   st_abs, st_stair, st_ss, st_split, st_first, st_cnt, st_trs,
                   sp_kind, sp_a, sp_b, spl_first, spl_cnt, spl_trs,
@@ -446,7 +446,7 @@ def _one(q, st, g, a, b, c0, fac, discounted, by_first, by_cnt, by_ser, s_payer,
             res[1] += rho[j] * part
 
 
-@nb.njit(cache=True, _nrt=False)
+@nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # _nrt: numba option without a stub
 def spell_costs(state, subgroup, start, end, stair0, fac, until, discounted,
                 by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
                 s_v, s_d, steps, rho, out, res):
@@ -460,11 +460,11 @@ def spell_costs(state, subgroup, start, end, stair0, fac, until, discounted,
     return 0
 
 
-@nb.njit(cache=True, _nrt=False)
+@nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # _nrt: numba option without a stub
 def cut_costs(state, subgroup, start, end, stair0, fac, cuts, group, weight, discounted,
               by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
               s_v, s_d, steps, rho, out, res, full):
-    """Adds ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``."""
+    """Add ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``."""
     K = cuts.shape[0]
     for q in range(state.shape[0]):
         a = start[q]

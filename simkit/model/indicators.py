@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _schema as S
+from simkit import _schema as S
 
 __all__ = [
     "ACHIEVED",
@@ -377,11 +377,11 @@ register_indicator(IndicatorKind("in_state", {
 }, _in_state, _in_state_prepare))
 register_indicator(IndicatorKind("score", {
     "mean_change": S.OneOf(lambda v, p, i: v if isinstance(v, int | float | str) and not isinstance(v, bool)
-                           else (i.append(S.Issue(p, v, "a number or parameter name")) or S.MISSING)),
+                           else S.refuse(i, p, v, "a number or parameter name")),
     "mean_change_bau": S.OneOf(lambda v, p, i: v if isinstance(v, int | float | str) and not isinstance(v, bool)
-                               else (i.append(S.Issue(p, v, "a number or parameter name")) or S.MISSING)),
+                               else S.refuse(i, p, v, "a number or parameter name")),
     "sd": S.OneOf(lambda v, p, i: v if isinstance(v, int | float | str) and not isinstance(v, bool)
-                  else (i.append(S.Issue(p, v, "a number or parameter name")) or S.MISSING)),
+                  else S.refuse(i, p, v, "a number or parameter name")),
     "threshold": S.Num(default=0.0),
     "measured_after_weeks": S.Num(min=0.0, default=26.0),
     "instrument": S.Str(),
@@ -411,14 +411,17 @@ class IndicatorCounts(Mapping):
     _KEYS = ("achieved", "referred", "pending", "excluded", "completed", "achieved_completed")
 
     def __getitem__(self, key: str) -> np.ndarray:  # the contract engine reads counts by key
+        """Return the counts of ``key`` (``achieved:<id>``, ``denominator:<id>``, ...)."""
         if key not in self._KEYS:
             raise KeyError(key)
         return getattr(self, key)
 
     def __iter__(self):
+        """Iterate over the keys."""
         return iter(self._KEYS)
 
     def __len__(self) -> int:
+        """Return the number of keys."""
         return len(self._KEYS)
 
 

@@ -50,13 +50,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..rng import STREAMS
-from . import _kernel
-from .hazards import HAZARD_KINDS
-from .spec import ARMS, ModelScenario
+from simkit.model import _kernel
+from simkit.model.hazards import HAZARD_KINDS
+from simkit.model.spec import ARMS, ModelScenario
+from simkit.rng import STREAMS
 
 __all__ = ["STREAM_SCORES", "STREAM_TRANSITIONS", "Histories", "simulate_histories"]
 
@@ -106,13 +107,16 @@ class Histories:
 
     @property
     def draw(self) -> np.ndarray:
+        """The draw index of each cell."""
         return self.key // self.persons
 
     @property
     def person(self) -> np.ndarray:
+        """The person index of each cell."""
         return self.key % self.persons
 
     def arm_mask(self, arm: str) -> np.ndarray:
+        """Return whether each cell is in ``arm`` (``"bau"`` or ``"programme"``)."""
         return self.arm == ARMS.index(arm)
 
     def occupancy(self, state_ids, weeks, arm: str = "bau") -> np.ndarray:
@@ -124,14 +128,14 @@ class Histories:
 
 
 def _value(v, params: Mapping[str, np.ndarray], d: np.ndarray) -> np.ndarray | float:
-    """A Ref resolved at cells with draw index ``d``."""
+    """Return a Ref resolved at cells with draw index ``d``."""
     if isinstance(v, str):
         return params[v][d]
     return float(v)
 
 
 def _args_at(args: Mapping, params, d):
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in args.items():
         if isinstance(v, list | tuple):
             if k == "breaks_weeks":
@@ -284,7 +288,7 @@ class _Compiled:
         return out
 
     def effect_at(self, t, at, r, arm, g, d):
-        """The programme's hazard ratio of transition ``t`` at week ``at`` (1 where no effect applies)."""
+        """Return the programme's hazard ratio of transition ``t`` at week ``at`` (1 where no effect applies)."""
         me = np.ones(at.shape)
         for ef in self.effects.get(t.index, ()):
             ok = np.isin(arm, [ARMS.index(a) for a in ef.arms])
@@ -411,18 +415,18 @@ def simulate_histories(sc: ModelScenario, params: Mapping[str, np.ndarray], *, s
                 if sel.size == 0:
                     continue
                 e = -np.log1p(-ur[sel, slot])
-                args = (t, t0[sel], r[sel], arm[sel], g[sel], d[sel])
-                lt = C.latent(*args, e)
+                targs = (t, t0[sel], r[sel], arm[sel], g[sel], d[sel])
+                lt = C.latent(*targs, e)
                 if C.has_effect(t):
                     # the programme's effect couples the arms: the base event (same uniform in both
                     # arms) is kept with probability min(m, 1) (thinning); if not, the thinned process
                     # restarts there; an excess process of intensity (m - 1)+ adds events (superposition)
                     m_at = C.effect_at(t, np.where(np.isfinite(lt), lt, t0[sel]), r[sel], arm[sel], g[sel], d[sel])
                     kept = ur[sel, slot + 1] < np.minimum(m_at, 1.0)
-                    again = C.latent(*args, -np.log1p(-ur[sel, slot + 2]), effect="thin",
+                    again = C.latent(*targs, -np.log1p(-ur[sel, slot + 2]), effect="thin",
                                      t_from=np.where(np.isfinite(lt), lt, t0[sel]))
                     thinned = np.where(kept | ~np.isfinite(lt), lt, again)
-                    extra = C.latent(*args, -np.log1p(-ur[sel, slot + 3]), effect="excess")
+                    extra = C.latent(*targs, -np.log1p(-ur[sel, slot + 3]), effect="excess")
                     lt = np.minimum(thinned, extra)
                 full = np.full(idx.size, np.inf)
                 full[ok] = lt

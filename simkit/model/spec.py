@@ -39,11 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import _schema as S
-from ..contract import Contract, RateCardLine, Target
-from ..errors import Problem, ScenarioError
-from ..params import copula_cholesky
-from ..spec import (
+from simkit import _schema as S
+from simkit.contract import Contract, RateCardLine, Target
+from simkit.errors import Problem, ScenarioError
+from simkit.io.scenario import merge_documents
+from simkit.model.hazards import HAZARD_KINDS
+from simkit.model.indicators import INDICATOR_KINDS
+from simkit.params import copula_cholesky
+from simkit.spec import (
     DAYS_PER_WEEK,
     WEEKS_PER_YEAR,
     Agreement,
@@ -56,7 +59,6 @@ from ..spec import (
     _where,
     canonical_hash,
 )
-from .hazards import HAZARD_KINDS
 
 __all__ = [
     "ARMS",
@@ -172,6 +174,8 @@ class CalibrationTarget:
 
 @dataclass(frozen=True)
 class State:
+    """A state of the multi-state model: its kind, flags, costs per payer and source."""
+
     id: str
     index: int
     kind: str
@@ -188,6 +192,8 @@ class State:
 
 @dataclass(frozen=True)
 class Transition:
+    """A transition between two states: arms, subgroups, the hazard (or split form), clock and event label."""
+
     index: int
     source_state: int
     target_state: int
@@ -212,6 +218,8 @@ class StepFunction:
 
 @dataclass(frozen=True)
 class Effect:
+    """The programme's effect on transitions: a hazard-ratio step function per arm and subgroup."""
+
     transitions: tuple[int, ...]
     arms: tuple[str, ...]
     subgroups: tuple[str, ...] | None
@@ -221,6 +229,8 @@ class Effect:
 
 @dataclass(frozen=True)
 class Change:
+    """A dated change of the hazards of transitions, by calendar date or by referral date."""
+
     transitions: tuple[int, ...]
     arms: tuple[str, ...]
     start: dt.date
@@ -231,6 +241,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Subgroup:
+    """A subgroup of the cohort: its count, initial states, prior benefit weeks and hazard ratios."""
+
     id: str
     index: int
     label: str
@@ -243,6 +255,8 @@ class Subgroup:
 
 @dataclass(frozen=True)
 class IndicatorSpec:
+    """An indicator of the scenario: its kind from the registry and its settings."""
+
     id: str
     kind: str
     label: str
@@ -252,6 +266,8 @@ class IndicatorSpec:
 
 @dataclass(frozen=True)
 class Model:
+    """The validated multi-state cohort model of a version-2 scenario."""
+
     states: tuple[State, ...]
     transitions: tuple[Transition, ...]
     effects: tuple[Effect, ...]
@@ -263,13 +279,16 @@ class Model:
     cost_changes: tuple[CostChange, ...] = ()
 
     def state(self, name: str) -> State:
+        """Return the state called ``name``."""
         return next(s for s in self.states if s.id == name)
 
     def state_ids(self, names) -> np.ndarray:
+        """Return the indices of the states called ``names``."""
         idx = {s.id: s.index for s in self.states}
         return np.array([idx[n] for n in names], dtype=np.int16)
 
     def indicator(self, name: str) -> IndicatorSpec:
+        """Return the indicator called ``name``."""
         return next(i for i in self.indicators if i.id == name)
 
 
@@ -308,6 +327,8 @@ class Ceiling:
 
 @dataclass(frozen=True)
 class ModelBudget:
+    """Budget settings of a version-2 scenario: discounting, horizon, reimbursement, staircase restart, extra costs."""
+
     discount_rate: float
     discount_rate_long: float           # after year 35 (Ministry of Finance: 2.5 %)
     horizon_years: int
@@ -321,6 +342,7 @@ class ModelBudget:
 
     @property
     def horizon_weeks(self) -> float:
+        """The budget horizon in weeks."""
         return self.horizon_years * WEEKS_PER_YEAR
 
 
@@ -345,6 +367,7 @@ class ModelScenario:
 
     @property
     def contract(self) -> Contract:
+        """The contract (grant, targets, rules) of the scenario's terms."""
         return self.terms.contract
 
     def week_of(self, day: dt.date) -> float:
@@ -352,6 +375,7 @@ class ModelScenario:
         return (day - self.agreement.start).days / DAYS_PER_WEEK
 
     def day_of(self, day: dt.date) -> int:
+        """Return the days from the agreement start to ``day``."""
         return (day - self.agreement.start).days
 
     def referral_days(self) -> np.ndarray:
@@ -364,6 +388,7 @@ class ModelScenario:
         return np.concatenate(days) if days else np.zeros(0, dtype=int)
 
     def referral_weeks(self) -> np.ndarray:
+        """Return the referral week (fractional) of each person."""
         return self.referral_days() / DAYS_PER_WEEK
 
     def subgroup_of_person(self) -> np.ndarray:
@@ -379,11 +404,15 @@ class ModelScenario:
 
     @property
     def chol(self):
+        """Cholesky factor of the parameters' normal-copula correlation."""
         return copula_cholesky(list(self.parameters), dict(self.rank_correlation))
 
     def cash_points(self) -> tuple[tuple[str, dt.date], ...]:
-        """Dates of the cash view: each budget (calendar) year's end within the horizon and each
-        repayment date, in order; labels ``"budget year 2026"`` / ``"repayment 2028-06-30"``."""
+        """Return the dates of the cash view, in order, with their labels.
+
+        Each budget (calendar) year's end within the horizon and each
+        repayment date; labels ``"budget year 2026"`` / ``"repayment 2028-06-30"``.
+        """
         end = self.agreement.start + dt.timedelta(days=round(self.budget.horizon_years * 365.25))
         pts = [(f"budget year {y}", dt.date(y, 12, 31)) for y in range(self.agreement.start.year, end.year + 1)
                if dt.date(y, 12, 31) < end]
@@ -391,9 +420,7 @@ class ModelScenario:
         return tuple(sorted(pts, key=lambda x: (x[1], x[0])))
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> ModelScenario:
-        """A new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
-        from ..io.scenario import merge_documents
-
+        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_model_scenario(doc, sources=(*self.sources, label), provenance=prov)
 
@@ -413,7 +440,7 @@ class ModelScenario:
 
 
 def _ref(value: Any, path: str, issues: list[S.Issue]) -> Any:
-    """A number, or the name of a parameter (checked once all parameters are known)."""
+    """Return a number, or the name of a parameter (checked once all parameters are known)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         issues.append(S.Issue(path, value, "a number or the name of a parameter"))
         return S.MISSING
@@ -427,7 +454,7 @@ REF = S.OneOf(_ref)
 
 
 def _hint(name: str, options) -> str:
-    """The one "did you mean" of the version-2 schema."""
+    """Return the one "did you mean" of the version-2 schema."""
     close = difflib.get_close_matches(str(name), list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -456,7 +483,7 @@ def _hazard_node(value: Any, path: str, issues: list[S.Issue]) -> Any:
     kind = value.get("dist")
     if not _known(kind, HAZARD_KINDS, S.join(path, "dist"), issues):
         return S.MISSING
-    hk = HAZARD_KINDS[kind]
+    hk = HAZARD_KINDS[str(kind)]
     fields: dict[str, S.Node] = {"dist": S.Str(), "clock": S.Str(choices=("in_state", "since_referral"))}
     fields.update({a: REF for a in hk.args})
     fields.update({a: S.OneOf(_ref_list) for a in hk.list_args})
@@ -490,8 +517,6 @@ _TRANSITION_REF = S.Table({"from": S.Str(required=True), "to": S.Str(required=Tr
 
 
 def _indicator_node(value, path, issues):
-    from .indicators import INDICATOR_KINDS
-
     if not isinstance(value, Mapping):
         issues.append(S.Issue(path, value, "a table with 'id' and 'kind'"))
         return S.MISSING
@@ -520,9 +545,9 @@ SCHEMA = S.Table({
     "states": S.MapOf(S.Table({
         "kind": S.Str(required=True),
         "label": S.Str(default=""),
-        "staircase": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
-        "self_support": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
-        "absorbing": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
+        "staircase": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else S.refuse(i, p, v, "true or false")),
+        "self_support": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else S.refuse(i, p, v, "true or false")),
+        "absorbing": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else S.refuse(i, p, v, "true or false")),
         "weekly_hours": S.Num(min=0.0, max=80.0),
         "planned_weeks": S.Num(min=0.0),
         "sojourn": S.OneOf(_hazard_node),
@@ -559,7 +584,7 @@ SCHEMA = S.Table({
                                 required=True) for a in ARMS}, required=True),
     "transitions": S.ListOf(S.Table({
         "from": S.OneOf(lambda v, p, i: v if isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-                        else (i.append(S.Issue(p, v, "a state name, a list of state names, or '*'")) or S.MISSING)),
+                        else S.refuse(i, p, v, "a state name, a list of state names, or '*'")),
         "to": S.Str(required=True),
         "arms": S.ListOf(S.Str(choices=ARMS), min_len=1, default=lambda: list(ARMS)),
         "subgroups": S.ListOf(S.Str(), min_len=1),
@@ -689,6 +714,7 @@ def build_model_scenario(doc: Mapping[str, Any], *, sources: tuple[str, ...] = (
             [Problem(_where(i.path, provenance, sources), i.value, i.expected) for i in issues],
             header=f"scenario {' + '.join(sources)}: {len(issues)} problem(s)",
         )
+    assert sc is not None  # built whenever there are no issues
     return sc
 
 
@@ -723,7 +749,7 @@ class _Builder:
         return v
 
     def hazard_ratio(self, table, path):
-        """The table's ``hazard_ratio`` (a number or parameter name, checked), or None after an issue."""
+        """Return the table's ``hazard_ratio`` (a number or parameter name, checked), or None after an issue."""
         if "hazard_ratio" not in table:
             self.add(f"{path}.hazard_ratio", None, "a number or parameter name")
             return None
@@ -1098,8 +1124,6 @@ class _Builder:
                     self.add(f"arms.{a}.initial", states[s].id, "a non-absorbing initial state")
 
     def indicators(self, lst, states):
-        from .indicators import INDICATOR_KINDS
-
         out, ids = [], []
         for i, d in enumerate(lst):
             path = f"indicators[{i}]"
