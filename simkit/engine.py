@@ -315,7 +315,7 @@ def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
     """A chunk of a streamed run: its stats, and its per-draw arrays only for draws kept in memory."""
     sc, model, keep, first = shared.scenario, shared.model, shared.keep, shared.first
     # the version-2 engine imports this module, so it is imported here, not at the top
-    from .model.engine import simulate_model_chunk
+    from simkit.model.engine import simulate_model_chunk
 
     job = replace(job, scenario=sc)
     out = simulate_model_chunk(job) if model else simulate_chunk(job)

@@ -37,13 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .backends import BLOCK
-from .engine import _param_rows, simulate
-from .errors import InputError, Problem
-from .io.scenario import load_scenario
-from .rng import STREAMS, block_generator, root_seed
-from .sensitivity.model import scale_cohort
+from simkit import __version__
+from simkit.backends import BLOCK
+from simkit.engine import _param_rows, simulate
+from simkit.errors import InputError, Problem
+from simkit.io.scenario import load_scenario
+from simkit.rng import STREAMS, block_generator, root_seed
+from simkit.sensitivity.model import scale_cohort
 
 __all__ = ["PORTFOLIO_EXAMPLE", "Agreement", "Factor", "Portfolio", "PortfolioResult", "load_portfolio",
            "simulate_portfolio"]

@@ -48,8 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from .backends import BLOCK
-from .contract import max_repayment
+from simkit.backends import BLOCK
+from simkit.contract import max_repayment
 
 __all__ = ["ALPHA", "MIN_VALUE", "SKETCHED", "ExactSum", "QuantileSketch", "RunStats", "add_target_views",
            "block_stats", "stats_of"]

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from ..spec import WEEKS_PER_YEAR
-from .simulate import Histories, simulate_histories
-from .spec import ARMS, CalibrationTarget, ModelScenario
+from simkit.spec import WEEKS_PER_YEAR
+from simkit.model.simulate import Histories, simulate_histories
+from simkit.model.spec import ARMS, CalibrationTarget, ModelScenario
 
 __all__ = ["Fit", "TargetValue", "calibrate", "fixed_parameters", "modelled_targets", "share_curve", "targets_table"]
 
@@ -93,7 +93,8 @@ def _histories(sc: ModelScenario, params: Mapping[str, np.ndarray], seed: int) -
 def _per_cohort(sc: ModelScenario, h: Histories, arm: str, states: Sequence[str], *,
                 at_months: float | None = None, within_months: float | None = None) -> np.ndarray:
     """Per cohort (draw): the share in ``states`` at ``at_months``, or mean weeks in them within
-    ``within_months`` of referral."""
+    ``within_months`` of referral.
+    """
     sel = h.arm_mask(arm) & np.isin(h.state, sc.model.state_ids(states))
     ref = h.referral[h.person[sel]]
     s, e, d = h.start[sel], h.end[sel], h.draw[sel]

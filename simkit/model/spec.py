@@ -155,7 +155,8 @@ class CostChange:
 @dataclass(frozen=True)
 class CalibrationTarget:
     """A stated calibration target: a share in ``states`` at ``at_months``, or weeks in them within
-    the first ``within_months`` after referral, for one arm."""
+    the first ``within_months`` after referral, for one arm.
+    """
 
     id: str
     arm: str
@@ -313,7 +314,8 @@ class DatedCost:
 @dataclass(frozen=True)
 class Ceiling:
     """An aggregate spending ceiling per budget year (L 77 § 203 a): spending above
-    ``person-years in states × per_person_year`` is not compensated (a municipal cost at year end)."""
+    ``person-years in states × per_person_year`` is not compensated (a municipal cost at year end).
+    """
 
     name: str
     start: dt.date                      # first budget year is the calendar year of this date
