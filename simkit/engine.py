@@ -312,7 +312,7 @@ class StreamInputs:
 
 
 def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
-    """A chunk of a streamed run: its stats, and its per-draw arrays only for draws kept in memory."""
+    """Run a chunk of a streamed run: return its stats, and its per-draw arrays only for draws kept in memory."""
     sc, model, keep, first = shared.scenario, shared.model, shared.keep, shared.first
     # the version-2 engine imports this module, so it is imported here, not at the top
     from simkit.model.engine import simulate_model_chunk
@@ -509,7 +509,7 @@ KEEP_DRAWS = 1_000_000
 
 
 def _keep_count(keep_draws: bool | int | None, draws: int, nested: bool) -> int:
-    """The number of draws whose arrays a run keeps (``keep_draws`` of :func:`simulate`)."""
+    """Return the number of draws whose arrays a run keeps (``keep_draws`` of :func:`simulate`)."""
     if keep_draws is None:
         return draws if nested else min(draws, KEEP_DRAWS)
     if keep_draws is True:

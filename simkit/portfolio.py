@@ -275,7 +275,7 @@ class PortfolioResult:
         return np.argsort(-loss, kind="stable")[:k]
 
     def summary(self) -> dict[str, Any]:
-        """The stable JSON structure: the fund's distribution, risk contributions, capital recycling."""
+        """Return the stable JSON structure: the fund's distribution, risk contributions, capital recycling."""
         tot, G = self.total, float(self.grants.sum())
         n = tot.size
         L = self.loss
@@ -336,6 +336,7 @@ class PortfolioResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Show the text summary."""
         return self.text()
 
     def to_frame(self, kind: str = "agreements"):

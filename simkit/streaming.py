@@ -105,7 +105,7 @@ class ExactSum:
         self.special += other.special
 
     def value(self) -> float:
-        """The correctly rounded total."""
+        """Return the correctly rounded total."""
         return math.fsum(self.partials) + self.special if self.special else math.fsum(self.partials)
 
 
@@ -134,7 +134,7 @@ class _Bins:
             self.parts.append((u, cnt.astype(np.int64), v[first], v[first + cnt - 1]))
 
     def dense(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(counts, min, max)`` per bin from :attr:`offset`, after adding the sparse parts."""
+        """Return ``(counts, min, max)`` per bin from :attr:`offset`, after adding the sparse parts."""
         if self.parts:
             have = self.counts.size > 0
             lo = min([int(i[0]) for i, *_ in self.parts] + ([self.offset] if have else []))
@@ -202,7 +202,7 @@ class QuantileSketch:
         return i
 
     def _value(self, bins: _Bins, j: int) -> float:
-        """Representative magnitude of dense bin ``j``: within ``alpha`` of every value in it.
+        """Return the representative magnitude of dense bin ``j``: within ``alpha`` of every value in it.
 
         The bin's midpoint (relative), clipped to the smallest and largest value
         seen in the bin, so a bin holding a single distinct value returns it exactly.
@@ -416,6 +416,7 @@ class RunStats:
 
     # ----------------------------------------------------------------- reading
     def __contains__(self, key: str) -> bool:
+        """Tell whether an output is summarised."""
         return key in self._col
 
     def mean(self, key: str, *, skip_nonfinite: bool = False) -> float:
@@ -469,7 +470,7 @@ def add_target_views(sc, arr: dict[str, Any]) -> dict[str, Any]:
 
 
 def stats_of(sc, arr: Mapping[str, Any]) -> RunStats:
-    """The :class:`~simkit.streaming.RunStats` of per-draw outputs (with the target views), block by block.
+    """Compute the :class:`~simkit.streaming.RunStats` of per-draw outputs (with the target views), block by block.
 
     Besides every per-draw output it holds the derived per-draw quantities a
     summary reports: ``rate:<target>`` (achieved / denominator, nan without

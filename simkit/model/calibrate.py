@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from simkit.spec import WEEKS_PER_YEAR
 from simkit.model.simulate import Histories, simulate_histories
 from simkit.model.spec import ARMS, CalibrationTarget, ModelScenario
+from simkit.spec import WEEKS_PER_YEAR
 
 __all__ = ["Fit", "TargetValue", "calibrate", "fixed_parameters", "modelled_targets", "share_curve", "targets_table"]
 
@@ -92,8 +92,9 @@ def _histories(sc: ModelScenario, params: Mapping[str, np.ndarray], seed: int) -
 
 def _per_cohort(sc: ModelScenario, h: Histories, arm: str, states: Sequence[str], *,
                 at_months: float | None = None, within_months: float | None = None) -> np.ndarray:
-    """Per cohort (draw): the share in ``states`` at ``at_months``, or mean weeks in them within
-    ``within_months`` of referral.
+    """Compute per cohort (draw) the share in ``states`` at a time, or weeks in them.
+
+    The share is taken at ``at_months``; the mean weeks within ``within_months`` of referral.
     """
     sel = h.arm_mask(arm) & np.isin(h.state, sc.model.state_ids(states))
     ref = h.referral[h.person[sel]]
@@ -121,7 +122,7 @@ def _summaries(sc: ModelScenario, h: Histories, targets: Iterable[CalibrationTar
 
 def modelled_targets(sc: ModelScenario, *, seed: int, draws: int = 400,
                      values: Mapping[str, float] | None = None) -> list[TargetValue]:
-    """The model's value of each ``[[calibration]]`` target of ``sc`` at fixed parameters.
+    """Compute the model's value of each ``[[calibration]]`` target of ``sc`` at fixed parameters.
 
     Parameters
     ----------
@@ -228,7 +229,7 @@ class Fit:
     evaluations: int
 
     def table(self) -> pd.DataFrame:
-        """The fit table: each target with its value before and after the fit."""
+        """Return the fit table: each target with its value before and after the fit."""
         t = targets_table(self.after)
         t.insert(5, "before fit", targets_table(self.before)["modelled"])
         return t

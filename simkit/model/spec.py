@@ -154,8 +154,10 @@ class CostChange:
 
 @dataclass(frozen=True)
 class CalibrationTarget:
-    """A stated calibration target: a share in ``states`` at ``at_months``, or weeks in them within
-    the first ``within_months`` after referral, for one arm.
+    """A stated calibration target of one arm.
+
+    A share in ``states`` at ``at_months``, or weeks in them within the first ``within_months``
+    after referral.
     """
 
     id: str
@@ -313,8 +315,10 @@ class DatedCost:
 
 @dataclass(frozen=True)
 class Ceiling:
-    """An aggregate spending ceiling per budget year (L 77 § 203 a): spending above
-    ``person-years in states × per_person_year`` is not compensated (a municipal cost at year end).
+    """An aggregate spending ceiling per budget year (L 77 § 203 a).
+
+    Spending above ``person-years in states × per_person_year`` is not compensated (a municipal
+    cost at year end).
     """
 
     name: str
