@@ -394,7 +394,9 @@ def simulate_portfolio(portfolio: Portfolio, draws: int = 10_000, *, seed: Any =
         raise _fail("draws", draws, "a whole number >= 2")
     F = factor_draws(portfolio, draws, seed=seed)
     col = {f.name: j for j, f in enumerate(portfolio.factors)}
-    reps, grants, years_all = [], [], set()
+    reps: list = []
+    grants: list = []
+    years_all: set[int] = set()
     for k, ag in enumerate(portfolio.agreements):
         sk = agreement_seed(seed, k)
         fixed = {}

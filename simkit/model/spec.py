@@ -102,6 +102,14 @@ class StateKind:
 STATE_KINDS: dict[str, StateKind] = {}
 
 
+
+def _bool_value(v: Any, path: str, issues: list) -> Any:
+    """Return ``v`` if it is ``true`` or ``false``; otherwise record an issue."""
+    if isinstance(v, bool):
+        return v
+    issues.append(S.Issue(path, v, "true or false"))
+    return S.MISSING
+
 def register_state_kind(kind: StateKind) -> StateKind:
     """Add a kind of state (usable as ``kind = "<name>"`` in scenario files).
 
@@ -565,7 +573,7 @@ SCHEMA = S.Table({
             "subgroups": S.ListOf(S.Str()),
             "factor": S.Str(),
             "item": S.Str(),
-            "staircase": S.OneOf(lambda v, p, i: v if isinstance(v, bool) else (i.append(S.Issue(p, v, "true or false")) or S.MISSING)),
+            "staircase": S.OneOf(_bool_value),
             "source": S.Str(required=True),
         }), default=list),
     }), required=True),
