@@ -741,6 +741,7 @@ p.note, caption { font-size: 9pt; color: #444; text-align: left; caption-side: b
 ul { padding-left: 5mm; margin: 1mm 0; } li { margin: 1mm 0; }
 section.key li { font-size: 11pt; }
 .num { font-weight: 600; white-space: nowrap; }
+td .num { font-weight: inherit; }
 table { border-collapse: collapse; margin: 2mm 0 4mm; width: 100%; page-break-inside: avoid; }
 th, td { border-bottom: 1px solid #d0d7de; padding: 1.2mm 1.8mm; vertical-align: top; text-align: left; }
 th { background: #eef3f8; font-weight: 600; }
