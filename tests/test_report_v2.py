@@ -21,7 +21,14 @@ import pytest
 import simkit
 import simkit.errors
 import simkit.io.scenario
-from simkit.report import apply_range, base_case_fixed, build_report, make_report, payer_years, range_layers
+from simkit.report import (
+    apply_range,
+    base_case_fixed,
+    build_report,
+    make_report,
+    payer_years,
+    range_layers,
+)
 from simkit.report.data import report_data
 from simkit.report.html import format_headline, summary_value
 
