@@ -95,7 +95,7 @@ def apply_range(scenario, layers: Mapping[str, Layer | str | Path]) -> dict[str,
 def make_report(scenario=None, *, draws: int = 100_000, seed: int = 2025, base_draws: int = 20_000,
                 lang: str = "da", workers: int = 1, backend: str = "serial",
                 range: Mapping[str, Layer | str | Path] | Sequence[Layer | str | Path] | bool | None = None,
-                payer_draws: int | None = None, progress: bool = False):
+                payer_draws: int | None = 4_096, progress: bool = False):
     """Simulate a scenario (Monte Carlo, base case and the range) and build the report.
 
     The Monte Carlo run is exactly ``simkit.simulate(scenario, draws, seed=seed)``
@@ -119,7 +119,9 @@ def make_report(scenario=None, *, draws: int = 100_000, seed: int = 2025, base_d
         layers (paths, embedded names or ``(label, document)`` pairs) or a
         mapping with the keys ``"sceptical"`` and ``"optimistic"``.
     payer_draws : int, optional
-        Base-case draws behind the table by payer and budget year (default all).
+        Base-case draws behind the table by payer and budget year of a version-2
+        scenario (default the first 4,096: their histories are simulated again;
+        ``None``: all).
     progress : bool
         Progress bars (tqdm, on stderr) over each run's chunks.
 

@@ -696,14 +696,27 @@ def section_provenance(ctx: Context) -> str:
              L.format_number(base_n, ctx.lang)],
             [ctx.t("Simuleringer bag år-for-år-tallene", "Draws behind the year-by-year figures"),
              L.format_number(s["budget"]["curve_draws"], ctx.lang)]]
-    cmd = ctx.t("Samme tal igen: <code>simkit report {args}</code> eller <code>simkit run {args} --json "
-                "FIL</code>.", "The same numbers again: <code>simkit report {args}</code> or "
+    files = " ".join(_shell_name(x) for x in s["scenario"]["sources"])
+    run_args = f"{files} --draws {s['draws']} --seed {s['seed']}"
+    rng = ""
+    if d.variant_summaries:
+        n = len(s["scenario"]["sources"])
+        rng = " --range " + " ".join(_shell_name(d.variant_summaries[r]["scenario"]["sources"][n])
+                                     for r in RANGE_RUNS if r in d.variant_summaries)
+    cmd = ctx.t("Samme tal igen: <code>simkit report {rep}</code> eller <code>simkit run {args} --json "
+                "FIL</code>.", "The same numbers again: <code>simkit report {rep}</code> or "
                 "<code>simkit run {args} --json FILE</code>.").format(
-        args=esc(f"--draws {s['draws']} --seed {s['seed']}"))
+        rep=esc(run_args + rng), args=esc(run_args))
     return (f"<section><h2>{ctx.t('Metode og oprindelse', 'Method and provenance')}</h2>"
             f"<p>{ctx.t(_METHOD_DA, _METHOD_EN)}</p>"
             f"{_table([ctx.t('Oplysning', 'Item'), ctx.t('Værdi', 'Value')], rows, numeric_from=99)}"
             f"<p class=\"note\">{cmd}</p></section>")
+
+
+def _shell_name(source: str) -> str:
+    """A scenario source as it is given on the command line (``"norddjurs (embedded)"`` → ``norddjurs``)."""
+    name = source.removesuffix(" (embedded)")
+    return name if name and all(c.isalnum() or c in "._-/+" for c in name) else "'" + name.replace("'", "") + "'"
 
 
 _METHOD_DA = (
