@@ -112,23 +112,27 @@ class Neutrality:
 
     @property
     def margin(self) -> float:
-        """savings + avoided − uncovered − repayment (= the mean net effect)."""
+        """The margin: savings + avoided − uncovered − repayment (= the mean net effect)."""
         return self.savings + self.avoided - self.uncovered - self.repayment
 
     @property
     def additional(self) -> float:
+        """Additional outcomes: outcomes − outcomes_bau."""
         return self.outcomes - self.outcomes_bau
 
     @property
     def price_per_outcome(self) -> float:
+        """Repayment (present value) per outcome achieved with the programme."""
         return self.repayment / self.outcomes if self.outcomes > 0 else float("nan")
 
     @property
     def saving_per_additional(self) -> float:
+        """Savings (present value) per additional outcome."""
         return self.savings / self.additional if self.additional > 0 else float("nan")
 
     @property
     def holds(self) -> bool:
+        """Whether the condition holds for the means (the mean net effect is ≥ 0)."""
         return self.margin >= 0
 
 

@@ -220,9 +220,19 @@ def _course(ctx: Context) -> str:
     return ctx.t(f"Forløbet består af: {names}. ", f"The course consists of: {names}. ") + model
 
 
+def _same_point(ctx: Context, run: str, key: str) -> bool:
+    """Whether ``key`` means the same thing in a range run (a cash point with the same label)."""
+    if not key.startswith("cash.points."):
+        return True
+    k = int(key.split(".")[2])
+    mine = ctx.data.summary["cash"]["points"]
+    theirs = ctx.data.variant_summaries[run].get("cash", {}).get("points", [])
+    return k < len(theirs) and theirs[k]["label"] == mine[k]["label"]
+
+
 def _range_text(ctx: Context, key: str, fmt: str = "auto") -> str:
     """" (sceptical: x, optimistic: y)" after a headline number, when the report has a range."""
-    runs = [r for r in RANGE_RUNS if r in ctx.data.variant_summaries]
+    runs = [r for r in RANGE_RUNS if r in ctx.data.variant_summaries and _same_point(ctx, r, key)]
     if not runs:
         return ""
     parts = [f"{ctx.t(*RANGE_NAMES[r])}: {ctx.num(key, fmt, run=r)}" for r in runs]
@@ -513,7 +523,8 @@ def section_range(ctx: Context) -> str:
     s = d.summary
 
     def row(name, key, fmt="auto"):
-        return [esc(name)] + [ctx.num(key, fmt, run=None if r == "default" else r) for r in cols]
+        return [esc(name)] + [ctx.num(key, fmt, run=None if r == "default" else r)
+                              if r == "default" or _same_point(ctx, r, key) else "–" for r in cols]
 
     rows = [row(ctx.t("Sandsynlighed for udgiftsneutralitet (nutidsværdi)", "Probability of budget neutrality "
                       "(present value)"), "budget.p_neutral"),
