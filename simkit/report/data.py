@@ -166,7 +166,7 @@ def base_case_fixed(scenario) -> dict[str, float]:
     Examples
     --------
     >>> import simkit
-    >>> base_case_fixed(simkit.load_scenario())["completion_rate"]
+    >>> base_case_fixed(simkit.load_scenario("norddjurs_v1"))["completion_rate"]
     0.8
     """
     return {k: float(p.dist.central) for k, p in scenario.parameters.items() if not p.dist.is_fixed}
