@@ -6,6 +6,8 @@ and the command line turns them on only when stderr is a terminal.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import simkit
@@ -47,3 +49,23 @@ def test_report_progress_is_passed_down(capsys):
     html2, _ = make_report(simkit.load_scenario(V1), draws=256, base_draws=128, seed=1)
     assert not _bar_on(capsys.readouterr().err)
     assert html == html2
+
+
+COMMANDS = {
+    "report": lambda out: ["report", V1, "--draws", "256", "--base-draws", "128", "-o", str(out / "r.html")],
+    "sensitivity": lambda out: ["sensitivity", V1, "--method", "tornado", "--params", "completion_rate",
+                                "--draws", "256"],
+    "design": lambda out: ["design", V1, "--draws", "256"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_command_line_bars_only_on_a_terminal(command, tmp_path, capsys, monkeypatch):
+    from simkit.cli import main
+
+    assert main(COMMANDS[command](tmp_path)) == 0
+    assert not _bar_on(capsys.readouterr().err)  # stderr captured: not a terminal, no bar
+    (tmp_path / "r.html").unlink(missing_ok=True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(COMMANDS[command](tmp_path)) == 0
+    assert _bar_on(capsys.readouterr().err)

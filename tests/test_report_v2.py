@@ -216,9 +216,9 @@ def v2_outputs(tmp_path_factory):
     for name, layers in (("default", []), ("sceptical", [str(low)]), ("optimistic", [str(high)])):
         assert main(["run", "norddjurs", *layers, *args, "--json", str(d / f"{name}.json")]) == 0
         out[name] = json.loads((d / f"{name}.json").read_text(encoding="utf-8"))
-    sc = simkit.load_scenario("norddjurs")
-    html_da, res = make_report(sc, draws=1024, seed=11, base_draws=1024, range=(str(low), str(high)))
-    return out, html_da, res
+    assert main(["report", "norddjurs", *args, "--base-draws", "1024", "--range", str(low), str(high),
+                 "-o", str(d / "r.html")]) == 0
+    return out, (d / "r.html").read_text(encoding="utf-8"), None
 
 
 def test_every_tagged_number_equals_the_json_of_its_run_v2(v2_outputs):
@@ -291,3 +291,28 @@ def test_a_bad_range_layer_is_refused_before_any_simulation(tmp_path):
     with pytest.raises(simkit.errors.ScenarioError) as e:
         make_report(simkit.load_scenario("sundinvest_2021"), draws=64, base_draws=64, range=(str(bad), str(bad)))
     assert "bad.toml" in str(e.value)
+
+
+def test_range_and_output_errors_exit_2_and_write_nothing(tmp_path, capsys):
+    from simkit.cli import main
+
+    layer = tmp_path / "low.toml"
+    layer.write_text('[contract]\npremium = 0.0\n', encoding="utf-8")
+    out = tmp_path / "r.html"
+    # the output may not be one of the inputs, a range layer included
+    assert main(["report", "sundinvest_2021", "--draws", "64", "--range", str(layer), str(layer),
+                 "-o", str(layer)]) == 2
+    assert "low.toml" in capsys.readouterr().err and layer.read_text(encoding="utf-8").startswith("[contract]")
+    # a range layer that does not exist, or is not valid, is named
+    assert main(["report", "sundinvest_2021", "--draws", "64", "--range", str(tmp_path / "nope.toml"), str(layer),
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "nope.toml" in err and "Traceback" not in err and not out.exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[contract]\npremium = -3\n", encoding="utf-8")
+    assert main(["report", "sundinvest_2021", "--draws", "64", "--range", str(bad), str(layer), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "premium" in err and "Traceback" not in err and not out.exists()
+    with pytest.raises(SystemExit) as e:  # one or the other
+        main(["report", "--no-range", "--range", str(layer), str(layer), "-o", str(out)])
+    assert e.value.code == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import Any
 
 from simkit import design as D
@@ -78,7 +79,7 @@ def execute(args: argparse.Namespace) -> int:
     for spec in (variants or {}).values():
         D.variant(sc.contract, spec, cohort_size=n)
 
-    res = simulate(sc, args.draws, seed=args.seed, workers=args.workers,
+    res = simulate(sc, args.draws, seed=args.seed, workers=args.workers, progress=sys.stderr.isatty(),
                    backend="processes" if args.workers > 1 else "serial", curve_draws=0)
     out: dict[str, Any] = {**header(sc, args.seed, command="design"), "draws": res.n,
                            "comparison": None, "solutions": []}

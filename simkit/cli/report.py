@@ -10,6 +10,7 @@ leaves no file.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from simkit.cli._common import check_out_paths, load
 from simkit.io.files import atomic_write, write_json
@@ -35,10 +36,13 @@ def execute(args: argparse.Namespace) -> int:
     >>> build_parser().parse_args(["report", "-o", "r.html", "--lang", "en"]).base_draws
     20000
     """
-    check_out_paths(args.output, args.json)
+    inputs = [*args.scenario, *(args.range or ())]
+    check_out_paths(args.output, inputs=inputs, flag="-o")
+    check_out_paths(args.json, inputs=inputs)
     sc = load(args)
     html, res = make_report(sc, draws=args.draws, seed=args.seed, base_draws=args.base_draws, lang=args.lang,
-                            workers=args.workers, backend="processes" if args.workers > 1 else "serial")
+                            workers=args.workers, backend="processes" if args.workers > 1 else "serial",
+                            range=False if args.no_range else args.range, progress=sys.stderr.isatty())
     atomic_write(args.output, lambda t: t.write_text(html, encoding="utf-8"))
     if args.json:
         write_json(args.json, res.summary())

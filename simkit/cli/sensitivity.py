@@ -9,6 +9,7 @@ format, for every method, is in ``docs/json-formats.md``.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from simkit import sensitivity as S
@@ -212,6 +213,7 @@ def execute(args: argparse.Namespace) -> int:
     m = args.method
     seed = kw.pop("seed")
     workers = args.workers
+    kw["progress"] = sys.stderr.isatty()  # a progress bar only on a terminal
     if m == "tornado":
         res = S.tornado(sc, seed=seed, workers=workers, **kw)
         text = res.text()
@@ -227,7 +229,7 @@ def execute(args: argparse.Namespace) -> int:
         text = res.text() + "".join(f"\n  {res.describe(o)}" for o in res.outputs)
     else:
         draws = kw.pop("draws")
-        sim = simulate(sc, draws, seed=seed, workers=workers,
+        sim = simulate(sc, draws, seed=seed, workers=workers, progress=kw.pop("progress"),
                        backend="processes" if workers > 1 else "serial", curve_draws=0)
         if m == "evpi":
             persp = kw["perspective"]
