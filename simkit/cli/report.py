@@ -1,8 +1,9 @@
 """``simkit report``: one self-contained HTML file for a committee.
 
 Simulates the scenario (the same run as ``simkit run`` with the same draws
-and seed) plus a base case with every parameter at its central value, and
-writes one HTML file (figures embedded, no network). The output path is
+and seed), a base case with every parameter at its central value and, with
+``--range`` or the scenario's siblings, a sceptical and an optimistic run on
+the same draws and seed, and writes one HTML file (figures embedded, no network). The output path is
 checked before computing; the file is written atomically, so an error
 leaves no file.
 """
