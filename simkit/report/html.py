@@ -710,10 +710,10 @@ def section_provenance(ctx: Context) -> str:
     files = " ".join(_shell_name(x) for x in s["scenario"]["sources"])
     run_args = f"{files} --draws {s['draws']} --seed {s['seed']}"
     rng = ""
-    if d.variant_summaries:
-        n = len(s["scenario"]["sources"])
-        rng = " --range " + " ".join(_shell_name(d.variant_summaries[r]["scenario"]["sources"][n])
-                                     for r in RANGE_RUNS if r in d.variant_summaries)
+    n = len(s["scenario"]["sources"])
+    extra = [d.variant_summaries[r]["scenario"]["sources"][n:] for r in RANGE_RUNS if r in d.variant_summaries]
+    if len(extra) == 2 and all(len(x) == 1 for x in extra):  # two layers on the scenario: --range gives them
+        rng = " --range " + " ".join(_shell_name(x[0]) for x in extra)
     cmd = ctx.t("Samme tal igen: <code>simkit report {rep}</code> eller <code>simkit run {args} --json "
                 "FIL</code>.", "The same numbers again: <code>simkit report {rep}</code> or "
                 "<code>simkit run {args} --json FILE</code>.").format(
