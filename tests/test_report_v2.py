@@ -316,3 +316,24 @@ def test_range_and_output_errors_exit_2_and_write_nothing(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:  # one or the other
         main(["report", "--no-range", "--range", str(layer), str(layer), "-o", str(out)])
     assert e.value.code == 2
+
+
+def test_embedded_siblings_give_the_range_by_themselves(monkeypatch):
+    """When `<name>_sceptical` and `<name>_optimistic` are embedded, the report shows them without --range."""
+    import simkit.report as R
+
+    layers = {"sundinvest_2021_sceptical": {"contract": {"premium": 0.0}},
+              "sundinvest_2021_optimistic": {"contract": {"premium": 0.2}}}
+    real_read = R.read_toml
+    monkeypatch.setattr(R, "embedded_scenarios", lambda: [*simkit.embedded_scenarios(), *layers])
+    monkeypatch.setattr(R, "read_toml", lambda name: (f"{name} (embedded)", layers[name]) if name in layers
+                        else real_read(name))
+    sc = simkit.load_scenario("sundinvest_2021")
+    found = range_layers(sc)
+    assert [found[r][0] for r in ("sceptical", "optimistic")] == ["sundinvest_2021_sceptical (embedded)",
+                                                                  "sundinvest_2021_optimistic (embedded)"]
+    text, _ = make_report(sc, draws=64, base_draws=64, seed=2)
+    assert "(skeptisk: " in text and "Standard, skeptisk og optimistisk" in text
+    assert "--range sundinvest_2021_sceptical sundinvest_2021_optimistic" in text
+    none, _ = make_report(sc, draws=64, base_draws=64, seed=2, range=False)
+    assert "(skeptisk: " not in none
