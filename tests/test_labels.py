@@ -263,3 +263,17 @@ def test_tornado_names_parameters_by_their_labels():
     ax = plotting.plot_tornado(tor, "net_mean")
     assert any(t.startswith("completion_rate\n") for t in (x.get_text() for x in ax.get_yticklabels()))
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("name", ["norddjurs", "norddjurs_v1"])
+def test_every_parameter_target_and_indicator_of_both_norddjurs_models_has_both_languages(name):
+    sc = simkit.load_scenario(name)
+    data = tomllib.loads(resources.files("simkit").joinpath("labels.toml").read_text(encoding="utf-8"))
+    ids = [("parameters", p) for p in sc.parameters] + [("targets", t.id) for t in sc.contract.targets] + \
+          [("indicators", t.indicator) for t in sc.contract.targets]
+    missing = [(kind, i) for kind, i in ids if i not in data[kind]]
+    assert not missing
+    for kind, i in ids:
+        entry = data[kind][i]
+        assert entry["da"] and entry["en"] and entry["da"] != entry["en"], (kind, i)
+        assert entry["unit"] in data["units"], (kind, i)

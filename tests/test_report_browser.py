@@ -21,7 +21,7 @@ import urllib.request
 import pytest
 
 import simkit
-from simkit.report import base_case_fixed, build_report
+from simkit.report import base_case_fixed, build_report, make_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROME = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
@@ -97,13 +97,30 @@ def browser(tmp_path_factory):
             proc.kill()
 
 
-@pytest.fixture(scope="module")
-def loaded(browser, tmp_path_factory):
-    sc = simkit.load_scenario()
-    res = simkit.simulate(sc, draws=4_000, seed=2025)
-    base = simkit.simulate(sc, draws=1_000, seed=2025, fixed=base_case_fixed(sc))
-    path = tmp_path_factory.mktemp("report") / "rapport.html"
-    path.write_text(build_report(res, base), encoding="utf-8")
+def _report(version: str, tmp) -> str:
+    if version == "v1":
+        sc = simkit.load_scenario("norddjurs_v1")
+        res = simkit.simulate(sc, draws=4_000, seed=2025)
+        base = simkit.simulate(sc, draws=1_000, seed=2025, fixed=base_case_fixed(sc))
+        return build_report(res, base)
+    # the declarative model with a range of two small layers: every table the report can have
+    layers = {}
+    for name, median in (("sceptical", 1.2), ("optimistic", 1.9)):
+        path = tmp / f"{name}.toml"
+        path.write_text(f'[parameters.hr_starts]\ndist = "lognormal"\nmedian = {median}\nlow = 1.0\n'
+                        f'high = {median + 0.8}\nsource = "assumption: a test layer"\n', encoding="utf-8")
+        layers[name] = str(path)
+    html, _ = make_report(simkit.load_scenario("norddjurs"), draws=2_048, seed=2025, base_draws=1_024,
+                          range=layers)
+    return html
+
+
+@pytest.fixture(scope="module", params=["v1", "v2"])
+def loaded(browser, tmp_path_factory, request):
+    tmp = tmp_path_factory.mktemp("report")
+    path = tmp / "rapport.html"
+    path.write_text(_report(request.param, tmp), encoding="utf-8")
+    browser.events.clear()
     for domain in ("Runtime", "Log", "Page", "Network"):
         browser.send(f"{domain}.enable")
     browser.send("Page.navigate", url=path.as_uri())

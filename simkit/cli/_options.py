@@ -380,6 +380,12 @@ def add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("da", "en"), default="da", help="language (default da: Danish)")
     p.add_argument("--base-draws", type=positive_int, default=20_000,
                    help="cohort realisations in the base case (default 20,000)")
+    rng = p.add_mutually_exclusive_group()
+    rng.add_argument("--range", nargs=2, metavar=("SCEPTICAL", "OPTIMISTIC"), default=None,
+                     help="a sceptical and an optimistic layer, each put on the scenario and run on the same "
+                          "draws and seed, shown side by side with it (default: the scenario's siblings "
+                          "<name>_sceptical and <name>_optimistic when both exist)")
+    rng.add_argument("--no-range", action="store_true", help="no sceptical and optimistic runs")
 
 
 def add_portfolio(p: argparse.ArgumentParser) -> None:

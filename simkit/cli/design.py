@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import Any
 
 from simkit import design as D
@@ -79,7 +80,8 @@ def execute(args: argparse.Namespace) -> int:
         D.variant(sc.contract, spec, cohort_size=n)
 
     res = simulate(sc, args.draws, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
-                   backend=pick_backend(args.backend, args.workers, args.scheduler), curve_draws=0)
+                   backend=pick_backend(args.backend, args.workers, args.scheduler), curve_draws=0,
+                   progress=sys.stderr.isatty())
     out: dict[str, Any] = {**header(sc, args.seed, command="design"), "draws": res.n,
                            "comparison": None, "solutions": []}
     lines = []

@@ -1,8 +1,9 @@
 """``simkit report``: one self-contained HTML file for a committee.
 
 Simulates the scenario (the same run as ``simkit run`` with the same draws
-and seed) plus a base case with every parameter at its central value, and
-writes one HTML file (figures embedded, no network). The output path is
+and seed), a base case with every parameter at its central value and, with
+``--range`` or the scenario's siblings, a sceptical and an optimistic run on
+the same draws and seed, and writes one HTML file (figures embedded, no network). The output path is
 checked before computing; the file is written atomically, so an error
 leaves no file.
 """
@@ -10,6 +11,7 @@ leaves no file.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from simkit.cli._common import check_out_paths, load
 from simkit.io.files import atomic_write, write_json
@@ -35,10 +37,13 @@ def execute(args: argparse.Namespace) -> int:
     >>> build_parser().parse_args(["report", "-o", "r.html", "--lang", "en"]).base_draws
     20000
     """
-    check_out_paths(args.output, args.json)
+    inputs = [*args.scenario, *(args.range or ())]
+    check_out_paths(args.output, inputs=inputs, flag="-o")
+    check_out_paths(args.json, inputs=inputs)
     sc = load(args)
     html, res = make_report(sc, draws=args.draws, seed=args.seed, base_draws=args.base_draws, lang=args.lang,
-                            workers=args.workers, backend="processes" if args.workers > 1 else "serial")
+                            workers=args.workers, backend="processes" if args.workers > 1 else "serial",
+                            range=False if args.no_range else args.range, progress=sys.stderr.isatty())
     atomic_write(args.output, lambda t: t.write_text(html, encoding="utf-8"))
     if args.json:
         write_json(args.json, res.summary())

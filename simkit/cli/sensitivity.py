@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -256,6 +257,7 @@ def _run(args: argparse.Namespace, sc: Any, kw: dict[str, Any]) -> int:
     workers = args.workers
     backend = pick_backend(args.backend, workers, args.scheduler)
     res: Any  # the method's result object
+    kw["progress"] = sys.stderr.isatty()  # a progress bar only on a terminal
     if m == "tornado":
         res = S.tornado(sc, seed=seed, workers=workers, backend=backend, **kw)
         text = res.text()
@@ -272,7 +274,7 @@ def _run(args: argparse.Namespace, sc: Any, kw: dict[str, Any]) -> int:
     else:
         draws = kw.pop("draws")
         sim = simulate(sc, draws, seed=seed, workers=workers, backend=backend, scheduler=args.scheduler,
-                       curve_draws=0)
+                       curve_draws=0, progress=kw.pop("progress"))
         if m == "evpi":
             persp = kw["perspective"]
             if kw["decision"] == "enter":

@@ -27,9 +27,14 @@ from .. import labels as L
 from .data import ReportData, report_data
 from .figures import fan_chart, png_base64, repayment_chart, targets_chart
 
-__all__ = ["SECTIONS", "Context", "build_report"]
+__all__ = ["SECTIONS", "Context", "build_report", "format_headline", "summary_value"]
 
 esc = _html.escape
+
+#: the range's runs in the order they are shown, and their names (da, en)
+RANGE_RUNS = ("sceptical", "optimistic")
+RANGE_NAMES = {"sceptical": ("skeptisk", "sceptical"), "optimistic": ("optimistisk", "optimistic"),
+               "default": ("standard", "default")}
 
 
 @dataclass(frozen=True)
@@ -68,22 +73,37 @@ class Context:
     def label(self, id: str, kind: str | None = None) -> str:
         return L.label(id, self.lang, kind=kind, scenario=self.scenario)
 
-    def num(self, key: str, fmt: str = "auto") -> str:
+    def num(self, key: str, fmt: str = "auto", *, run: str | None = None) -> str:
         """A headline number from the run summary, formatted and tagged with its key.
 
         ``key`` is a path in :meth:`SimulationResult.summary` (``"budget.p_neutral"``,
-        ``"targets.edu_work.p_met"``); ``fmt`` is ``money``, ``money_m`` (millions),
-        ``money_neg`` (the amount as a cost, with a minus), ``percent``, ``ratio``
-        (2 decimals) or ``auto`` (by the key's unit).
+        ``"targets.edu_work.p_met"``, ``"cash.points.3.mean"``: a number indexes a
+        list); ``fmt`` is ``money``, ``money_m`` (millions), ``money_neg`` (the amount
+        as a cost, with a minus), ``mio`` (millions without the unit), ``percent``,
+        ``ratio`` (2 decimals) or ``auto`` (by the key's unit). ``run`` names one
+        of the range's runs (``"sceptical"``); the tag then carries ``data-run``.
         """
-        v = self.data.summary
-        for part in key.split("."):
-            v = v[part]
+        v = summary_value(self.data.summary if run is None else self.data.variant_summaries[run], key)
         if fmt == "auto":
             unit = L.unit(key.split(".", 1)[0] + "." + key.rsplit(".", 1)[-1], kind="outputs")
             fmt = {"money": "money", "share": "percent", "probability": "percent"}.get(unit, "ratio")
         text = format_headline(v, fmt, self.lang, self.currency)
-        return f'<span class="num" data-key="{esc(key)}" data-fmt="{fmt}">{esc(text)}</span>'
+        tag = f' data-run="{esc(run)}"' if run is not None else ""
+        return f'<span class="num" data-key="{esc(key)}" data-fmt="{fmt}"{tag}>{esc(text)}</span>'
+
+
+def summary_value(summary, key: str):
+    """The value at a dotted path of a run summary; a whole number indexes a list.
+
+    Examples
+    --------
+    >>> summary_value({"cash": {"points": [{"mean": 1.0}, {"mean": 2.0}]}}, "cash.points.1.mean")
+    2.0
+    """
+    v = summary
+    for part in key.split("."):
+        v = v[int(part)] if isinstance(v, list) else v[part]
+    return v
 
 
 def format_headline(value: float, fmt: str, lang: str, currency: str = "DKK") -> str:
@@ -94,6 +114,8 @@ def format_headline(value: float, fmt: str, lang: str, currency: str = "DKK") ->
         return L.format_money(value, lang, millions=True, currency=currency)
     if fmt == "money_neg":
         return L.format_money(-value, lang, currency=currency)
+    if fmt == "money_neg_m":
+        return L.format_money(-value, lang, millions=True, currency=currency)
     if fmt == "mio":
         return L.format_number(value / 1e6, lang, decimals=1)
     if fmt == "mio_neg":
@@ -143,8 +165,6 @@ def section_title(ctx: Context) -> str:
 
 def section_agreement(ctx: Context) -> str:
     sc, a, c = ctx.scenario, ctx.scenario.agreement, ctx.scenario.contract
-    phases = ", ".join(f"{ctx.label(p.name, 'phases').lower()} ({p.weeks} {ctx.t('uger', 'weeks')})"
-                       for p in sc.programme.phases)
     items = [
         ctx.t(f"{a.municipality} modtager et betinget tilskud på {ctx.money(c.grant)} fra {a.fund} "
               f"til forløb for {a.cohort_size} borgere.",
@@ -154,8 +174,7 @@ def section_agreement(ctx: Context) -> str:
               + (f"; aftalen er underskrevet {ctx.date(a.signed)}." if a.signed else "."),
               f"The agreement runs from {ctx.date(a.start)} to {ctx.date(a.end)}"
               + (f"; it was signed on {ctx.date(a.signed)}." if a.signed else ".")),
-        ctx.t(f"Forløbet varer op til {sc.programme.course_weeks} uger i faser: {phases}.",
-              f"The course lasts up to {sc.programme.course_weeks} weeks in phases: {phases}."),
+        _course(ctx),
     ]
     for t in c.targets:
         items.append(ctx.t(
@@ -183,14 +202,53 @@ def section_agreement(ctx: Context) -> str:
             f'<p class="note">{esc(note)}</p></section>')
 
 
+def _course(ctx: Context) -> str:
+    """The course in one sentence: its phases (version 1) or the model's programme states (version 2)."""
+    sc = ctx.scenario
+    if hasattr(sc, "programme"):
+        phases = ", ".join(f"{ctx.label(p.name, 'phases').lower()} ({p.weeks} {ctx.t('uger', 'weeks')})"
+                           for p in sc.programme.phases)
+        return ctx.t(f"Forløbet varer op til {sc.programme.course_weeks} uger i faser: {phases}.",
+                     f"The course lasts up to {sc.programme.course_weeks} weeks in phases: {phases}.")
+    states = [st for st in sc.model.states if st.kind == "programme"]
+    names = ", ".join(esc(st.label or st.id) for st in states)
+    n, k = len(sc.model.states), len(sc.model.transitions)
+    model = ctx.t(f"Modellen har {n} tilstande og {k} overgange, med og uden indsatsen.",
+                  f"The model has {n} states and {k} transitions, with and without the programme.")
+    if not states:
+        return model
+    return ctx.t(f"Forløbet består af: {names}. ", f"The course consists of: {names}. ") + model
+
+
+def _same_point(ctx: Context, run: str, key: str) -> bool:
+    """Whether ``key`` means the same thing in a range run (a cash point with the same label)."""
+    if not key.startswith("cash.points."):
+        return True
+    k = int(key.split(".")[2])
+    mine = ctx.data.summary["cash"]["points"]
+    theirs = ctx.data.variant_summaries[run].get("cash", {}).get("points", [])
+    return k < len(theirs) and theirs[k]["label"] == mine[k]["label"]
+
+
+def _range_text(ctx: Context, key: str, fmt: str = "auto") -> str:
+    """" (sceptical: x, optimistic: y)" after a headline number, when the report has a range."""
+    runs = [r for r in RANGE_RUNS if r in ctx.data.variant_summaries and _same_point(ctx, r, key)]
+    if not runs:
+        return ""
+    parts = [f"{ctx.t(*RANGE_NAMES[r])}: {ctx.num(key, fmt, run=r)}" for r in runs]
+    return " (" + ", ".join(parts) + ")"
+
+
 def section_key_figures(ctx: Context) -> str:
     d, s = ctx.data, ctx.data.summary
     b = s["budget"]
     out = [ctx.t(
-        f"Sandsynligheden for at aftalen er udgiftsneutral er {ctx.num('budget.p_neutral')}: så stor en "
+        f"Sandsynligheden for at aftalen er udgiftsneutral er {ctx.num('budget.p_neutral')}"
+        f"{_range_text(ctx, 'budget.p_neutral')}: så stor en "
         f"andel af simuleringerne giver en nettoeffekt for kommunens budget på mindst 0 kr. over "
         f"{b['horizon_years']} år (nutidsværdi, {ctx.pct(b['discount_rate'])} diskonteringsrente).",
-        f"The probability that the agreement is budget-neutral is {ctx.num('budget.p_neutral')}: the share "
+        f"The probability that the agreement is budget-neutral is {ctx.num('budget.p_neutral')}"
+        f"{_range_text(ctx, 'budget.p_neutral')}: the share "
         f"of draws in which the net effect on the municipal budget is at least zero over "
         f"{b['horizon_years']} years (present value, {ctx.pct(b['discount_rate'])} discount rate)."),
         ctx.t(
@@ -210,7 +268,20 @@ def section_key_figures(ctx: Context) -> str:
             f"{ctx.num(f'targets.{tid}.p_met')}.",
             f"The probability that the payment target “{esc(ctx.label(tid, 'targets'))}” is met is "
             f"{ctx.num(f'targets.{tid}.p_met')}."))
+    out.append(_neutrality_sentence(ctx))
     for pos in d.positions:
+        if pos.basis == "nominal":
+            k = pos.key
+            out.append(ctx.t(
+                f"Lige efter tilbagebetalingen {ctx.date(pos.date)} er kommunens akkumulerede kassebeholdning "
+                f"(nominelt, tilskud og tilbagebetaling medregnet) i gennemsnit {ctx.num(k + '.mean', 'money_m')}"
+                f"{_range_text(ctx, k + '.mean', 'money_m')}, og sandsynligheden for at den er negativ, er "
+                f"{ctx.num(k + '.p_negative', 'percent')}{_range_text(ctx, k + '.p_negative', 'percent')}.",
+                f"Just after the repayment on {ctx.date(pos.date)} the municipality's cumulative cash position "
+                f"(nominal, grant and repayment included) is {ctx.num(k + '.mean', 'money_m')}"
+                f"{_range_text(ctx, k + '.mean', 'money_m')} on average, and the probability that it is negative "
+                f"is {ctx.num(k + '.p_negative', 'percent')}{_range_text(ctx, k + '.p_negative', 'percent')}."))
+            continue
         out.append(ctx.t(
             f"Lige efter tilbagebetalingen {ctx.date(pos.date)} er den akkumulerede nettoeffekt i gennemsnit "
             f"{ctx.money(pos.mean, millions=True)}, og sandsynligheden for at den er negativ, er "
@@ -229,6 +300,17 @@ def section_key_figures(ctx: Context) -> str:
     else:
         out.append(ctx.t("Investeringen er ikke tilbagebetalt inden for tidshorisonten.",
                          "The investment is not paid back within the horizon."))
+    if d.cash:
+        y = d.cash_payback_year
+        out.append(ctx.t(
+            f"Regnet i budgetår (nominelt, uden tilskud og tilbagebetaling) er kommunens forventede akkumulerede "
+            f"kassebeholdning positiv fra og med budgetår {y}." if y is not None else
+            "Regnet i budgetår (nominelt, uden tilskud og tilbagebetaling) bliver kommunens forventede "
+            "akkumulerede kassebeholdning ikke varigt positiv inden for tidshorisonten.",
+            f"In budget years (nominal, without the grant and the repayment) the municipality's expected "
+            f"cumulative cash position is positive from budget year {y} on." if y is not None else
+            "In budget years (nominal, without the grant and the repayment) the municipality's expected "
+            "cumulative cash position does not stay positive within the horizon."))
     out.append(ctx.t(
         f"Fonden får i gennemsnit {ctx.num('fund.multiple_mean')} gange tilskuddet tilbage; sandsynligheden "
         f"for at fonden taber penge, er {ctx.num('fund.p_loss')}.",
@@ -236,6 +318,50 @@ def section_key_figures(ctx: Context) -> str:
         f"the fund loses money is {ctx.num('fund.p_loss')}."))
     lis = "".join(f"<li>{x}</li>" for x in out)
     return f'<section class="key"><h2>{ctx.t("Hovedresultater", "Key figures")}</h2><ul>{lis}</ul></section>'
+
+
+def _neutrality_sentence(ctx: Context) -> str:
+    """The condition for budget neutrality, with the run's means (:class:`~simkit.report.data.Neutrality`)."""
+    n = ctx.data.neutrality
+    if ctx.data.summary["budget"]["uncovered_cost_mean"] >= 0:
+        unc = ctx.t(f"− udgifter som tilskuddet ikke dækker {ctx.num('budget.uncovered_cost_mean', 'money_m')}",
+                    f"− costs the grant does not cover {ctx.num('budget.uncovered_cost_mean', 'money_m')}")
+    else:
+        unc = ctx.t(f"+ den del af tilskuddet, som udgifterne ikke bruger, "
+                    f"{ctx.num('budget.uncovered_cost_mean', 'money_neg_m')}",
+                    f"+ the part of the grant the costs do not use {ctx.num('budget.uncovered_cost_mean', 'money_neg_m')}")
+    right = ctx.money(n.savings + n.avoided - n.uncovered, millions=True)
+    holds = ctx.t("opfyldt" if n.holds else "ikke opfyldt", "met" if n.holds else "not met")
+    text = ctx.t(
+        f"Betingelsen for udgiftsneutralitet (nutidsværdi): tilbagebetalingen må højst være besparelserne + "
+        f"sparet aktivering − de udgifter, tilskuddet ikke dækker. Her er tilbagebetalingen i gennemsnit "
+        f"{ctx.num('budget.repayment_pv_mean', 'money_m')} mod besparelser "
+        f"{ctx.num('budget.savings_mean', 'money_m')} + sparet aktivering "
+        f"{ctx.num('budget.avoided_bau_cost_mean', 'money_m')} {unc} = {right}: betingelsen er {holds} "
+        "i gennemsnit.",
+        f"The condition for budget neutrality (present value): the repayment may be at most the savings + "
+        f"avoided activation − the costs the grant does not cover. Here the mean repayment is "
+        f"{ctx.num('budget.repayment_pv_mean', 'money_m')} against savings "
+        f"{ctx.num('budget.savings_mean', 'money_m')} + avoided activation "
+        f"{ctx.num('budget.avoided_bau_cost_mean', 'money_m')} {unc} = {right}: the condition is {holds} "
+        "on average.")
+    if n.indicator is not None and n.outcomes > 0 and n.additional > 0:
+        lab = esc(ctx.label(n.indicator, "indicators"))
+        one = lambda x: L.format_number(x, ctx.lang, decimals=1)  # noqa: E731
+        text += " " + ctx.t(
+            f"Pr. resultat (»{lab}« ved den endelige opgørelse): med indsatsen opnår {one(n.outcomes)} personer "
+            f"det i gennemsnit, uden {one(n.outcomes_bau)}, altså {one(n.additional)} ekstra resultater. "
+            f"Pris pr. resultat × resultater ({ctx.money(n.price_per_outcome)} × {one(n.outcomes)}) skal "
+            f"højst være besparelse pr. ekstra resultat × ekstra resultater "
+            f"({ctx.money(n.saving_per_additional)} × {one(n.additional)}) + sparet aktivering − udækkede "
+            "udgifter.",
+            f"Per outcome (“{lab}” at the final measurement): with the programme {one(n.outcomes)} persons "
+            f"achieve it on average, without it {one(n.outcomes_bau)}, so {one(n.additional)} additional "
+            f"outcomes. Price per outcome × outcomes ({ctx.money(n.price_per_outcome)} × {one(n.outcomes)}) "
+            f"must be at most saving per additional outcome × additional outcomes "
+            f"({ctx.money(n.saving_per_additional)} × {one(n.additional)}) + avoided activation − uncovered "
+            "costs.")
+    return text
 
 
 def section_targets(ctx: Context) -> str:
@@ -351,7 +477,7 @@ def section_budget(ctx: Context) -> str:
     year_table = _table(yhead, yrows, cls="small years", caption=esc(ycap))
 
     prow = [[ctx.date(p.date), ctx.pct(p.share, 0), ctx.mio(p.mean), ctx.mio(p.q05), ctx.mio(p.q50),
-             ctx.mio(p.q95), ctx.pct(p.p_negative)] for p in d.positions]
+             ctx.mio(p.q95), ctx.pct(p.p_negative)] for p in d.positions if p.basis == "pv"]
     phead = ctx.t(f"Tilbagebetalingsdato|Andel af tilbagebetalingen|Gennemsnit, mio. {cu}|5 %|50 %|95 %|"
                   "Sandsynlighed for negativ akkumuleret effekt",
                   f"Repayment date|Share of the repayment|Mean, {cu} million|5 %|50 %|95 %|"
@@ -386,6 +512,170 @@ def section_budget(ctx: Context) -> str:
             f"{pos_table}{year_table}<p class=\"note\">{payback}</p>{fig}</section>")
 
 
+def section_range(ctx: Context) -> str:
+    """Default, sceptical and optimistic side by side (the same draws and seed)."""
+    d = ctx.data
+    runs = [r for r in RANGE_RUNS if r in d.variant_summaries]
+    if not runs:
+        return ""
+    order = ["sceptical", "default", "optimistic"]
+    cols = [r for r in order if r == "default" or r in runs]
+    s = d.summary
+
+    def row(name, key, fmt="auto"):
+        return [esc(name)] + [ctx.num(key, fmt, run=None if r == "default" else r)
+                              if r == "default" or _same_point(ctx, r, key) else "–" for r in cols]
+
+    rows = [row(ctx.t("Sandsynlighed for udgiftsneutralitet (nutidsværdi)", "Probability of budget neutrality "
+                      "(present value)"), "budget.p_neutral"),
+            row(ctx.t("Forventet nettoeffekt for kommunen", "Expected net effect for the municipality"),
+                "budget.net_mean", "money_m"),
+            row(ctx.t("Forventet tilbagebetaling", "Expected repayment"), "repayment.mean", "money_m")]
+    for tid in s["targets"]:
+        rows.append(row(ctx.t(f"Sandsynlighed for at »{ctx.label(tid, 'targets')}« nås",
+                              f"Probability that “{ctx.label(tid, 'targets')}” is met"), f"targets.{tid}.p_met"))
+    for p in d.positions:
+        if p.basis == "nominal":
+            rows.append(row(ctx.t(f"Kassebeholdning lige efter tilbagebetalingen {ctx.date(p.date, 'short')}",
+                                  f"Cash position just after the repayment on {ctx.date(p.date, 'short')}"),
+                            p.key + ".mean", "money_m"))
+            rows.append(row(ctx.t("– sandsynlighed for at den er negativ", "– probability that it is negative"),
+                            p.key + ".p_negative", "percent"))
+    rows.append(row(ctx.t("Fondens gennemsnitlige multipel", "Fund's mean multiple"), "fund.multiple_mean"))
+    rows.append(row(ctx.t("Sandsynlighed for at fonden taber", "Probability that the fund loses"), "fund.p_loss"))
+    head = [ctx.t("Scenarie", "Scenario")] + [ctx.t(*RANGE_NAMES[r]).capitalize() for r in cols]
+    layers = "; ".join(f"{ctx.t(*RANGE_NAMES[r])}: {esc(' + '.join(d.variant_summaries[r]['scenario']['sources']))}"
+                       for r in runs)
+    cap = ctx.t(
+        f"Alle tre beregninger bruger de samme {L.format_number(s['draws'], 'da')} simuleringer og samme seed "
+        f"({s['seed']}): de samme tilfældige tal, så forskellene skyldes antagelserne. Lag: {layers}.",
+        f"All three runs use the same {L.format_number(s['draws'], 'en')} draws and seed ({s['seed']}): the same "
+        f"random numbers, so the differences come from the assumptions. Layers: {layers}.")
+    return (f"<section><h2>{ctx.t('Standard, skeptisk og optimistisk', 'Default, sceptical and optimistic')}</h2>"
+            f"{_table(head, rows, caption=cap)}</section>")
+
+
+def _central_words(ctx: Context) -> str:
+    """Which central value the base case uses (:func:`simkit.report.base_case_fixed`)."""
+    logn = [p.name for p in ctx.scenario.parameters.values()
+            if not p.dist.is_fixed and type(p.dist).__name__ == "LogNormal"]
+    if not logn:
+        return ctx.t("middelværdi", "mean")
+    return ctx.t("middelværdi (for de lognormalfordelte parametre medianen)",
+                 "mean (the median for the lognormally distributed parameters)")
+
+
+def section_payers(ctx: Context) -> str:
+    """The base case by payer and budget year, SØM style (version 2)."""
+    t = ctx.data.payers
+    if t is None:
+        return ""
+    show = 6
+    groups = [[i] for i in range(min(show, len(t.years)))]
+    if len(t.years) > show:
+        groups.append(list(range(show, len(t.years))))
+    head_years = [str(t.years[g[0]]) if len(g) == 1 else f"{t.years[g[0]]}–{t.years[g[-1]]}" for g in groups]
+
+    def k(x: float) -> str:
+        return L.format_number(x / 1e3, ctx.lang)
+
+    def flow(name: str, x: np.ndarray, bold: bool = False) -> list[str]:
+        cells = [k(float(x[g].sum())) for g in groups] + [k(float(x.sum()))]
+        if bold:
+            return [f"<b>{name}</b>"] + [f"<b>{c}</b>" for c in cells]
+        return [name, *cells]
+
+    def level(name: str, x: np.ndarray) -> list[str]:
+        return [name] + [k(float(x[g[-1]])) for g in groups] + [k(float(x[-1]))]
+
+    payer_name = {"municipality": ctx.t("Kommunen", "Municipality"), "state": ctx.t("Staten", "State"),
+                  "region": ctx.t("Regionen", "Region")}
+    rows = []
+    for payer in ("municipality", "state", "region"):
+        if payer != "municipality" and not (np.any(t.without[payer]) or np.any(t.with_[payer])):
+            continue
+        rows.append([f'<b>{payer_name[payer]}</b>'] + [""] * (len(groups) + 1))
+        rows.append(flow(ctx.t("Udgifter uden indsatsen", "Costs without the programme"), t.without[payer]))
+        rows.append(flow(ctx.t("Udgifter med indsatsen", "Costs with the programme"), t.with_[payer]))
+        rows.append(flow(ctx.t("Besparelse", "Saving"), t.saving[payer], bold=payer != "municipality"))
+        if payer == "municipality":
+            rows.append(flow(ctx.t("Tilskud fra fonden", "Grant from the fund"), t.grant))
+            rows.append(flow(ctx.t("Tilbagebetaling til fonden", "Repayment to the fund"), -t.repayment))
+            rows.append(flow(ctx.t("Nettoeffekt for kommunen", "Net effect for the municipality"), t.net, bold=True))
+            rows.append(level(ctx.t("Akkumuleret kassebeholdning ultimo", "Cumulative cash position at year end"),
+                              t.cumulative))
+            rows.append(level(ctx.t("– uden tilskud og tilbagebetaling", "– without grant and repayment"),
+                              t.cumulative_operating))
+    total = sum(t.saving[p] for p in ("municipality", "state", "region"))
+    rows.append(flow(ctx.t("Besparelse i alt, offentlige budgetter", "Total saving, public budgets"), total,
+                     bold=True))
+    cu = L.unit_text("money", ctx.lang, currency=ctx.currency)
+    head = [ctx.t(f"1.000 {cu}, nominelt", f"{cu} thousand, nominal"), *head_years, ctx.t("I alt", "Total")]
+    last = t.ends[-1]
+    y = t.payback_year()
+    pay = (ctx.t(f"Uden tilskud og tilbagebetaling har besparelserne betalt kommunens udgifter tilbage fra og med "
+                 f"budgetår {y}.", f"Without the grant and the repayment the savings have paid back the "
+                 f"municipality's costs from budget year {y} on.") if y is not None else
+           ctx.t("Uden tilskud og tilbagebetaling betaler besparelserne ikke kommunens udgifter tilbage inden for "
+                 "tidshorisonten.", "Without the grant and the repayment the savings do not pay back the "
+                 "municipality's costs within the horizon."))
+    cap = ctx.t(
+        f"Basisberegning: alle usikre parametre på deres {_central_words(ctx)}; forløbene er stadig tilfældige, "
+        f"så tallene er gennemsnit over {L.format_number(t.draws, 'da')} realisationer af de "
+        f"{ctx.scenario.agreement.cohort_size} forløb. Beløb i løbende kroner pr. budgetår (kalenderår); første "
+        f"budgetår fra aftalens start ({ctx.date(ctx.scenario.agreement.start)}), sidste til tidshorisontens "
+        f"slutning ({ctx.date(last)}). Refusionstrappen fordeler kommunens bruttoudgift til ydelser mellem "
+        f"kommune og stat. Kassebeholdningen er ultimo budgetåret (for samlede kolonner: ultimo sidste år). "
+        f"{pay}",
+        f"Base case: every uncertain parameter at its {_central_words(ctx)}; the courses are still random, so "
+        f"the figures are averages over {L.format_number(t.draws, 'en')} realisations of the "
+        f"{ctx.scenario.agreement.cohort_size} courses. Amounts in current kroner per budget (calendar) year; the "
+        f"first budget year from the agreement start ({ctx.date(ctx.scenario.agreement.start)}), the last to "
+        f"the end of the horizon ({ctx.date(last)}). The reimbursement staircase splits the municipality's gross "
+        f"benefit payments between municipality and state. The cash position is at the year's end (for merged "
+        f"columns: the last year's end). {pay}")
+    title = ctx.t("Basisberegning pr. betaler og budgetår", "Base case by payer and budget year")
+    return (f'<section class="break"><h2>{title}</h2>'
+            f'{_table(head, rows, cls="small payers", caption=esc(cap))}</section>')
+
+
+def section_cash(ctx: Context) -> str:
+    """The Monte Carlo cash view per budget year and at each repayment date (version 2)."""
+    d = ctx.data
+    if not d.cash:
+        return ""
+    rows = []
+    for p in d.cash:
+        name = (ctx.t(f"Ultimo budgetår {p.date.year}", f"End of budget year {p.date.year}")
+                if p.kind == "budget_year" else
+                f"<b>{ctx.t('Lige efter tilbagebetalingen', 'Just after the repayment')} "
+                f"{ctx.date(p.date, 'short')}</b>")
+        k = f"cash.points.{p.index}"
+        rows.append([name, ctx.num(k + ".mean", "mio"), ctx.num(k + ".q05", "mio"), ctx.mio(p.q50),
+                     ctx.num(k + ".q95", "mio"), ctx.num(k + ".p_negative", "percent"), ctx.mio(p.operating_mean)])
+    cu = L.unit_text("money", ctx.lang, currency=ctx.currency)
+    head = ctx.t(f"Tidspunkt|Gennemsnit, mio. {cu}|5 %|50 %|95 %|Sandsynlighed for negativ kassebeholdning|"
+                 "Gennemsnit uden tilskud og tilbagebetaling",
+                 f"Point|Mean, {cu} million|5 %|50 %|95 %|Probability the cash position is negative|"
+                 "Mean without grant and repayment").split("|")
+    y = d.cash_payback_year
+    cap = ctx.t(
+        f"Kommunens akkumulerede kassebeholdning fra aftalens start (nominelt, ikke tilbagediskonteret): "
+        f"besparelser på ydelser og sparet aktivering minus forløbets og de øvrige udgifter, plus tilskuddet og "
+        f"minus tilbagebetalingen på deres datoer. Monte Carlo over de første "
+        f"{L.format_number(d.summary['cash']['draws'], 'da')} simuleringer. Tilbagebetalingsåret regnet i "
+        f"budgetår uden tilskuddets og tilbagebetalingens timing: "
+        + (f"budgetår {y}." if y is not None else "ikke inden for tidshorisonten."),
+        f"The municipality's cumulative cash position from the agreement start (nominal, not discounted): savings "
+        f"on benefits and avoided activation minus the programme's and other costs, plus the grant and minus the "
+        f"repayment on their dates. Monte Carlo over the first {L.format_number(d.summary['cash']['draws'], 'en')} "
+        f"draws. Payback year in budget years, without the timing of the grant and the repayment: "
+        + (f"budget year {y}." if y is not None else "not within the horizon."))
+    title = ctx.t("Kassebeholdning pr. budgetår og ved tilbagebetaling", "Cash position per budget year and at "
+                  "repayment")
+    return f"<section><h2>{title}</h2>{_table(head, rows, cls='small', caption=esc(cap))}</section>"
+
+
 def section_assumptions(ctx: Context) -> str:
     rows = []
     for p in ctx.scenario.parameters.values():
@@ -417,14 +707,27 @@ def section_provenance(ctx: Context) -> str:
              L.format_number(base_n, ctx.lang)],
             [ctx.t("Simuleringer bag år-for-år-tallene", "Draws behind the year-by-year figures"),
              L.format_number(s["budget"]["curve_draws"], ctx.lang)]]
-    cmd = ctx.t("Samme tal igen: <code>simkit report {args}</code> eller <code>simkit run {args} --json "
-                "FIL</code>.", "The same numbers again: <code>simkit report {args}</code> or "
+    files = " ".join(_shell_name(x) for x in s["scenario"]["sources"])
+    run_args = f"{files} --draws {s['draws']} --seed {s['seed']}"
+    rng = ""
+    n = len(s["scenario"]["sources"])
+    extra = [d.variant_summaries[r]["scenario"]["sources"][n:] for r in RANGE_RUNS if r in d.variant_summaries]
+    if len(extra) == 2 and all(len(x) == 1 for x in extra):  # two layers on the scenario: --range gives them
+        rng = " --range " + " ".join(_shell_name(x[0]) for x in extra)
+    cmd = ctx.t("Samme tal igen: <code>simkit report {rep}</code> eller <code>simkit run {args} --json "
+                "FIL</code>.", "The same numbers again: <code>simkit report {rep}</code> or "
                 "<code>simkit run {args} --json FILE</code>.").format(
-        args=esc(f"--draws {s['draws']} --seed {s['seed']}"))
+        rep=esc(run_args + rng), args=esc(run_args))
     return (f"<section><h2>{ctx.t('Metode og oprindelse', 'Method and provenance')}</h2>"
             f"<p>{ctx.t(_METHOD_DA, _METHOD_EN)}</p>"
             f"{_table([ctx.t('Oplysning', 'Item'), ctx.t('Værdi', 'Value')], rows, numeric_from=99)}"
             f"<p class=\"note\">{cmd}</p></section>")
+
+
+def _shell_name(source: str) -> str:
+    """A scenario source as it is given on the command line (``"norddjurs (embedded)"`` → ``norddjurs``)."""
+    name = source.removesuffix(" (embedded)")
+    return name if name and all(c.isalnum() or c in "._-/+" for c in name) else "'" + name.replace("'", "") + "'"
 
 
 _METHOD_DA = (
@@ -444,8 +747,9 @@ _METHOD_EN = (
 Section = Callable[[Context], str]
 
 #: The report's sections in order; a later section is one more function here.
-SECTIONS: tuple[Section, ...] = (section_title, section_key_figures, section_agreement, section_targets,
-                                 section_repayment, section_budget, section_assumptions, section_provenance)
+SECTIONS: tuple[Section, ...] = (section_title, section_key_figures, section_range, section_agreement,
+                                 section_targets, section_repayment, section_budget, section_payers, section_cash,
+                                 section_assumptions, section_provenance)
 
 _CSS = """
 @page { size: A4; margin: 16mm 15mm 18mm 15mm; }
@@ -461,6 +765,7 @@ p.note, caption { font-size: 9pt; color: #444; text-align: left; caption-side: b
 ul { padding-left: 5mm; margin: 1mm 0; } li { margin: 1mm 0; }
 section.key li { font-size: 11pt; }
 .num { font-weight: 600; white-space: nowrap; }
+td .num { font-weight: inherit; }
 table { border-collapse: collapse; margin: 2mm 0 4mm; width: 100%; page-break-inside: avoid; }
 th, td { border-bottom: 1px solid #d0d7de; padding: 1.2mm 1.8mm; vertical-align: top; text-align: left; }
 th { background: #eef3f8; font-weight: 600; }
@@ -487,7 +792,8 @@ code { font-size: 8.5pt; word-break: break-all; }
 """
 
 
-def build_report(result, base=None, *, lang: str = "da", sections: Sequence[Section] | None = None) -> str:
+def build_report(result, base=None, *, lang: str = "da", sections: Sequence[Section] | None = None,
+                 variants=None, payer_draws: int | None = None) -> str:
     """The committee report as one self-contained HTML text.
 
     Parameters
@@ -502,6 +808,13 @@ def build_report(result, base=None, *, lang: str = "da", sections: Sequence[Sect
         Danish (default) or English.
     sections : sequence of callables, optional
         ``section(ctx) -> str`` HTML fragments in order; default :data:`SECTIONS`.
+    variants : mapping name -> SimulationResult, optional
+        The range: ``{"sceptical": ..., "optimistic": ...}``, runs of the scenario
+        with a layer on top on the same draws and seed; shown side by side with
+        the default and after the headline numbers.
+    payer_draws : int, optional
+        Draws of the base case behind the table by payer and budget year
+        (version-2 scenarios; default all).
 
     Returns
     -------
@@ -521,7 +834,7 @@ def build_report(result, base=None, *, lang: str = "da", sections: Sequence[Sect
     lang = L._lang(lang)
     with matplotlib.rc_context({"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
                                 "legend.fontsize": 8, "svg.hashsalt": "simkit"}):
-        ctx = Context(report_data(result, base), lang)
+        ctx = Context(report_data(result, base, variants=variants, payer_draws=payer_draws), lang)
         body = "\n".join(section(ctx) for section in (sections or SECTIONS))
     title = esc(ctx.t(f"Social investeringsaftale – {result.scenario.name}",
                       f"Social investment agreement – {result.scenario.name}"))

@@ -239,7 +239,8 @@ def per_draw(draws: Mapping[str, np.ndarray], sc: Any) -> dict[str, np.ndarray]:
 
 def run_model(sc: Any, draws: int, *, seed: int, fixed: Mapping[str, Any] | None = None,
               workers: int = 1, backend: str | None = None, chunk_size: int | None = None,
-              nested: tuple[int, int] | None = None, first: int = 0) -> Mapping[str, np.ndarray]:
+              nested: tuple[int, int] | None = None, first: int = 0,
+              progress: bool = False) -> Mapping[str, np.ndarray]:
     """``simkit.simulate(...).draws_`` without the cumulative curve.
 
     ``first`` > 0: draws ``[first, first + draws)`` of the run with ``seed``
@@ -250,9 +251,10 @@ def run_model(sc: Any, draws: int, *, seed: int, fixed: Mapping[str, Any] | None
     backend = pick_backend(backend, workers)  # "distributed" when SIMKIT_SCHEDULER names a cluster
     if first:
         return simulate_arrays(sc, draws, seed=seed, fixed=fixed, nested=nested, workers=workers,
-                               backend=backend, chunk_size=chunk_size, curve_draws=0, first=first)
+                               backend=backend, chunk_size=chunk_size, curve_draws=0, first=first,
+                               progress=progress)
     res = simulate(sc, draws, seed=seed, fixed=fixed, nested=nested, workers=workers,
-                   backend=backend, chunk_size=chunk_size, curve_draws=0)
+                   backend=backend, chunk_size=chunk_size, curve_draws=0, progress=progress)
     return res.draws_
 
 
@@ -461,6 +463,7 @@ def sobol_model(
     batch_draws: int = 262_144,
     workers: int = 1,
     backend: str | None = None,
+    progress: bool = False,
 ) -> ModelSobolResult:
     """Sobol' first- and total-order indices of repayment and net budget effect.
 
@@ -490,8 +493,8 @@ def sobol_model(
         Most cohorts simulated per engine call (bounds memory). Batches are
         consecutive draws of one run with ``seed``, so the result does not
         depend on this setting.
-    workers, backend
-        Passed to :func:`simkit.simulate`.
+    workers, backend, progress
+        Passed to :func:`simkit.simulate` (``progress``: tqdm bars over each run's chunks).
 
     Returns
     -------
@@ -537,7 +540,7 @@ def sobol_model(
                 fixed[k] = np.repeat(x[i, start:stop], inner)
             # draws [start * inner, stop * inner) of one run: the same cohorts whatever the batches
             dr = run_model(sc, rows * inner, seed=seed, fixed=fixed, workers=workers, backend=backend,
-                           first=start * inner)
+                           first=start * inner, progress=progress)
             for j, o in enumerate(outs):
                 y = _draw_output(dr, o).reshape(rows, inner)
                 means[j, start:stop] = y.mean(axis=1)
@@ -731,6 +734,7 @@ def variance_by_cohort_size(
     n_resamples: int = 499,
     workers: int = 1,
     backend: str | None = None,
+    progress: bool = False,
 ) -> CohortVarianceResult:
     """Split output variance into parameter and cohort parts, for several cohort sizes.
 
@@ -753,8 +757,8 @@ def variance_by_cohort_size(
         Root seed (:func:`simkit.rng.root_seed`), the same for every size.
     n_resamples : int
         Bootstrap resamples of the outer draws for the standard errors.
-    workers, backend
-        Passed to :func:`simkit.simulate`.
+    workers, backend, progress
+        Passed to :func:`simkit.simulate` (``progress``: tqdm bars over each run's chunks).
 
     Returns
     -------
@@ -783,7 +787,7 @@ def variance_by_cohort_size(
     splits = []
     for s_sc in scenarios:
         dr = run_model(s_sc, outer * inner, seed=seed, nested=(outer, inner), workers=workers,
-                       backend=backend)
+                       backend=backend, progress=progress)
         splits.append(tuple(
             split_variance(_draw_output(dr, o).reshape(outer, inner), rng=seed, n_resamples=n_resamples)
             for o in outs))

@@ -183,6 +183,7 @@ def tornado(
     workers: int = 1,
     backend: str | None = None,
     chunk_size: int | None = None,
+    progress: bool = False,
 ) -> TornadoResult:
     """One-way sensitivity: each parameter at its low and high value, the rest central.
 
@@ -201,8 +202,8 @@ def tornado(
         Central interval used where a parameter has no named low/high.
     ranges : mapping name -> (low, high), optional
         Overrides (and lets a fixed parameter be moved).
-    workers, backend, chunk_size
-        Passed to :func:`simkit.simulate`.
+    workers, backend, chunk_size, progress
+        Passed to :func:`simkit.simulate` (``progress``: tqdm bars over each run's chunks).
 
     Returns
     -------
@@ -233,7 +234,7 @@ def tornado(
 
     def run(fixed: dict[str, float]) -> dict[str, np.ndarray]:
         dr = run_model(sc, draws, seed=int(seed), fixed=fixed, workers=workers, backend=backend,
-                       chunk_size=chunk_size)
+                       chunk_size=chunk_size, progress=progress)
         return per_draw(dr, sc)
 
     base = run(dict(central))

@@ -178,6 +178,7 @@ def twoway(
     workers: int = 1,
     backend: str | None = None,
     chunk_size: int | None = None,
+    progress: bool = False,
 ) -> TwoWayResult:
     """Two-way sensitivity of the outputs to parameters ``x`` and ``y``.
 
@@ -201,8 +202,8 @@ def twoway(
         (common random numbers).
     level : float
     ranges : mapping name -> (low, high), optional
-    workers, backend, chunk_size
-        Passed to :func:`simkit.simulate`.
+    workers, backend, chunk_size, progress
+        Passed to :func:`simkit.simulate` (``progress``: tqdm bars over each run's chunks).
 
     Returns
     -------
@@ -244,7 +245,7 @@ def twoway(
     for i, xv in enumerate(gx):
         for k, yv in enumerate(gy):
             dr = run_model(sc, draws, seed=int(seed), fixed={**central, x: float(xv), y: float(yv)},
-                           workers=workers, backend=backend, chunk_size=chunk_size)
+                           workers=workers, backend=backend, chunk_size=chunk_size, progress=progress)
             pdw = per_draw(dr, sc)
             for j, o in enumerate(outs):
                 values[j, i, k], se[j, i, k] = mean_and_se(pdw[o])
