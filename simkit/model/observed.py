@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..contract import needed_count, repayment
 from ..errors import DataError, Problem
+from ..io.observed import read_observed
+from ..io.spells import data_format, read_spells
 from ..stats import clopper_pearson
 from ..terms import terms_used
 from .engine import arm_spells
@@ -52,8 +55,8 @@ from .indicators import (
 from .simulate import Histories
 from .spec import ModelScenario
 
-__all__ = ["SPELL_COLUMNS", "SpellEvaluation", "evaluate_spells", "histories_to_frame", "spells_from_frame",
-           "synthesize_spells"]
+__all__ = ["SPELL_COLUMNS", "SpellEvaluation", "cut_at", "evaluate_spells", "histories_to_frame", "observed_states",
+           "one_row_to_spells", "read_participants", "spells_from_frame", "synthesize_spells"]
 
 SPELL_COLUMNS = ("person", "referral_date", "state", "start", "end", "planned_end", "weekly_hours", "exit")
 _STATUS = {ACHIEVED: "achieved", 0: "failed", PENDING: "pending", NOT_REFERRED: "not_referred", EXCLUDED: "excluded"}
@@ -77,8 +80,6 @@ def histories_to_frame(sc: ModelScenario, h: Histories, *, draw: int = 0, arm: s
     >>> sorted(df["person"].unique())[:2]
     ['S001', 'S002']
     """
-    import pandas as pd
-
     sp = arm_spells(h, arm, sc.model)
     lo, hi = draw * h.persons, (draw + 1) * h.persons
     start0 = sc.agreement.start
@@ -109,8 +110,6 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
     DataError
         Listing every problem: row, column, value and what was expected.
     """
-    import pandas as pd
-
     problems: list[Problem] = []
     missing = [c for c in ("person", "referral_date", "state", "start") if c not in df.columns]
     if missing:
@@ -221,6 +220,178 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
                       planned_end=planned if "planned_end" in df.columns else None,
                       exit_event=exit_ev, prev_state=prev)
     return sp, persons
+
+
+def observed_states(sc: ModelScenario) -> dict[str, str]:
+    """The states a one-row-per-person record maps onto: ``course``, ``education``, ``job``, ``pension``.
+
+    From the scenario's optional ``[observed]`` table; by default the programme arm's initial
+    state, the first state of kind ``education``, the first self-supporting state of kind ``job``
+    and the first state of kind ``pension``.
+
+    Raises
+    ------
+    DataError
+        When a named state does not exist, or a default cannot be found.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sorted(observed_states(simkit.load_scenario("norddjurs_model")).items())
+    [('course', 'course'), ('education', 'su_education'), ('job', 'job'), ('pension', 'disability_pension')]
+    """
+    decl = dict(sc.document.get("observed") or {})
+    outcomes = dict(decl.get("outcomes") or {})
+    states = sc.model.states
+    ids = [s.id for s in states]
+
+    def first(pred) -> str | None:
+        return next((s.id for s in states if pred(s)), None)
+
+    out = {"course": decl.get("course") or _initial(sc),
+           "education": outcomes.get("education") or first(lambda s: s.kind == "education"),
+           "job": outcomes.get("job") or first(lambda s: s.kind == "job" and s.self_support),
+           "pension": decl.get("pension") or first(lambda s: s.kind == "pension")}
+    problems = []
+    for key, v in out.items():
+        path = "observed.outcomes." + key if key in ("education", "job") else "observed." + key
+        if v is None:
+            problems.append(Problem(f"{sc.name}: {path}", None, f"a state for the one-row format's {key} "
+                                    "(the scenario has no default for it)"))
+        elif v not in ids:
+            close = difflib.get_close_matches(str(v), ids, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(f"{sc.name}: {path}", v, f"a state of the scenario{hint}"))
+    if problems:
+        raise DataError(problems)
+    return {k: str(v) for k, v in out.items()}
+
+
+def _initial(sc: ModelScenario) -> str:
+    """The programme arm's initial state id (of the first subgroup)."""
+    return str(sc.document["arms"]["programme"]["initial"])
+
+
+def one_row_to_spells(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
+    """One-row-per-person observed data (the canonical frame of :func:`simkit.io.observed.read_observed`)
+    as long-format spells of a version-2 scenario.
+
+    Each person gives up to three spells, in :func:`observed_states`' states:
+
+    * the course, from the referral date to ``course_status_date`` (its last day), leaving with the
+      event ``completed`` or ``dropout``; ongoing: no end;
+    * the outcome (``education``/``job``) from ``outcome_start`` to ``outcome_end`` with the
+      record's ``weekly_hours``;
+    * the disability pension from ``dp_award_date`` on.
+
+    The model holds one state at a time: a spell that starts while an earlier one runs ends the
+    earlier one the day before (a job started during the course ends the course spell; the
+    course's recorded exit is kept). Time between spells is no spell. ``source_row`` is kept, so
+    every problem found later cites the row of the one-row file.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.io.observed import validate_observed
+    >>> one = validate_observed(pd.DataFrame({
+    ...     "id": ["P1"], "referral_date": ["2025-11-10"], "course_status": ["completed"],
+    ...     "course_status_date": ["2026-05-10"], "outcome_type": ["job"],
+    ...     "outcome_start": ["2026-06-01"], "weekly_hours": ["37"]}), "example")
+    >>> long = one_row_to_spells(simkit.load_scenario("norddjurs_model"), one)
+    >>> long[["state", "start", "end"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['course', datetime.date(2025, 11, 10), datetime.date(2026, 5, 10)],
+     ['job', datetime.date(2026, 6, 1), None]]
+    >>> long["exit"].tolist()[0]
+    'completed'
+
+    """
+    names = observed_states(sc)
+    exit_of = {"completed": "completed", "dropped_out": "dropout"}
+    one_day = dt.timedelta(days=1)
+    rows: list[dict[str, Any]] = []
+
+    def date(v) -> dt.date | None:
+        return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+    for rec in df.to_dict("records"):
+        ref = date(rec["referral_date"])
+        base = {"person": str(rec["id"]), "referral_date": ref, "source_row": int(rec.get("source_row", 0))}
+        spells: list[dict[str, Any]] = []
+        status = rec.get("course_status")
+        spells.append({"state": names["course"], "start": ref,
+                       "end": date(rec.get("course_status_date")) if status != "ongoing" else None,
+                       "exit": exit_of.get(status), "weekly_hours": None})
+        kind = rec.get("outcome_type")
+        if kind in ("education", "job") and date(rec.get("outcome_start")) is not None:
+            h = rec.get("weekly_hours")
+            spells.append({"state": names[kind], "start": date(rec["outcome_start"]), "end": date(rec.get("outcome_end")),
+                           "exit": None, "weekly_hours": None if h is None or pd.isna(h) else float(h)})
+        if date(rec.get("dp_award_date")) is not None:
+            spells.append({"state": names["pension"], "start": date(rec["dp_award_date"]), "end": None, "exit": None,
+                           "weekly_hours": None})
+        spells.sort(key=lambda x: x["start"])
+        for a, b in itertools.pairwise(spells):
+            if a["end"] is None or a["end"] >= b["start"]:
+                a["end"] = max(b["start"] - one_day, a["start"])
+                if b["start"] <= a["start"]:          # both on one day: the later spell from the next day
+                    b["start"] = a["start"] + one_day
+        rows += [{**base, **x} for x in spells]
+    cols = ["person", "referral_date", "state", "start", "end", "weekly_hours", "exit", "source_row"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def read_participants(sc: ModelScenario, path, *, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Read a participant-data file in either format as long-format spells of ``sc``.
+
+    Returns the frame and the format read (``"spells"`` or ``"one_row"``, converted by
+    :func:`one_row_to_spells`).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> df, fmt = read_participants(simkit.load_scenario("norddjurs_model"),
+    ...                             "data/examples/norddjurs_final.csv")  # doctest: +SKIP
+    """
+    if data_format(path, sheet=sheet) == "one_row":
+        return one_row_to_spells(sc, read_observed(path, sheet=sheet)), "one_row"
+    return read_spells(path, sheet=sheet), "spells"
+
+
+def cut_at(df: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, int, int]:
+    """The long-format frame as an extraction on ``as_of`` would have seen it.
+
+    Spells starting after ``as_of`` are dropped; a spell ending after it becomes running (blank
+    end and exit). Returns the cut frame, the number of spells dropped and of ends blanked.
+    A person whose every spell is dropped keeps one row with a blank state (referred, no spell).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"person": ["A", "A"], "referral_date": [dt.date(2026, 1, 1)] * 2,
+    ...                    "state": ["course", "job"], "start": [dt.date(2026, 1, 1), dt.date(2026, 9, 1)],
+    ...                    "end": [dt.date(2026, 6, 30), None], "exit": ["completed", None]})
+    >>> out, dropped, blanked = cut_at(df, dt.date(2026, 3, 1))
+    >>> out["end"].tolist(), dropped, blanked
+    ([None], 1, 1)
+    """
+    out = df.copy()
+    starts = out["start"].map(lambda d: d if isinstance(d, dt.date) else None)
+    has_state = out["state"].map(lambda v: isinstance(v, str) and v != "")
+    late = has_state & starts.map(lambda d: d is not None and d > as_of)
+    ends = out["end"].map(lambda d: d if isinstance(d, dt.date) else None) if "end" in out else None
+    blank = (~late) & ends.map(lambda d: d is not None and d >= as_of) if ends is not None else late & False
+    # an end on the as-of date itself is seen as running: the exit happens the day after
+    if ends is not None:
+        out.loc[blank, "end"] = None
+        if "exit" in out:
+            out.loc[blank, "exit"] = None
+    keep = ~late
+    gone = set(out.loc[late, "person"]) - set(out.loc[keep, "person"])
+    blanks = out[late & out["person"].isin(gone)].drop_duplicates("person").copy()
+    for c in ("state", "start", "end", "exit", "planned_end", "weekly_hours"):
+        if c in blanks:
+            blanks[c] = None
+    out = pd.concat([out[keep], blanks], ignore_index=True) if len(blanks) else out[keep].reset_index(drop=True)
+    return out, int(late.sum()), int(blank.sum())
 
 
 def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.date | None = None):
