@@ -57,6 +57,7 @@ STREAMS = MappingProxyType({
     "repayment_due": 11,  # evaluation: predictive draws of the repayment due, (11,)
     "model_transitions": 20,  # declarative model: Philox key of the transition uniforms, (20, block)
     "model_scores": 21,       # declarative model: score indicators' normals, (21, block)
+    "interim_forecast": 30,   # interim forecast: root of its reference simulation (30,), its predictive draws (30, 1)
 })
 """Named streams and their spawn-key ids (fixed forever: see the module docstring)."""
 
