@@ -62,7 +62,7 @@ def test_one_row_file_and_its_hand_converted_long_file_give_identical_results(sc
     a, fmt = read_participants(sc, one)
     assert fmt == "one_row"
     b, _ = read_participants(sc, long)
-    for as_of in (dt.date(2027, 6, 1), None):
+    for as_of in (dt.date(2027, 2, 1), None):
         ca, cb = (cut_at(a, as_of)[0], cut_at(b, as_of)[0]) if as_of else (a, b)
         ra = evaluate_spells(sc, ca, as_of=as_of).to_dict()
         rb = evaluate_spells(sc, cb, as_of=as_of).to_dict()
@@ -82,6 +82,29 @@ def test_one_row_interim_keeps_the_long_paths_date_guards(sc, tmp_path):
         evaluate_spells(sc, df, as_of=dt.date(2026, 6, 1))
     with pytest.raises(DataError, match="agreement start"):
         evaluate_spells(sc, df, as_of=dt.date(2025, 10, 1))
+
+
+def test_as_of_long_after_the_latest_date_in_the_file_is_refused(sc, tmp_path):
+    one, _ = _files(tmp_path)
+    df, _ = read_participants(sc, one)
+    cut, *_ = cut_at(df, dt.date(2027, 2, 1))
+    # latest date after the cut: P4's award on 5 Jan 2027; 1 Jun 2027 is 147 days later
+    with pytest.raises(DataError, match=r"latest date in \(data\) is 2027-01-05, 147 days earlier"):
+        evaluate_spells(sc, cut, as_of=dt.date(2027, 6, 1))
+    evaluate_spells(sc, cut, as_of=dt.date(2027, 2, 1))
+
+
+def test_cut_at_as_of_flag_reports_the_count_cut(sc, tmp_path):
+    one, _ = _files(tmp_path)
+    df, _ = read_participants(sc, one)
+    ev = evaluate_spells(sc, df, as_of=dt.date(2026, 6, 1), cut_at_as_of=True)
+    acc = dict(ev.accounted)
+    assert acc["spells after the as-of date cut (--cut-at-as-of)"] == 3
+    assert acc["referred by the as-of date"] == 5
+    assert acc["not in the file yet (cohort size less persons in the file)"] == 95 - 5
+    assert "cut (--cut-at-as-of): <5" in ev.text()
+    with pytest.raises(DataError, match="--cut-at-as-of"):
+        evaluate_spells(sc, df, cut_at_as_of=True)
 
 
 def test_cut_at_counts_what_it_cuts(sc, tmp_path):

@@ -41,6 +41,7 @@ from ..io.spells import data_format, read_spells
 from ..stats import clopper_pearson
 from ..terms import terms_used
 from .engine import arm_spells
+from .interim import InterimForecast, forecast
 from .indicators import (
     ACHIEVED,
     EXCLUDED,
@@ -436,9 +437,20 @@ class SpellEvaluation:
     repayment_min: float = 0.0
     repayment_max: float = 0.0
     terms: tuple[tuple[str, str, str], ...] = ()   # (term, value, "from the agreement" | "assumption")
+    forecast: InterimForecast | None = None
+    accounted: tuple[tuple[str, int], ...] = ()     # (what, persons or spells): every row accounted for
+    data_format: str = "spells"
 
     def to_dict(self) -> dict[str, Any]:
         """Exact counts, for evaluators (not for publication: small counts are not suppressed)."""
+        out = self._dict()
+        out["data_format"] = self.data_format
+        out["accounted"] = dict(self.accounted)
+        if self.forecast is not None:
+            out["forecast"] = self.forecast.to_dict()
+        return out
+
+    def _dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(), "final": self.final, "n_persons": self.persons,
             "indicators": {k: {"achieved": int(c.achieved[0]), "denominator": int(c.referred[0]),
@@ -459,7 +471,11 @@ class SpellEvaluation:
 
         lines = [f"Evaluation as of {self.as_of.isoformat()} "
                  f"({'final measurement date: every case decided' if self.final else 'interim: running cases pending'})",
-                 f"persons in the data: {n(self.persons)}", "", "Payment targets"]
+                 f"persons in the data: {n(self.persons)}"
+                 + (" (one row per person, read as spells of the model)" if self.data_format == "one_row" else "")]
+        lines += [f"  {what}: {n(k)}" for what, k in self.accounted if k]
+        lines += ["", "Payment targets (a target is met when the share achieved, over the denominator shown, "
+                  "reaches its threshold)"]
         for t in self.targets:
             rate = "" if t["denominator"] == 0 or min(t["achieved"], t["denominator"] - t["achieved"]) < min_cell \
                 else f" = {t['rate']:.1%} (95 % CI {t['ci_low']:.1%}–{t['ci_high']:.1%}, Clopper–Pearson)"
@@ -474,11 +490,17 @@ class SpellEvaluation:
         lines += [f"  - {a}: {b} ({c})" for a, b, c in self.terms]
         if any(c == "assumption" for _, _, c in self.terms):
             lines.append("  Terms marked 'assumption' are not the agreement's: enter the real ones in a terms file.")
+        if self.forecast is not None:
+            labels = {t["id"]: t["label"] for t in self.targets}
+            lines += ["", self.forecast.text(labels)]
+            lines.append(f"  expected repayment: {self.forecast.expected_repayment:,.0f} (prior only: "
+                         f"{self.forecast.expected_repayment_prior:,.0f}); it rests on the terms above")
         return "\n".join(lines)
 
 
-def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, source: str = "(data)"
-                    ) -> SpellEvaluation:
+def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, source: str = "(data)",
+                    cut_at_as_of: bool = False, seed: int = 2025, forecast_draws: int = 0,
+                    forecast_replicates: int = 16, data_format: str = "spells") -> SpellEvaluation:
     """Evaluate long-format observed histories against the scenario's indicators and contract.
 
     At the final measurement date (the default ``as_of``) every case is decided, exactly as in the
@@ -498,10 +520,21 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
     measurement = sc.terms.measurement_date
     if as_of is not None and as_of < sc.agreement.start:
         raise DataError([Problem("--as-of", str(as_of), f"a date on or after the agreement start {sc.agreement.start}")])
+    dropped = blanked = 0
+    if cut_at_as_of:
+        if as_of is None:
+            raise DataError([Problem("--cut-at-as-of", None, "an --as-of date to cut the data at")])
+        df, dropped, blanked = cut_at(df, as_of)
     sp, persons = spells_from_frame(sc, df, source=source, as_of=as_of)   # validate first
+    dates = [d for col in ("start", "end", "referral_date") if col in df.columns for d in df[col]
+             if isinstance(d, dt.date)] if len(df) else []
+    latest = max(dates) if dates else None
+    if as_of is not None and as_of < measurement and latest is not None and (as_of - latest).days > 90:
+        raise DataError([Problem("--as-of", str(as_of),
+                                 f"the date the data were extracted: the latest date in {source} is {latest}, "
+                                 f"{(as_of - latest).days} days earlier (with a later as-of date running "
+                                 "spells and courses would be read as still running then)")])
     if as_of is None and len(df) and "start" in df.columns:
-        dates = [d for col in ("start", "end") if col in df.columns for d in df[col] if isinstance(d, dt.date)]
-        latest = max(dates) if dates else None
         if latest is not None and (measurement - latest).days > 90:
             raise DataError([Problem(f"{source}", f"latest event {latest}",
                                      f"--as-of: the date the data were extracted (without it the file is "
@@ -542,6 +575,20 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
                         "pending": pend, "not_yet_referred": not_yet, "rate": a / den if den else float("nan"),
                         "ci_low": float(ci.low) if ci else float("nan"), "ci_high": float(ci.high) if ci else float("nan"),
                         "threshold": t.threshold, "needed": need, "status": status})
+    week = sc.week_of(as_of)
+    referred = sp.referral <= week
+    accounted: list[tuple[str, int]] = [("referred by the as-of date", int(referred.sum())),
+                                        ("in the file but referred after the as-of date", int((~referred).sum()))]
+    for x in sc.model.states:
+        if x.excluded:
+            hit = np.unique(sp.cell[(sp.state == x.index) & (sp.start <= week)])
+            accounted.append((f"of them excluded: {x.label}", int(hit.size)))
+    accounted.append(("not in the file yet (cohort size less persons in the file)", not_yet))
+    if cut_at_as_of:
+        accounted += [("spells after the as-of date cut (--cut-at-as-of)", dropped),
+                      ("spells running past the as-of date, read as running", blanked)]
+    fc = forecast(sc, sp, as_of, seed=seed, draws=forecast_draws, replicates=forecast_replicates) \
+        if forecast_draws and not final else None
     return SpellEvaluation(as_of, final, {k: v.status for k, v in st.items()}, counts, lo,
                            {k: bool(v[0]) for k, v in rep.met.items()}, len(persons), tuple(targets),
-                           lo, hi, terms_used(sc))
+                           lo, hi, terms_used(sc), fc, tuple(accounted), data_format)
