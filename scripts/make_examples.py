@@ -25,10 +25,10 @@ SEED = 41
 #: file name -> arguments of ``simkit synth`` (without ``-o``)
 EXAMPLES: dict[str, list[str]] = {
     "norddjurs_interim_2026-11-01.csv": [
-        "synth", "norddjurs", "--seed", str(SEED), "--as-of", "2026-11-01", "--dialect", "danish",
+        "synth", "norddjurs_v1", "--seed", str(SEED), "--as-of", "2026-11-01", "--dialect", "danish",
     ],
     "norddjurs_final.csv": [
-        "synth", "norddjurs", "--seed", str(SEED), "--as-of", "2028-04-30", "--dialect", "iso",
+        "synth", "norddjurs_v1", "--seed", str(SEED), "--as-of", "2028-04-30", "--dialect", "iso",
     ],
 }
 

@@ -31,7 +31,7 @@ FIXED = {
 def fixed_scenario(**overrides):
     """The default scenario with every parameter fixed (``overrides`` change some)."""
     params = {**FIXED, **overrides}
-    return simkit.load_scenario(["norddjurs", {"parameters": params}])
+    return simkit.load_scenario(["norddjurs_v1", {"parameters": params}])
 
 
 @pytest.fixture(scope="session")

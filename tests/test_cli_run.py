@@ -53,7 +53,7 @@ def test_bad_scenario_exit_2_no_traceback_no_output(tmp_path, content):
     bad = tmp_path / "bad.toml"
     bad.write_text(content)
     out = tmp_path / "r.json"
-    proc = subprocess.run([sys.executable, "-m", "simkit", "run", "norddjurs", str(bad), "--draws", "100",
+    proc = subprocess.run([sys.executable, "-m", "simkit", "run", "norddjurs_v1", str(bad), "--draws", "100",
                            "--json", str(out)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "bad.toml" in proc.stderr
@@ -72,11 +72,11 @@ def test_bad_draws_argument_exits_2(capsys):
 
 
 def test_validate_checks_inputs_only(tmp_path, capsys):
-    assert main(["validate", "norddjurs"]) == 0
+    assert main(["validate", "norddjurs_v1"]) == 0
     assert "scenario OK" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
     bad.write_text("[budget]\nhorizon_years = 0\n")
-    assert main(["validate", "norddjurs", str(bad)]) == 2
+    assert main(["validate", "norddjurs_v1", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "budget.horizon_years" in err and "bad.toml" in err
 

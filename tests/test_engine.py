@@ -37,7 +37,7 @@ def test_completion_target_equals_exact_binomial_tail():
 
 
 def test_completion_target_with_beta_prior_equals_beta_binomial_tail():
-    sc = simkit.load_scenario(["norddjurs", {"parameters": {
+    sc = simkit.load_scenario(["norddjurs_v1", {"parameters": {
         **FIXED,
         "completion_rate": {"dist": "beta", "a": 30.0, "b": 8.0, "source": "test"}}}])
     res = simkit.simulate(sc, DRAWS, seed=12)

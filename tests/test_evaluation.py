@@ -52,7 +52,7 @@ def scenario(cohort: int, intake_to: str = "2026-10-31", targets=None):
         {"from": "2025-11-01", "to": intake_to, "count": cohort}]}}
     if targets is not None:
         layer["contract"] = {"targets": targets}
-    return simkit.load_scenario(["norddjurs", layer])
+    return simkit.load_scenario(["norddjurs_v1", layer])
 
 
 def betabinom_tail(k: int, m: int, a: float, b: float) -> float:
@@ -298,7 +298,7 @@ def test_repayment_min_max_expected_by_hand():
     # Threshold rule, completion 30 %, education/work 70 % of G (1 + r) = 1,000,000 x 1.05.
     # As of 2027-12-01 (window closed): 6 of 10 have a qualifying spell (>= 5 needed: met);
     # completion 6 completed, 1 dropped, 3 still in the course: needs 8 -> 2 of the 3.
-    sc = simkit.load_scenario(["norddjurs", {
+    sc = simkit.load_scenario(["norddjurs_v1", {
         "agreement": {"cohort_size": 10, "intake": [
             {"from": "2025-11-01", "to": "2026-04-30", "count": 10}]},
         "contract": {"grant": 1_000_000, "premium": 0.05, "targets": [

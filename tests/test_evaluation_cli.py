@@ -52,7 +52,7 @@ def test_evaluate_prints_report_and_writes_json(tmp_path, capsys, interim_csv):
 def test_min_cell_and_scenario_options(tmp_path, capsys, interim_csv):
     path, _ = interim_csv
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(path), "--scenario", "norddjurs", "--as-of", "2026-11-01",
+    assert main(["evaluate", str(path), "--scenario", "norddjurs_v1", "--as-of", "2026-11-01",
                  "--min-cell", "100", "--prior", "scenario", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "<100" in printed

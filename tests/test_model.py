@@ -233,7 +233,7 @@ def test_results_do_not_depend_on_chunk_size_or_workers():
     assert np.array_equal(d.draws_["repayment"], a.draws_["repayment"][:1000])
 
 
-@pytest.mark.parametrize("name", ["sundinvest_2021", "aarhus_ratecard", "norddjurs_model"])
+@pytest.mark.parametrize("name", ["sundinvest_2021", "aarhus_ratecard", "norddjurs"])
 def test_every_embedded_model_scenario_runs(name):
     res = simkit.simulate(simkit.load_scenario(name), draws=256, seed=1, curve_draws=16)
     s = res.summary()
@@ -252,7 +252,7 @@ def test_rate_card_pays_per_claim_at_each_followup():
 
 
 def test_histories_per_arm_are_consistent():
-    sc = simkit.load_scenario("norddjurs_model")
+    sc = simkit.load_scenario("norddjurs")
     h = block(sc, n=64)
     for arm in ("bau", "programme"):
         sp = arm_spells(h, arm)
@@ -386,7 +386,7 @@ def test_simulation_and_evaluation_agree_on_the_same_cohort():
     from simkit.model.engine import block_outputs, statuses
     from simkit.model.observed import evaluate_spells, histories_to_frame
 
-    sc = simkit.load_scenario("norddjurs_model")
+    sc = simkit.load_scenario("norddjurs")
     p = _param_rows(sc, 9, 0, 8)
     out = block_outputs(sc, p, 9, 0, 0, 8)
     h = simulate_histories(sc, p, seed=9, block=0)
@@ -404,7 +404,7 @@ def test_evaluation_before_the_final_date_leaves_running_cases_pending():
     from simkit.model.indicators import PENDING
     from simkit.model.observed import evaluate_spells, histories_to_frame
 
-    sc = simkit.load_scenario("norddjurs_model")
+    sc = simkit.load_scenario("norddjurs")
     h = block(sc, n=1)
     df = histories_to_frame(sc, h)
     import datetime as dt
@@ -424,7 +424,7 @@ def test_observed_spells_bad_input():
     from simkit.errors import DataError
     from simkit.model.observed import evaluate_spells
 
-    sc = simkit.load_scenario("norddjurs_model")
+    sc = simkit.load_scenario("norddjurs")
     df = pd.DataFrame([
         {"person": "A1", "referral_date": "2025-12-01", "state": "jobb", "start": "2026-01-05", "end": None},
         {"person": "A2", "referral_date": "2025-12-01", "state": "job", "start": "2026-03-05", "end": "2026-02-01"},
@@ -467,7 +467,7 @@ def test_norddjurs_business_as_usual_is_calibrated_to_the_evidence():
     """With the calibrated parameters at their medians, business as usual in education or work
     (SU education, FGU, full-time work) is within 3 points (+ 4 MC SE) of IPS-DK's control arm at 18
     and 30 months (47 %, 53 %) and the national share at 5 years (about 60 %), docs/domain.md."""
-    sc = simkit.load_scenario("norddjurs_model")
+    sc = simkit.load_scenario("norddjurs")
     n = 512
     p = _param_rows(sc, 17, 0, n)
     for name in ("bau_weeks_to_start", "spell_mean_weeks"):

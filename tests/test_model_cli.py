@@ -9,9 +9,9 @@ from simkit.cli import main
 
 def test_synth_then_evaluate_round_trip(tmp_path, capsys):
     data = tmp_path / "histories.csv"
-    assert main(["synth", "norddjurs_model", "--seed", "3", "-o", str(data)]) == 0
+    assert main(["synth", "norddjurs", "--seed", "3", "-o", str(data)]) == 0
     out = tmp_path / "eval.json"
-    assert main(["evaluate", str(data), "--scenario", "norddjurs_model", "--json", str(out)]) == 0
+    assert main(["evaluate", str(data), "--scenario", "norddjurs", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "final measurement date: every case decided" in text
     assert "(assumption)" in text and "exact" in text
@@ -23,21 +23,21 @@ def test_synth_then_evaluate_round_trip(tmp_path, capsys):
 
 def test_interim_file_without_as_of_is_refused_with_the_date_to_give(tmp_path, capsys):
     data = tmp_path / "interim.csv"
-    assert main(["synth", "norddjurs_model", "--seed", "3", "--as-of", "2026-10-01", "-o", str(data)]) == 0
+    assert main(["synth", "norddjurs", "--seed", "3", "--as-of", "2026-10-01", "-o", str(data)]) == 0
     capsys.readouterr()
-    assert main(["evaluate", str(data), "--scenario", "norddjurs_model"]) == 2
+    assert main(["evaluate", str(data), "--scenario", "norddjurs"]) == 2
     err = capsys.readouterr().err
     assert "--as-of" in err and "Traceback" not in err
-    assert main(["evaluate", str(data), "--scenario", "norddjurs_model", "--as-of", "2026-10-01"]) == 0
+    assert main(["evaluate", str(data), "--scenario", "norddjurs", "--as-of", "2026-10-01"]) == 0
     assert "interim" in capsys.readouterr().out
-    assert main(["evaluate", str(data), "--scenario", "norddjurs_model", "--as-of", "2025-10-01"]) == 2
+    assert main(["evaluate", str(data), "--scenario", "norddjurs", "--as-of", "2025-10-01"]) == 2
 
 
 def test_bad_history_file_names_row_and_column(tmp_path, capsys):
     data = tmp_path / "bad.csv"
     data.write_text("person;referral_date;state;start;end\nA1;01-12-2025;jobb;05-01-2026;\n"
                     "A2;01-12-2025;job;05-03-2026;01-02-2026\n", encoding="cp1252")
-    assert main(["evaluate", str(data), "--scenario", "norddjurs_model"]) == 2
+    assert main(["evaluate", str(data), "--scenario", "norddjurs"]) == 2
     err = capsys.readouterr().err
     assert "row 2, column 'state'" in err and "did you mean 'job'" in err
     assert "row 3, column 'end'" in err and "Traceback" not in err
@@ -46,7 +46,7 @@ def test_bad_history_file_names_row_and_column(tmp_path, capsys):
 def test_cpr_number_in_a_history_file_is_refused_masked(tmp_path, capsys):
     data = tmp_path / "cpr.csv"
     data.write_text("person,referral_date,state,start,end\n140699-7209,2025-12-01,job,2026-01-05,\n")
-    assert main(["evaluate", str(data), "--scenario", "norddjurs_model"]) == 2
+    assert main(["evaluate", str(data), "--scenario", "norddjurs"]) == 2
     err = capsys.readouterr().err
     assert "140699-****" in err and "7209" not in err
 

@@ -124,7 +124,7 @@ def _assert_same(hk, hn):
         np.testing.assert_allclose(getattr(hk, f), getattr(hn, f), rtol=1e-12, atol=1e-9, err_msg=f)
 
 
-@pytest.mark.parametrize("name", ["rich", "norddjurs_model", "sundinvest_2021", "aarhus_ratecard"])
+@pytest.mark.parametrize("name", ["rich", "norddjurs", "sundinvest_2021", "aarhus_ratecard"])
 def test_compiled_event_loop_gives_the_numpy_paths_histories(name):
     sc = _rich_model() if name == "rich" else simkit.load_scenario(name)
     assert _kernel.compiled_supported(sc)
@@ -188,7 +188,7 @@ def test_a_user_hazard_kind_agrees_with_its_closed_form(user_kinds):
     assert abs(t.mean() - mean) < 4 * sd / np.sqrt(t.size)
 
 
-@pytest.mark.parametrize("name", ["norddjurs_model", "aarhus_ratecard"])
+@pytest.mark.parametrize("name", ["norddjurs", "aarhus_ratecard"])
 def test_compiled_pricing_gives_the_numpy_passes_prices(name):
     sc = simkit.load_scenario(name)
     p = _param_rows(sc, 1, 0, 32)
@@ -206,7 +206,7 @@ def test_compiled_pricing_gives_the_numpy_passes_prices(name):
 
 
 def test_import_simkit_does_not_load_numba():
-    code = "import sys, simkit; simkit.load_scenario('norddjurs_model'); print('numba' in sys.modules)"
+    code = "import sys, simkit; simkit.load_scenario('norddjurs'); print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -43,7 +43,7 @@ def test_wheel_install_runs_the_embedded_default_from_anywhere(tmp_path):
     wheel = next(dist.glob("simkit-*.whl"))
     import zipfile
 
-    assert "simkit/_data/scenarios/norddjurs.toml" in zipfile.ZipFile(wheel).namelist()
+    assert "simkit/_data/scenarios/norddjurs_v1.toml" in zipfile.ZipFile(wheel).namelist()
     venv = tmp_path / "venv"
     subprocess.run(["uv", "venv", "-q", "--python", sys.executable, str(venv)], check=True)
     py = venv / "bin" / "python"

@@ -59,7 +59,7 @@ documents = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_si
 @given(st.dictionaries(keys, documents, max_size=4))
 def test_load_scenario_random_layers(doc):
     try:
-        sc = simkit.load_scenario(["norddjurs", _drop_none(doc)])
+        sc = simkit.load_scenario(["norddjurs_v1", _drop_none(doc)])
     except InputError:
         return
     assert sc.agreement.cohort_size >= 1
@@ -80,7 +80,7 @@ def test_random_toml_text_through_the_cli_loader(tmp_path, text):
     p = tmp_path / "layer.toml"
     p.write_text(text, encoding="utf-8")
     try:
-        simkit.load_scenario(["norddjurs", p])
+        simkit.load_scenario(["norddjurs_v1", p])
     except ScenarioError:
         pass
 
@@ -178,7 +178,7 @@ def _no_null(v, key=""):
 @settings(max_examples=25, deadline=None)
 @given(layers(), st.integers(0, 2**32))
 def test_engine_invariants(layer, seed):
-    sc = simkit.load_scenario(["norddjurs", layer])
+    sc = simkit.load_scenario(["norddjurs_v1", layer])
     res = simkit.simulate(sc, 64, seed=seed, curve_draws=16)
     rep = res.draws_["repayment"]
     cap = max_repayment(sc.contract)

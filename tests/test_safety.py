@@ -26,7 +26,7 @@ from simkit.io.files import OutputDir, neutralise_formula, write_frame_csv
 from simkit.io.observed import read_observed, write_observed_csv
 
 REPO = Path(__file__).resolve().parents[1]
-SCENARIO = REPO / "data" / "scenarios" / "norddjurs.toml"
+SCENARIO = REPO / "data" / "scenarios" / "norddjurs_v1.toml"
 HEADER = ("id,referral_date,course_status,course_status_date,outcome_type,outcome_start,"
           "outcome_end,weekly_hours,dp_award_date,qol_baseline,qol_followup")
 
@@ -174,7 +174,7 @@ def test_huge_cohort_is_refused_with_the_bound(tmp_path, capsys):
     p = tmp_path / "c.toml"
     p.write_text("[agreement]\ncohort_size = 1000000000\n[[agreement.intake]]\nfrom = 2025-11-01\n"
                  "to = 2027-04-30\ncount = 1000000000\n")
-    assert main(["run", "norddjurs", str(p), "--draws", "10"]) == 2
+    assert main(["run", "norddjurs_v1", str(p), "--draws", "10"]) == 2
     assert "<= 100000" in capsys.readouterr().err
 
 
@@ -182,7 +182,7 @@ def test_many_unknown_keys_give_a_bounded_message(tmp_path, capsys):
     """Was: a 214-million-character message for a 50 MB file of unknown keys."""
     p = tmp_path / "k.toml"
     p.write_text("".join(f"key_{i} = {i}\n" for i in range(5000)))
-    assert main(["validate", "norddjurs", str(p)]) == 2
+    assert main(["validate", "norddjurs_v1", str(p)]) == 2
     err = capsys.readouterr().err
     assert len(err) < 10_000 and "and 4,980 more problem(s)" in err
 
@@ -196,7 +196,7 @@ def test_grant_1e300_never_gives_null_in_json(tmp_path, capsys):
     """Was: exit 0 with "sd": null (the squares overflowed)."""
     p = tmp_path / "g.toml"
     p.write_text("[contract]\ngrant = 1e300\n")
-    assert main(["run", "norddjurs", str(p), "--draws", "1000", "--json",
+    assert main(["run", "norddjurs_v1", str(p), "--draws", "1000", "--json",
                  str(tmp_path / "r.json")]) == 2
     assert "magnitude at most 1e+15" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
@@ -268,7 +268,7 @@ def test_cpr_shaped_file_name_is_masked_in_stdout_and_provenance(tmp_path, capsy
     assert "7209" not in out.read_text()
     scen = tmp_path / "0101901234.toml"
     scen.write_text("[contract]\npremium = 0.06\n")
-    assert main(["run", "norddjurs", str(scen), "--draws", "1000", "--json", str(out)]) == 0
+    assert main(["run", "norddjurs_v1", str(scen), "--draws", "1000", "--json", str(out)]) == 0
     assert "0101901234" not in out.read_text() and "010190****" in out.read_text()
 
 

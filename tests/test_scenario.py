@@ -15,7 +15,7 @@ from simkit.errors import ScenarioError
 from simkit.io.scenario import _scenario_dir
 from simkit.spec import MODEL_PARAMETERS
 
-DEFAULT = _scenario_dir() / "norddjurs.toml"
+DEFAULT = _scenario_dir() / "norddjurs_v1.toml"
 
 
 def test_default_scenario_facts_from_the_seeds(default_scenario):
@@ -37,7 +37,7 @@ def test_every_parameter_has_a_source(default_scenario):
         assert p.source.strip(), p.name
 
 
-@pytest.mark.parametrize("name", ["norddjurs", "reform_2027", "norddjurs_model", "sundinvest_2021",
+@pytest.mark.parametrize("name", ["norddjurs_v1", "reform_2027", "norddjurs", "sundinvest_2021",
                                   "aarhus_ratecard"])
 def test_every_number_in_the_scenario_files_cites_a_source_or_says_assumption(name):
     # each line holding a number outside a table header needs a source key, a bracketed
@@ -62,7 +62,7 @@ def test_every_number_in_the_scenario_files_cites_a_source_or_says_assumption(na
 def test_layering_override_changes_only_named_keys(default_scenario, tmp_path):
     f = tmp_path / "premium.toml"
     f.write_text("[contract]\npremium = 0.08\n")
-    sc = simkit.load_scenario(["norddjurs", f])
+    sc = simkit.load_scenario(["norddjurs_v1", f])
     assert sc.contract.premium == 0.08
     assert sc.contract.grant == default_scenario.contract.grant
     assert sc.sha256 != default_scenario.sha256
@@ -74,7 +74,7 @@ def test_changes_accumulate_across_layers(tmp_path):
     a.write_text('[[changes]]\nparameter = "outcome_rate_completers"\nfrom = 2027-01-01\nmultiply = 0.9\n')
     b = tmp_path / "b.toml"
     b.write_text('[[changes]]\nparameter = "completion_rate"\nfrom = 2027-01-01\nadd = -0.05\n')
-    sc = simkit.load_scenario(["norddjurs", a, b])
+    sc = simkit.load_scenario(["norddjurs_v1", a, b])
     assert [c.parameter for c in sc.changes] == ["outcome_rate_completers", "completion_rate"]
 
 
@@ -89,7 +89,7 @@ def _bad(tmp_path, patch: str, *, extra: str = "") -> ScenarioError:
     f = tmp_path / "bad.toml"
     f.write_text(textwrap.dedent(patch))
     with pytest.raises(ScenarioError) as exc:
-        simkit.load_scenario(["norddjurs", f])
+        simkit.load_scenario(["norddjurs_v1", f])
     return exc.value
 
 

@@ -42,7 +42,7 @@ from .conftest import FIXED
 def _completion_only(**completion):
     """Every parameter fixed except completion_rate; only the completion target pays."""
     dist = {"dist": "beta", "mean": 0.8, "low": 0.65, "high": 0.92, "source": "test", **completion}
-    sc = simkit.load_scenario(["norddjurs", {
+    sc = simkit.load_scenario(["norddjurs_v1", {
         "parameters": {**FIXED, "completion_rate": dist},
         "contract": {"targets": [
             {"id": "completion", "indicator": "completion", "threshold": 0.8, "weight": 0.5},

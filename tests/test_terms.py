@@ -25,7 +25,7 @@ def test_a_cited_term_counts_as_from_the_agreement(tmp_path, capsys):
     terms = tmp_path / "terms.toml"
     terms.write_text('[contract]\ngrant = 4000000\nsource = "signed agreement, section 4 [AGREEMENT-2025]"\n')
     out = tmp_path / "e.json"
-    assert main(["evaluate", FINAL, "--scenario", "norddjurs", str(terms), "--json", str(out)]) == 0
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1", str(terms), "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     basis = {t["term"]: t["basis"] for t in res["terms"]}
     assert basis["grant"] == "from the agreement"
@@ -55,12 +55,12 @@ def test_terms_template_round_trip_and_a_filled_in_term(tmp_path, capsys):
     t = tmp_path / "terms.toml"
     assert main(["terms", "--template", "-o", str(t)]) == 0
     base = simkit.load_scenario()
-    same = simkit.load_scenario(["norddjurs", t])
+    same = simkit.load_scenario(["norddjurs_v1", t])
     assert same.contract == base.contract and same.terms == base.terms
     t.write_text(t.read_text().replace("grant = 5700000", "grant = 4000000").replace(
         'source = "assumption: replace with the agreement\'s clauses"', 'source = "agreement § 4 [AGREEMENT]"'))
     out = tmp_path / "e.json"
-    assert main(["evaluate", FINAL, "--scenario", "norddjurs", str(t), "--json", str(out)]) == 0
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1", str(t), "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     assert res["repayment_due"]["expected"] == 0.5 * 4_000_000 * 1.05
     basis = {x["term"]: x["basis"] for x in res["terms"]}
