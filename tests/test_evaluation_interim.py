@@ -27,7 +27,7 @@ TRUE_DROPOUT = 45.0
 
 @pytest.fixture(scope="module")
 def sc():
-    return simkit.load_scenario("norddjurs_model")
+    return simkit.load_scenario("norddjurs")
 
 
 def _cohorts(sc, params, seed):

@@ -286,7 +286,7 @@ def reference(sc: ModelScenario, as_of: dt.date, *, seed: int, draws: int = 512,
     Examples
     --------
     >>> import simkit
-    >>> sc = simkit.load_scenario("norddjurs_model")
+    >>> sc = simkit.load_scenario("norddjurs")
     >>> ref = reference(sc, dt.date(2026, 11, 1), seed=1, draws=16, replicates=2)
     >>> ref.q_open.shape[0], ref.indicators
     (16, ('completion', 'edu_work'))
@@ -406,7 +406,7 @@ def forecast(sc: ModelScenario, sp: PersonSpells, as_of: dt.date, *, seed: int, 
     --------
     >>> import simkit
     >>> from simkit.model.observed import spells_from_frame, synthesize_spells
-    >>> sc = simkit.load_scenario("norddjurs_model")
+    >>> sc = simkit.load_scenario("norddjurs")
     >>> day = dt.date(2026, 11, 1)
     >>> sp, _ = spells_from_frame(sc, synthesize_spells(sc, seed=41, as_of=day), as_of=day)
     >>> f = forecast(sc, sp, day, seed=1, draws=32, replicates=2)

@@ -57,7 +57,7 @@ from .simulate import Histories
 from .spec import ModelScenario
 
 __all__ = ["SPELL_COLUMNS", "SpellEvaluation", "cut_at", "evaluate_spells", "histories_to_frame", "observed_states",
-           "one_row_to_spells", "read_participants", "spells_from_frame", "synthesize_spells"]
+           "one_row_to_spells", "read_participants", "spells_from_frame", "spells_to_one_row", "synthesize_spells"]
 
 SPELL_COLUMNS = ("person", "referral_date", "state", "start", "end", "planned_end", "weekly_hours", "exit")
 _STATUS = {ACHIEVED: "achieved", 0: "failed", PENDING: "pending", NOT_REFERRED: "not_referred", EXCLUDED: "excluded"}
@@ -238,7 +238,7 @@ def observed_states(sc: ModelScenario) -> dict[str, str]:
     Examples
     --------
     >>> import simkit
-    >>> sorted(observed_states(simkit.load_scenario("norddjurs_model")).items())
+    >>> sorted(observed_states(simkit.load_scenario("norddjurs")).items())
     [('course', 'course'), ('education', 'su_education'), ('job', 'job'), ('pension', 'disability_pension')]
     """
     decl = dict(sc.document.get("observed") or {})
@@ -298,7 +298,7 @@ def one_row_to_spells(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
     ...     "id": ["P1"], "referral_date": ["2025-11-10"], "course_status": ["completed"],
     ...     "course_status_date": ["2026-05-10"], "outcome_type": ["job"],
     ...     "outcome_start": ["2026-06-01"], "weekly_hours": ["37"]}), "example")
-    >>> long = one_row_to_spells(simkit.load_scenario("norddjurs_model"), one)
+    >>> long = one_row_to_spells(simkit.load_scenario("norddjurs"), one)
     >>> long[["state", "start", "end"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
     [['course', datetime.date(2025, 11, 10), datetime.date(2026, 5, 10)],
      ['job', datetime.date(2026, 6, 1), None]]
@@ -341,6 +341,82 @@ def one_row_to_spells(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def spells_to_one_row(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
+    """Long-format spells as one row per person (the raw columns of :mod:`simkit.io.observed`).
+
+    The one-row format holds one course, one outcome spell and one award, so this is a summary:
+
+    * ``course_status`` from the course spell (:func:`observed_states`): ``completed`` or
+      ``dropped_out`` by its exit; left early for another state: ``completed`` when the
+      scenario's completion indicator counts that exit (``early_exit_to``), else ``dropped_out``;
+      still running: ``ongoing``; ``course_status_date`` its last day;
+    * the outcome: of the person's spells in a state of kind ``education`` or ``job`` starting
+      on or after the referral, the first that lasted the qualifying length of the scenario's
+      spell indicator if any, else the first; ``weekly_hours`` the state's (education: 37,
+      an assumption: the one-row format asks for hours, the model's hours rule is for jobs);
+    * ``dp_award_date``: the start of the first spell in a state of kind ``pension``.
+
+    Re-entries, other spells and exclusions (moved away, died) are not in the one-row format:
+    a file written from this can evaluate differently from the long file (data/README.md).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs")
+    >>> long = pd.DataFrame({"person": ["A", "A"], "referral_date": [dt.date(2026, 1, 5)] * 2,
+    ...                      "state": ["course", "job"], "start": [dt.date(2026, 1, 5), dt.date(2026, 7, 6)],
+    ...                      "end": [dt.date(2026, 7, 5), None], "exit": ["completed", None]})
+    >>> row = spells_to_one_row(sc, long).iloc[0]
+    >>> row["course_status"], row["outcome_type"], row["weekly_hours"]
+    ('completed', 'job', 37.0)
+    """
+    names = observed_states(sc)
+    kinds = {x.id: x.kind for x in sc.model.states}
+    hours = {x.id: x.weekly_hours for x in sc.model.states}
+    comp = sc.model.completion_indicator
+    early = set(sc.model.indicator(comp).settings.get("early_exit_to") or []) if comp else set()
+    spell_ind = next((i for i in sc.model.indicators if i.kind == "spell"), None)
+    need_days = 7 * float(spell_ind.settings["min_weeks"]) if spell_ind is not None else 0.0
+    measured = sc.terms.measurement_date
+    rows = []
+    for pid, g in df.groupby("person", sort=False):
+        g = g[g["state"].map(lambda v: isinstance(v, str) and v != "")].sort_values("start")
+        ref = df.loc[df["person"] == pid, "referral_date"].iloc[0]
+        rec: dict[str, Any] = {"id": pid, "referral_date": ref, "course_status": "ongoing"}
+        recs = g.to_dict("records")
+        for j, r in enumerate(recs):
+            if r["state"] != names["course"]:
+                continue
+            end = r.get("end")
+            nxt = recs[j + 1]["state"] if j + 1 < len(recs) else None
+            ex = r.get("exit") if isinstance(r.get("exit"), str) else ""
+            if isinstance(end, dt.date):
+                ok = ex == "completed" or (ex != "dropout" and nxt in early)
+                rec["course_status"], rec["course_status_date"] = ("completed" if ok else "dropped_out"), end
+            break
+        outs = [r for r in recs if kinds.get(r["state"]) in ("education", "job") and r["start"] >= ref]
+
+        def lasted(r) -> float:
+            e = r.get("end") if isinstance(r.get("end"), dt.date) else measured
+            return (e - r["start"]).days + 1
+
+        if outs:
+            o = next((r for r in outs if lasted(r) >= need_days), outs[0])
+            k = kinds[o["state"]]
+            h = hours.get(o["state"])
+            rec.update({"outcome_type": k, "outcome_start": o["start"],
+                        "outcome_end": o["end"] if isinstance(o.get("end"), dt.date) else None,
+                        "weekly_hours": float(h) if h is not None else 37.0})
+        else:
+            rec["outcome_type"] = "none"
+        award = next((r["start"] for r in recs if kinds.get(r["state"]) == "pension"), None)
+        rec["dp_award_date"] = award
+        rows.append(rec)
+    cols = ["id", "referral_date", "course_status", "course_status_date", "outcome_type", "outcome_start",
+            "outcome_end", "weekly_hours", "dp_award_date"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def read_participants(sc: ModelScenario, path, *, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
     """Read a participant-data file in either format as long-format spells of ``sc``.
 
@@ -350,7 +426,7 @@ def read_participants(sc: ModelScenario, path, *, sheet: str | None = None) -> t
     Examples
     --------
     >>> import simkit
-    >>> df, fmt = read_participants(simkit.load_scenario("norddjurs_model"),
+    >>> df, fmt = read_participants(simkit.load_scenario("norddjurs"),
     ...                             "data/examples/norddjurs_final.csv")  # doctest: +SKIP
     """
     if data_format(path, sheet=sheet) == "one_row":
