@@ -54,8 +54,17 @@ from ..contract import repayment
 from ..engine import _param_rows
 from ..rng import root_seed, stream_generator
 from .engine import arm_spells
-from .indicators import ACHIEVED, EXCLUDED, FAILED, NOT_REFERRED, PENDING, Context, PersonSpells, Status, count
-from .indicators import evaluate_indicators
+from .indicators import (
+    ACHIEVED,
+    EXCLUDED,
+    FAILED,
+    PENDING,
+    Context,
+    PersonSpells,
+    Status,
+    count,
+    evaluate_indicators,
+)
 from .simulate import simulate_histories
 from .spec import ModelScenario
 

@@ -41,7 +41,6 @@ from ..io.spells import data_format, read_spells
 from ..stats import clopper_pearson
 from ..terms import terms_used
 from .engine import arm_spells
-from .interim import InterimForecast, forecast
 from .indicators import (
     ACHIEVED,
     EXCLUDED,
@@ -53,6 +52,7 @@ from .indicators import (
     count,
     evaluate_indicators,
 )
+from .interim import InterimForecast, forecast
 from .simulate import Histories
 from .spec import ModelScenario
 
