@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 
 from simkit.cli._common import check_out_paths
+from simkit.errors import InputError, Problem
 from simkit.evaluation import evaluate
 from simkit.io.files import display_path, write_json
 from simkit.io.scenario import load_scenario
-from simkit.errors import InputError, Problem
 from simkit.model.observed import evaluate_spells, read_participants
 from simkit.model.spec import ModelScenario
 
