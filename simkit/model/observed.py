@@ -187,7 +187,8 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
                 if v is not None and v > lim:
                     problems.append(Problem(f"{where}, column {col!r}", str(row[col]),
                                             f"a date on or before the as-of date {as_of} (the file holds events "
-                                            "after it)"))
+                                            "after it: give the date the data were extracted, or cut them "
+                                            "with --cut-at-as-of)"))
         hours = row.get("weekly_hours")
         planned = day(row.get("planned_end")) if "planned_end" in row else None
         ex = row.get("exit")
