@@ -168,3 +168,14 @@ def test_a_simulated_cohort_written_one_row_per_person_keeps_its_achievements(sc
             assert ia["achieved"] == ib["achieved"]
             assert ib["excluded"] == 0
             assert ib["denominator"] == ia["denominator"] + ia["excluded"]
+
+
+def test_html_views_list_the_contract_terms_and_their_basis(sc, tmp_path):
+    one, _ = _files(tmp_path)
+    df, _ = read_participants(sc, one)
+    page = evaluate_spells(sc, df)._repr_html_()
+    assert "grant: 5,700,000 DKK (assumption)" in page and "count arithmetic is exact" in page
+    from simkit.evaluation import evaluate
+
+    v1 = evaluate(one, "norddjurs_v1", predictive_draws=50, scenario_draws=64)._repr_html_()
+    assert "Contract terms used: grant 5,700,000 DKK (assumption)" in v1

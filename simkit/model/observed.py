@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import html
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -540,6 +541,10 @@ class SpellEvaluation:
                               "exact": "the count arithmetic; the amount rests on the contract terms listed"},
             "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
         }
+
+    def _repr_html_(self) -> str:
+        """The signer's page in a notebook: the same text (counts below 5 suppressed), terms included."""
+        return f"<pre>{html.escape(self.text())}</pre>"
 
     def text(self, *, min_cell: int = 5) -> str:
         """A page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
