@@ -54,7 +54,7 @@ def _date(text: str):
 
 
 def _rows(p: Path, name: str, sheet: str | None) -> list[list[str]]:
-    """The non-blank rows of a CSV/tab text file or of one worksheet, as text cells."""
+    """Return the non-blank rows of a CSV/tab text file or of one worksheet, as text cells."""
     if p.suffix.lower() in (".xlsm", ".xls"):
         raise DataError([Problem(name, p.suffix, "a .csv or .xlsx file (save the workbook as .xlsx)")])
     if p.suffix.lower() == ".xlsx":
@@ -83,7 +83,7 @@ def _normalise(h: str) -> str:
 
 
 def data_format(path: str | os.PathLike, *, sheet: str | None = None) -> str:
-    """Which participant-data format a file is in: ``"one_row"`` (one row per person) or ``"spells"``.
+    """Tell which participant-data format a file is in: ``"one_row"`` (one row per person) or ``"spells"``.
 
     The one-row format is recognised by a header it alone has (``id``/``løbenummer``,
     ``course_status``/``forløbsstatus``, ``outcome_type``/``udfald``); anything else is read as

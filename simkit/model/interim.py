@@ -177,7 +177,7 @@ class InterimForecast:
 
 
 def _indicators(sc: ModelScenario) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Indicators the forecast follows (the completion one first) and the targets it cannot forecast."""
+    """Return the indicators the forecast follows (the completion one first) and the targets it cannot."""
     comp = sc.model.completion_indicator
     ids: list[str] = [comp] if comp else []
     unsupported = []
@@ -239,7 +239,7 @@ def _final_codes(sc: ModelScenario, sp: PersonSpells, ids, cells: np.ndarray) ->
 
 
 def _smooth_log(freq_counts: np.ndarray, totals: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """log p_m(c | e), the frequencies of each set smoothed by a least-squares fit on the sets' parameters.
+    """Return log p_m(c | e), the frequencies of each set smoothed by a least-squares fit on the sets' parameters.
 
     ``freq_counts`` (M, E, C), ``totals`` (M, E); ``z`` (M, F) features with a leading 1.
     """
@@ -274,7 +274,7 @@ def _history_parameters(sc: ModelScenario) -> set[str]:
 
 
 def _features(sc: ModelScenario, params: dict[str, np.ndarray]) -> np.ndarray:
-    """A leading 1, then z-scores and their squares of the parameters the histories depend on."""
+    """Return a leading 1, then z-scores and their squares of the parameters the histories depend on."""
     cols = [np.ones(next(iter(params.values())).size)]
     used = _history_parameters(sc)
     for name, v in params.items():
@@ -362,7 +362,7 @@ def _weights(ref: InterimReference, s: _Summary) -> np.ndarray:
 
 
 def _subset(s: _Summary, sel: np.ndarray) -> _Summary:
-    """The summary of some of the persons (``sel`` indexes or masks the referred persons)."""
+    """Return the summary of some of the persons (``sel`` indexes or masks the referred persons)."""
     return _Summary(s.exposure[sel], s.status[sel], s.first[sel], s.key[sel], s.open[sel], s.final_now[sel])
 
 

@@ -226,7 +226,7 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
 
 
 def observed_states(sc: ModelScenario) -> dict[str, str]:
-    """The states a one-row-per-person record maps onto: ``course``, ``education``, ``job``, ``pension``.
+    """Return the states a one-row-per-person record maps onto: course, education, job, pension.
 
     From the scenario's optional ``[observed]`` table; by default the programme arm's initial
     state, the first state of kind ``education``, the first self-supporting state of kind ``job``
@@ -271,13 +271,14 @@ def observed_states(sc: ModelScenario) -> dict[str, str]:
 
 
 def _initial(sc: ModelScenario) -> str:
-    """The programme arm's initial state id (of the first subgroup)."""
+    """Return the programme arm's initial state id (of the first subgroup)."""
     return str(sc.document["arms"]["programme"]["initial"])
 
 
 def one_row_to_spells(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
-    """One-row-per-person observed data (the canonical frame of :func:`simkit.io.observed.read_observed`)
-    as long-format spells of a version-2 scenario.
+    """Convert one-row-per-person observed data to long-format spells of a version-2 scenario.
+
+    The input is the canonical frame of :func:`simkit.io.observed.read_observed`.
 
     Each person gives up to three spells, in :func:`observed_states`' states:
 
@@ -369,7 +370,7 @@ def spells_to_one_row(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
     ...                      "state": ["course", "job"], "start": [dt.date(2026, 1, 5), dt.date(2026, 7, 6)],
     ...                      "end": [dt.date(2026, 7, 5), None], "exit": ["completed", None]})
     >>> row = spells_to_one_row(sc, long).iloc[0]
-    >>> row["course_status"], row["outcome_type"], row["weekly_hours"]
+    >>> row["course_status"], row["outcome_type"], float(row["weekly_hours"])
     ('completed', 'job', 37.0)
     """
     names = observed_states(sc)
@@ -437,7 +438,7 @@ def read_participants(sc: ModelScenario, path, *, sheet: str | None = None) -> t
 
 
 def cut_at(df: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, int, int]:
-    """The long-format frame as an extraction on ``as_of`` would have seen it.
+    """Cut the long-format frame as an extraction on ``as_of`` would have seen it.
 
     Spells starting after ``as_of`` are dropped; a spell ending after it becomes running (blank
     end and exit). Returns the cut frame, the number of spells dropped and of ends blanked.
@@ -474,8 +475,10 @@ def cut_at(df: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, int, int]:
 
 
 def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.date | None = None):
-    """Synthetic long-format participant data: draw ``draw`` of a seeded run, the programme arm,
-    as extracted on ``as_of`` (default: the final measurement date). Never real people.
+    """Synthesise long-format participant data (never real people).
+
+    Draw ``draw`` of a seeded run, the programme arm, as extracted on ``as_of`` (default: the final
+    measurement date).
 
     Examples
     --------
@@ -543,11 +546,11 @@ class SpellEvaluation:
         }
 
     def _repr_html_(self) -> str:
-        """The signer's page in a notebook: the same text (counts below 5 suppressed), terms included."""
+        """Show the signer's page in a notebook: the same text (counts below 5 suppressed), terms included."""
         return f"<pre>{html.escape(self.text())}</pre>"
 
     def text(self, *, min_cell: int = 5) -> str:
-        """A page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
+        """Write a page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
         def n(k: int) -> str:
             return f"<{min_cell}" if 0 < k < min_cell else f"{k:,}"
 
