@@ -120,7 +120,7 @@ def test_stream_ids_are_pinned_and_distinct():
     # The ids are the reproducibility contract: they were 0, 1, 7 and 11 before
     # the table existed, and every committed notebook number depends on them.
     assert dict(STREAMS) == {"parameters": 0, "cohort": 1, "synth_details": 7, "repayment_due": 11,
-                             "model_transitions": 20, "model_scores": 21}
+                             "model_transitions": 20, "model_scores": 21, "interim_forecast": 30}
     assert len(set(STREAMS.values())) == len(STREAMS)
     with pytest.raises(TypeError):
         STREAMS["new"] = 3  # read-only
