@@ -30,6 +30,21 @@ EXAMPLES: dict[str, list[str]] = {
     "norddjurs_final.csv": [
         "synth", "norddjurs_v1", "--seed", str(SEED), "--as-of", "2028-04-30", "--dialect", "iso",
     ],
+    # the version-2 model of the agreement (norddjurs), the same seed, in both formats
+    "norddjurs_spells_interim_2026-11-01.csv": [
+        "synth", "norddjurs", "--seed", str(SEED), "--as-of", "2026-11-01", "--dialect", "danish",
+    ],
+    "norddjurs_spells_final.csv": [
+        "synth", "norddjurs", "--seed", str(SEED), "--as-of", "2028-04-30", "--dialect", "iso",
+    ],
+    "norddjurs_onerow_interim_2026-11-01.csv": [
+        "synth", "norddjurs", "--seed", str(SEED), "--as-of", "2026-11-01", "--dialect", "danish",
+        "--layout", "one-row",
+    ],
+    "norddjurs_onerow_final.csv": [
+        "synth", "norddjurs", "--seed", str(SEED), "--as-of", "2028-04-30", "--dialect", "iso",
+        "--layout", "one-row",
+    ],
 }
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "examples"

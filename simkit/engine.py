@@ -45,7 +45,7 @@ __all__ = ["BLOCK", "KEEP_DRAWS", "run_chunks", "simulate_arrays"]
 _CURVE_BATCH = 256
 
 
-def _param_rows(sc: Scenario, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+def _param_rows(sc: Scenario | ModelScenario, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
     """Parameter draws with indices [start, stop), block by block."""
     dists = {n: p.dist for n, p in sc.parameters.items()}
     chol = sc.chol

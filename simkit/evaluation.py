@@ -159,7 +159,7 @@ import pandas as pd
 from . import indicators as ind
 from . import stats
 from .contract import max_repayment, needed_count, repayment
-from .errors import InputError, Problem, mask_cpr
+from .errors import DataError, InputError, Problem, mask_cpr
 from .rng import RngLike, root_seed, stream_generator
 from .terms import terms_used
 
@@ -699,6 +699,69 @@ def _load_data(data: object) -> tuple[pd.DataFrame, str, str | None]:
                              "a path to a .csv/.xlsx file or a pandas DataFrame"))
 
 
+_EVENT_COLUMNS = ("referral_date", "course_status_date", "outcome_start", "outcome_end", "dp_award_date")
+
+
+def _events_after(df: pd.DataFrame, as_of: dt.date, source: str, *, cut: bool) -> tuple[pd.DataFrame, int]:
+    """Refuse dates after ``as_of`` (the data were extracted later), or cut them; returns (frame, dates cut).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"referral_date": pd.to_datetime(["2026-01-05"]), "course_status": ["completed"],
+    ...                    "course_status_date": pd.to_datetime(["2026-07-06"]), "outcome_type": ["none"],
+    ...                    "outcome_start": [pd.NaT], "outcome_end": [pd.NaT], "weekly_hours": [np.nan],
+    ...                    "dp_award_date": [pd.NaT], "source_row": [2]})
+    >>> out, n = _events_after(df, dt.date(2026, 6, 1), "x.csv", cut=True)
+    >>> out["course_status"].tolist(), n
+    (['ongoing'], 1)
+    """
+    limit = pd.Timestamp(as_of)
+    # a referral after the as-of date is no event yet: that row counts as not yet referred (reported)
+    late = {c: (df[c] > limit).to_numpy() for c in _EVENT_COLUMNS[1:] if c in df.columns}
+    n = int(sum(v.sum() for v in late.values()))
+    if not n:
+        return df, 0
+    if not cut:
+        problems = [Problem(f"{source}: row {int(df['source_row'].iloc[i])}, column {c!r}",
+                            df[c].iloc[i].date().isoformat(),
+                            f"a date on or before the as-of date {as_of} (the file holds events after it: give "
+                            "the date the data were extracted, or cut them with --cut-at-as-of)")
+                    for c, v in late.items() for i in np.flatnonzero(v)]
+        raise DataError(problems[:20], header=f"{source}: {n} date(s) after the as-of date {as_of}"
+                        + (f" (first 20 shown, and {n - 20} more)" if n > 20 else ""))
+    out = df.copy()
+    c = late.get("course_status_date")
+    if c is not None:
+        out.loc[c, "course_status"] = "ongoing"
+        out.loc[c, "course_status_date"] = pd.NaT
+    s0 = late.get("outcome_start")
+    if s0 is not None:
+        out.loc[s0, "outcome_type"] = "none"
+        out.loc[s0, ["outcome_start", "outcome_end"]] = pd.NaT
+        out.loc[s0, "weekly_hours"] = np.nan
+    for col in ("outcome_end", "dp_award_date"):
+        if late.get(col) is not None:
+            out.loc[late[col], col] = pd.NaT
+    return out, n
+
+
+def _refuse_stale(df: pd.DataFrame, sc, source: str) -> None:
+    """Without an as-of date: refuse a file whose latest date is long before the measurement date."""
+    dates = pd.concat([df[c] for c in _EVENT_COLUMNS if c in df.columns]).dropna()
+    if dates.empty:
+        return
+    latest = dates.max().date()
+    measurement = sc.terms.measurement_date
+    open_ended = (df["course_status"] == "ongoing") | (df["outcome_type"].isin(["education", "job"])
+                                                       & df["outcome_end"].isna())
+    if (measurement - latest).days > 180 and bool(open_ended.any()):
+        raise DataError([Problem(source, f"latest date {latest}",
+                                 f"--as-of (as_of): the date the data were extracted; without it the file is "
+                                 f"evaluated as of the final measurement date {measurement}, more than 180 days "
+                                 "after its latest date, and its running courses and spells would be read as "
+                                 "still running then")])
+
+
 def _content_hash(df: pd.DataFrame) -> str:
     from .io.observed import OBSERVED_COLUMNS
 
@@ -904,6 +967,8 @@ def evaluate(
     seed: RngLike = DEFAULT_SEED,
     predictive_draws: int = PREDICTIVE_DRAWS,
     scenario_draws: int = SCENARIO_DRAWS,
+    cut_at_as_of: bool = False,
+    refuse_stale: bool = False,
 ) -> EvaluationResult:
     """Evaluate observed participant data against a scenario's payment targets.
 
@@ -934,6 +999,16 @@ def evaluate(
         Monte Carlo draws of the predictive model (expected repayment,
         ``completed`` targets) and of the scenario (model-based groups,
         scenario prior, disability pension).
+    cut_at_as_of : bool, default False
+        With an ``as_of`` date, dates after it are refused (the file was
+        extracted later) unless this cuts them: a later course status or
+        spell start reads as not yet happened, a later end as still running;
+        the number cut is a note of the result. A later referral is no
+        event: that row counts as not yet referred.
+    refuse_stale : bool, default False
+        Without ``as_of``: refuse a file whose latest date is more than 180
+        days before the measurement date while courses or spells are open
+        (``simkit evaluate`` sets it; the message says which date to give).
 
     Returns
     -------
@@ -977,7 +1052,18 @@ def evaluate(
         raise InputError(problems, header="evaluate")
     min_cell = _check_min_cell(min_cell)
     as_of_date = _parse_as_of(as_of, sc)
+    if as_of_date < sc.agreement.start:
+        raise InputError(Problem("as_of", as_of_date.isoformat(),
+                                 f"a date on or after the agreement start {sc.agreement.start} "
+                                 "(the date the data were extracted)"))
+    if cut_at_as_of and as_of is None:
+        raise InputError(Problem("cut_at_as_of", True, "an as-of date to cut the data at"))
     df, source, file_sha = _load_data(data)
+    n_cut = 0
+    if as_of is not None:
+        df, n_cut = _events_after(df, as_of_date, str(source), cut=cut_at_as_of)
+    elif refuse_stale:   # the command line's guard: a stale file needs an explicit --as-of
+        _refuse_stale(df, sc, str(source))
 
     T = sc.day_of(as_of_date)
     M = sc.day_of(sc.terms.measurement_date)
@@ -1013,6 +1099,10 @@ def evaluate(
     dp = _disability_pension(st, referred, model)
     qol, qol_note = _quality_of_life(df, referred, sc.indicators.qol_instrument)
     notes = _notes(sc, st, df, referred, as_of_date, n_rows, n_referred, future, targets, qol_note)
+    if n_cut:
+        notes.append(Note.make("{n} date(s) after the as-of date were cut (cut_at_as_of / --cut-at-as-of): "
+                               "a later course status or spell start is read as not yet happened, a later "
+                               "end as still running.", n=n_cut))
 
     prov = EvaluationProvenance(
         simkit_version=__version__, scenario_name=sc.name, scenario_sha256=sc.sha256,

@@ -59,6 +59,7 @@ STREAMS = MappingProxyType({
     "model_scores": 21,       # declarative model: score indicators' normals, (21, block)
     "portfolio_factors": 30,     # portfolio: the shared factors' normals, (30, block)
     "portfolio_agreements": 31,  # portfolio: each agreement's root seed, (31, agreement)
+    "interim_forecast": 32,   # interim forecast: root of its reference simulation (32,), its predictive draws (32, 1)
 })
 """Named streams and their spawn-key ids (fixed forever: see the module docstring)."""
 

@@ -121,7 +121,7 @@ def test_stream_ids_are_pinned_and_distinct():
     # the table existed, and every committed notebook number depends on them.
     assert dict(STREAMS) == {"parameters": 0, "cohort": 1, "synth_details": 7, "repayment_due": 11,
                              "model_transitions": 20, "model_scores": 21, "portfolio_factors": 30,
-                             "portfolio_agreements": 31}
+                             "portfolio_agreements": 31, "interim_forecast": 32}
     assert len(set(STREAMS.values())) == len(STREAMS)
     with pytest.raises(TypeError):
         STREAMS["new"] = 3  # read-only

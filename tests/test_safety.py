@@ -272,7 +272,7 @@ def test_cpr_shaped_file_name_is_masked_in_stdout_and_provenance(tmp_path, capsy
     """Was: copied into stdout and into the JSON provenance."""
     data = _csv(tmp_path / "140699-7209.csv", ["P1,2025-11-06,ongoing,,none,,,,,,"])
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(data), "--json", str(out)]) == 0
+    assert main(["evaluate", str(data), "--as-of", "2025-11-06", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "140699-****" in printed and "7209" not in printed
     assert "7209" not in out.read_text()
@@ -290,7 +290,7 @@ def test_printed_notes_suppress_small_counts(tmp_path, capsys):
         "P3,2025-11-06,completed,2026-05-07,none,,,,,,",
     ])
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(p), "--json", str(out), "--min-cell", "10"]) == 0
+    assert main(["evaluate", str(p), "--as-of", "2028-04-30", "--json", str(out), "--min-cell", "10"]) == 0
     printed = capsys.readouterr().out
     notes = printed[printed.index("Notes:"):]
     assert "<10 row(s) referred before the agreement start" in notes

@@ -203,6 +203,12 @@ def add_evaluate(p: argparse.ArgumentParser) -> None:
                    help="smallest count shown in the printed table (default 5)")
     p.add_argument("--prior", choices=("jeffreys", "scenario"), default="jeffreys",
                    help="prior for the rates (default jeffreys)")
+    p.add_argument("--sheet", metavar="NAME", help="the worksheet of an .xlsx file (default: the first)")
+    p.add_argument("--cut-at-as-of", action="store_true",
+                   help="cut events after --as-of (counted in the output) instead of refusing the file")
+    p.add_argument("--forecast-draws", type=int, default=256, metavar="M",
+                   help="version-2 scenarios, interim: parameter sets of the forecast that learns from the "
+                        "data (default 256; 0: no forecast)")
     _seed(p, f"seed of the scenario simulation and predictive draws (default {DEFAULT_SEED})")
 
 
@@ -232,6 +238,8 @@ def add_synth(p: argparse.ArgumentParser) -> None:
                    help="CSV dialect (default danish: semicolon, decimal comma, dd-mm-yyyy)")
     p.add_argument("--format", choices=("csv", "xlsx"), default=None,
                    help="file format (default: from the file name's extension, else csv)")
+    p.add_argument("--layout", choices=("spells", "one-row"), default="spells",
+                   help="version-2 scenarios: one row per spell (default) or one row per person")
     p.add_argument("--force", action="store_true",
                    help="replace an existing output file (without it, it is never replaced)")
 

@@ -14,11 +14,11 @@ import argparse
 from typing import Any
 
 from simkit.cli._common import check_out_paths
+from simkit.errors import InputError, Problem
 from simkit.evaluation import evaluate
 from simkit.io.files import display_path, write_json
 from simkit.io.scenario import load_scenario
-from simkit.io.spells import read_spells
-from simkit.model.observed import evaluate_spells
+from simkit.model.observed import evaluate_spells, read_participants
 from simkit.model.spec import ModelScenario
 
 
@@ -45,11 +45,20 @@ def execute(args: argparse.Namespace) -> int:
     check_out_paths(args.json, inputs=[args.data, *args.scenario])
     sc = load_scenario(args.scenario or None)
     res: Any  # an evaluation result of the scenario's version
-    if isinstance(sc, ModelScenario):  # participant histories in long format, the model's own indicators
-        res = evaluate_spells(sc, read_spells(args.data), as_of=args.as_of, source=display_path(args.data))
+    if args.forecast_draws < 0:
+        raise InputError(Problem("--forecast-draws", args.forecast_draws, "a whole number >= 0"))
+    if isinstance(sc, ModelScenario):  # either format, read as spells: the model's own indicators
+        df, fmt = read_participants(sc, args.data, sheet=args.sheet)
+        res = evaluate_spells(sc, df, as_of=args.as_of, source=display_path(args.data),
+                              cut_at_as_of=args.cut_at_as_of, seed=args.seed,
+                              forecast_draws=args.forecast_draws, data_format=fmt)
         text = res.text(min_cell=args.min_cell)
     else:
-        res = evaluate(args.data, sc, args.as_of, prior=args.prior, min_cell=args.min_cell, seed=args.seed)
+        if args.sheet is not None:
+            raise InputError(Problem("--sheet", args.sheet, "a version-2 scenario (the version-1 path reads the "
+                                     "first sheet)"))
+        res = evaluate(args.data, sc, args.as_of, prior=args.prior, min_cell=args.min_cell, seed=args.seed,
+                       cut_at_as_of=args.cut_at_as_of, refuse_stale=True)
         text = res.text()
     if args.json:
         write_json(args.json, res.to_dict())

@@ -16,10 +16,10 @@ import pandas as pd
 from simkit.cli._common import check_out_paths
 from simkit.errors import InputError, Problem, SimkitError
 from simkit.io.files import atomic_write, display_path, neutralise_formula
-from simkit.io.observed import OBSERVED_COLUMNS, write_observed_csv
+from simkit.io.observed import OBSERVED_COLUMNS, validate_observed, write_observed_csv
 from simkit.io.scenario import load_scenario
 from simkit.io.spells import write_spells_csv
-from simkit.model.observed import synthesize_spells
+from simkit.model.observed import spells_to_one_row, synthesize_spells
 from simkit.model.spec import ModelScenario
 from simkit.synth import MAX_DRAW, synthesize
 
@@ -55,6 +55,15 @@ def execute(args: argparse.Namespace) -> int:
     as_of = args.as_of or sc.terms.measurement_date
     if isinstance(sc, ModelScenario):  # long format: one row per spell of one simulated cohort
         df = synthesize_spells(sc, seed=args.seed, draw=args.draw, as_of=args.as_of)
+        if args.layout == "one-row":   # the same cohort, one row per person (a summary: data/README.md)
+            one = validate_observed(spells_to_one_row(sc, df), "synthetic")
+            if fmt == "csv":
+                write_observed_csv(one, args.out, dialect=args.dialect)
+            else:
+                write_xlsx(one, args.out)
+            print(f"wrote {display_path(args.out)}: {len(one)} synthetic persons, one row each, as extracted on "
+                  f"{as_of} (scenario {sc.name}, seed {args.seed}, draw {args.draw})")
+            return 0
         if fmt == "csv":
             write_spells_csv(df, args.out, dialect=args.dialect)
         else:

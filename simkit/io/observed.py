@@ -109,6 +109,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from openpyxl import load_workbook
 
 from simkit.errors import DataError, Problem, find_cpr
 
@@ -230,15 +231,17 @@ _SPREADSHEET_LIKE = (".xlsm", ".xlsb", ".xls", ".xltx", ".xltm", ".ods", ".numbe
 # ---------------------------------------------------------------------------
 
 
-def read_observed(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_observed(path: str | os.PathLike[str], *, sheet: str | None = None) -> pd.DataFrame:
     """Read and validate an observed participant-data file.
 
     Parameters
     ----------
     path : str or path-like
-        A ``.csv`` (comma or semicolon separated, UTF-8 with or without BOM)
-        or ``.xlsx`` file (first sheet) with one row per referred person; see
-        the module docstring for the columns.
+        A ``.csv`` (comma, semicolon or tab separated, UTF-8 with or without
+        BOM) or ``.xlsx`` file with one row per referred person; see the
+        module docstring for the columns.
+    sheet : str, optional
+        The worksheet of an ``.xlsx`` file (default: the first); ignored for CSV.
 
     Returns
     -------
@@ -275,7 +278,7 @@ def read_observed(path: str | os.PathLike[str]) -> pd.DataFrame:
     if suffix == ".csv":
         header, rows = _read_csv_cells(path, name, title)
     else:
-        header, rows = _read_xlsx_cells(path, name, title)
+        header, rows = _read_xlsx_cells(path, name, title, sheet)
     row_numbers = list(range(2, len(rows) + 2))
     return _validate(header, rows, row_numbers, name=name, title=title)
 
@@ -441,6 +444,8 @@ def _read_csv_cells(path: Path, name: str, title: str) -> tuple[list[str], list[
     first_line = text.split("\n", 1)[0]
     semicolons, commas = first_line.count(";"), first_line.count(",")
     sep = "," if commas > semicolons else ";"
+    if first_line.count("\t") > max(semicolons, commas):   # tab-separated text
+        sep = "\t"
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except csv.Error as exc:
@@ -450,10 +455,17 @@ def _read_csv_cells(path: Path, name: str, title: str) -> tuple[list[str], list[
     return records[0], records[1:]
 
 
-def _read_xlsx_cells(path: Path, name: str, title: str) -> tuple[list[str], list[list[str]]]:
+def _read_xlsx_cells(path: Path, name: str, title: str, sheet: str | None = None
+                     ) -> tuple[list[str], list[list[str]]]:
+    if sheet is not None:
+        names = _sheet_names(path, name, title)
+        if sheet not in names:
+            raise _error(title, [Problem(f"{name}: --sheet", sheet, "one of the workbook's sheets: "
+                                         + ", ".join(repr(n) for n in names))])
     try:
         table = pd.read_excel(
-            path, sheet_name=0, header=None, dtype=object, na_filter=False, engine="openpyxl"
+            path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object, na_filter=False,
+            engine="openpyxl"
         )
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise _error(
@@ -463,6 +475,18 @@ def _read_xlsx_cells(path: Path, name: str, title: str) -> tuple[list[str], list
     if not cells:
         return [], []
     return cells[0], cells[1:]
+
+
+def _sheet_names(path: Path, name: str, title: str) -> list[str]:
+    """The worksheet names of a workbook (for a ``--sheet`` check)."""
+    try:
+        wb = load_workbook(path, read_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise _error(title, [Problem(name, type(exc).__name__, "a readable Excel workbook (.xlsx)")]) from None
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
 
 
 def _cell_to_text(value: object, *, from_excel: bool = False) -> str:

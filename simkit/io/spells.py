@@ -18,10 +18,16 @@ import io as _io
 import os
 from pathlib import Path
 
+import pandas as pd
+from openpyxl import load_workbook
+
 from simkit.errors import DataError, Problem, find_cpr, mask_cpr
 from simkit.io.files import atomic_write, neutralise_formula
 
-__all__ = ["read_spells", "write_spells_csv"]
+__all__ = ["ONE_ROW_HEADERS", "data_format", "read_spells", "write_spells_csv"]
+
+#: headers that only the one-row-per-person format has (English and Danish, normalised)
+ONE_ROW_HEADERS = frozenset({"id", "løbenummer", "course_status", "forløbsstatus", "outcome_type", "udfald"})
 
 _DATE_COLS = ("referral_date", "start", "end", "planned_end")
 
@@ -47,6 +53,60 @@ def _date(text: str):
     raise ValueError(text)
 
 
+def _rows(p: Path, name: str, sheet: str | None) -> list[list[str]]:
+    """Return the non-blank rows of a CSV/tab text file or of one worksheet, as text cells."""
+    if p.suffix.lower() in (".xlsm", ".xls"):
+        raise DataError([Problem(name, p.suffix, "a .csv or .xlsx file (save the workbook as .xlsx)")])
+    if p.suffix.lower() == ".xlsx":
+        wb = load_workbook(p, read_only=True, data_only=True)
+        try:
+            if sheet is not None and sheet not in wb.sheetnames:
+                raise DataError([Problem(f"{name}: --sheet", sheet, "one of the workbook's sheets: "
+                                         + ", ".join(repr(n) for n in wb.sheetnames))])
+            ws = wb[sheet] if sheet else wb.worksheets[0]
+            rows = [["" if v is None else (v.date().isoformat() if isinstance(v, dt.datetime) else str(v))
+                     for v in r] for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    else:
+        text = _text(p.read_bytes())
+        first = text.split("\n", 1)[0]
+        delim = ";" if first.count(";") > first.count(",") else ","
+        if first.count("\t") > max(first.count(";"), first.count(",")):
+            delim = "\t"
+        rows = list(csv.reader(_io.StringIO(text), delimiter=delim))
+    return [r for r in rows if any(c.strip() for c in r)]
+
+
+def _normalise(h: str) -> str:
+    return h.strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
+
+
+def data_format(path: str | os.PathLike, *, sheet: str | None = None) -> str:
+    r"""Tell which participant-data format a file is in: ``"one_row"`` (one row per person) or ``"spells"``.
+
+    The one-row format is recognised by a header it alone has (``id``/``løbenummer``,
+    ``course_status``/``forløbsstatus``, ``outcome_type``/``udfald``); anything else is read as
+    the long format (and checked as such).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "p.csv"
+    >>> _ = f.write_text("id;referral_date;course_status\nP1;01-12-2025;i gang\n")
+    >>> data_format(f)
+    'one_row'
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".xlsx" or p.suffix.lower() in (".xlsm", ".xls"):
+        rows = _rows(p, mask_cpr(p.name), sheet)
+    else:
+        text = _text(p.read_bytes()[:65536])
+        rows = [text.split("\n", 1)[0].replace("\t", ";").replace(",", ";").split(";")]
+    header = {_normalise(h) for h in (rows[0] if rows else [])}
+    return "one_row" if header & ONE_ROW_HEADERS and "state" not in header else "spells"
+
+
 def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
     r"""Read a long-format participant-history file into a frame of text and dates.
 
@@ -63,31 +123,12 @@ def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
     >>> read_spells(f)["start"].tolist()
     [datetime.date(2026, 1, 5)]
     """
-    # start-up speed: pandas loads only when a file is read
-    import pandas as pd
-
     p = Path(path)
     name = mask_cpr(p.name)
-    if p.suffix.lower() in (".xlsm", ".xls"):
-        raise DataError([Problem(name, p.suffix, "a .csv or .xlsx file (save the workbook as .xlsx)")])
-    if p.suffix.lower() == ".xlsx":
-        # optional format: openpyxl only for an .xlsx file
-        from openpyxl import load_workbook
-
-        wb = load_workbook(p, read_only=True, data_only=True)
-        ws = wb[sheet] if sheet else wb.worksheets[0]
-        rows = [["" if v is None else (v.date().isoformat() if isinstance(v, dt.datetime) else str(v))
-                 for v in r] for r in ws.iter_rows(values_only=True)]
-    else:
-        text = _text(p.read_bytes())
-        delim = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        if "\t" in text.split("\n", 1)[0]:
-            delim = "\t"
-        rows = list(csv.reader(_io.StringIO(text), delimiter=delim))
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    rows = _rows(p, name, sheet)
     if not rows:
         raise DataError([Problem(name, None, "a header row and one row per spell")])
-    header = [h.strip().lower().replace(" ", "_") for h in rows[0]]
+    header = [_normalise(h) for h in rows[0]]
     problems: list[Problem] = []
     for j, h in enumerate(header):
         if find_cpr(h):

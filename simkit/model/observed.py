@@ -27,14 +27,18 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import html
 import itertools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..contract import needed_count, repayment
 from ..errors import DataError, Problem
+from ..io.observed import read_observed
+from ..io.spells import data_format, read_spells
 from ..stats import clopper_pearson
 from ..terms import terms_used
 from .engine import arm_spells
@@ -49,11 +53,12 @@ from .indicators import (
     count,
     evaluate_indicators,
 )
+from .interim import InterimForecast, forecast
 from .simulate import Histories
 from .spec import ModelScenario
 
-__all__ = ["SPELL_COLUMNS", "SpellEvaluation", "evaluate_spells", "histories_to_frame", "spells_from_frame",
-           "synthesize_spells"]
+__all__ = ["SPELL_COLUMNS", "SpellEvaluation", "cut_at", "evaluate_spells", "histories_to_frame", "observed_states",
+           "one_row_to_spells", "read_participants", "spells_from_frame", "spells_to_one_row", "synthesize_spells"]
 
 SPELL_COLUMNS = ("person", "referral_date", "state", "start", "end", "planned_end", "weekly_hours", "exit")
 _STATUS = {ACHIEVED: "achieved", 0: "failed", PENDING: "pending", NOT_REFERRED: "not_referred", EXCLUDED: "excluded"}
@@ -77,8 +82,6 @@ def histories_to_frame(sc: ModelScenario, h: Histories, *, draw: int = 0, arm: s
     >>> sorted(df["person"].unique())[:2]
     ['S001', 'S002']
     """
-    import pandas as pd
-
     sp = arm_spells(h, arm, sc.model)
     lo, hi = draw * h.persons, (draw + 1) * h.persons
     start0 = sc.agreement.start
@@ -109,8 +112,6 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
     DataError
         Listing every problem: row, column, value and what was expected.
     """
-    import pandas as pd
-
     problems: list[Problem] = []
     missing = [c for c in ("person", "referral_date", "state", "start") if c not in df.columns]
     if missing:
@@ -187,7 +188,8 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
                 if v is not None and v > lim:
                     problems.append(Problem(f"{where}, column {col!r}", str(row[col]),
                                             f"a date on or before the as-of date {as_of} (the file holds events "
-                                            "after it)"))
+                                            "after it: give the date the data were extracted, or cut them "
+                                            "with --cut-at-as-of)"))
         hours = row.get("weekly_hours")
         planned = day(row.get("planned_end")) if "planned_end" in row else None
         ex = row.get("exit")
@@ -223,9 +225,260 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
     return sp, persons
 
 
+def observed_states(sc: ModelScenario) -> dict[str, str]:
+    """Return the states a one-row-per-person record maps onto: course, education, job, pension.
+
+    From the scenario's optional ``[observed]`` table; by default the programme arm's initial
+    state, the first state of kind ``education``, the first self-supporting state of kind ``job``
+    and the first state of kind ``pension``.
+
+    Raises
+    ------
+    DataError
+        When a named state does not exist, or a default cannot be found.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sorted(observed_states(simkit.load_scenario("norddjurs")).items())
+    [('course', 'course'), ('education', 'su_education'), ('job', 'job'), ('pension', 'disability_pension')]
+    """
+    decl = dict(sc.document.get("observed") or {})
+    outcomes = dict(decl.get("outcomes") or {})
+    states = sc.model.states
+    ids = [s.id for s in states]
+
+    def first(pred) -> str | None:
+        return next((s.id for s in states if pred(s)), None)
+
+    out = {"course": decl.get("course") or _initial(sc),
+           "education": outcomes.get("education") or first(lambda s: s.kind == "education"),
+           "job": outcomes.get("job") or first(lambda s: s.kind == "job" and s.self_support),
+           "pension": decl.get("pension") or first(lambda s: s.kind == "pension")}
+    problems = []
+    for key, v in out.items():
+        path = "observed.outcomes." + key if key in ("education", "job") else "observed." + key
+        if v is None:
+            problems.append(Problem(f"{sc.name}: {path}", None, f"a state for the one-row format's {key} "
+                                    "(the scenario has no default for it)"))
+        elif v not in ids:
+            close = difflib.get_close_matches(str(v), ids, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(f"{sc.name}: {path}", v, f"a state of the scenario{hint}"))
+    if problems:
+        raise DataError(problems)
+    return {k: str(v) for k, v in out.items()}
+
+
+def _initial(sc: ModelScenario) -> str:
+    """Return the programme arm's initial state id (of the first subgroup)."""
+    return str(sc.document["arms"]["programme"]["initial"])
+
+
+def one_row_to_spells(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
+    """Convert one-row-per-person observed data to long-format spells of a version-2 scenario.
+
+    The input is the canonical frame of :func:`simkit.io.observed.read_observed`.
+
+    Each person gives up to three spells, in :func:`observed_states`' states:
+
+    * the course, from the referral date to ``course_status_date`` (its last day), leaving with the
+      event ``completed`` or ``dropout``; ongoing: no end;
+    * the outcome (``education``/``job``) from ``outcome_start`` to ``outcome_end`` with the
+      record's ``weekly_hours``;
+    * the disability pension from ``dp_award_date`` on.
+
+    The model holds one state at a time: a spell that starts while an earlier one runs ends the
+    earlier one the day before (a job started during the course ends the course spell; the
+    course's recorded exit is kept). Time between spells is no spell. ``source_row`` is kept, so
+    every problem found later cites the row of the one-row file.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.io.observed import validate_observed
+    >>> one = validate_observed(pd.DataFrame({
+    ...     "id": ["P1"], "referral_date": ["2025-11-10"], "course_status": ["completed"],
+    ...     "course_status_date": ["2026-05-10"], "outcome_type": ["job"],
+    ...     "outcome_start": ["2026-06-01"], "weekly_hours": ["37"]}), "example")
+    >>> long = one_row_to_spells(simkit.load_scenario("norddjurs"), one)
+    >>> long[["state", "start", "end"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['course', datetime.date(2025, 11, 10), datetime.date(2026, 5, 10)],
+     ['job', datetime.date(2026, 6, 1), None]]
+    >>> long["exit"].tolist()[0]
+    'completed'
+
+    """
+    names = observed_states(sc)
+    exit_of = {"completed": "completed", "dropped_out": "dropout"}
+    one_day = dt.timedelta(days=1)
+    rows: list[dict[str, Any]] = []
+
+    def date(v) -> dt.date | None:
+        return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+    for rec in df.to_dict("records"):
+        ref = date(rec["referral_date"])
+        base = {"person": str(rec["id"]), "referral_date": ref, "source_row": int(rec.get("source_row", 0))}
+        spells: list[dict[str, Any]] = []
+        status = rec.get("course_status")
+        spells.append({"state": names["course"], "start": ref,
+                       "end": date(rec.get("course_status_date")) if status != "ongoing" else None,
+                       "exit": exit_of.get(status), "weekly_hours": None})
+        kind = rec.get("outcome_type")
+        if kind in ("education", "job") and date(rec.get("outcome_start")) is not None:
+            h = rec.get("weekly_hours")
+            spells.append({"state": names[kind], "start": date(rec["outcome_start"]), "end": date(rec.get("outcome_end")),
+                           "exit": None, "weekly_hours": None if h is None or pd.isna(h) else float(h)})
+        if date(rec.get("dp_award_date")) is not None:
+            spells.append({"state": names["pension"], "start": date(rec["dp_award_date"]), "end": None, "exit": None,
+                           "weekly_hours": None})
+        spells.sort(key=lambda x: x["start"])
+        for a, b in itertools.pairwise(spells):
+            if a["end"] is None or a["end"] >= b["start"]:
+                a["end"] = max(b["start"] - one_day, a["start"])
+                if b["start"] <= a["start"]:          # both on one day: the later spell from the next day
+                    b["start"] = a["start"] + one_day
+        rows += [{**base, **x} for x in spells]
+    cols = ["person", "referral_date", "state", "start", "end", "weekly_hours", "exit", "source_row"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def spells_to_one_row(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
+    """Long-format spells as one row per person (the raw columns of :mod:`simkit.io.observed`).
+
+    The one-row format holds one course, one outcome spell and one award, so this is a summary:
+
+    * ``course_status`` from the course spell (:func:`observed_states`): ``completed`` or
+      ``dropped_out`` by its exit; left early for another state: ``completed`` when the
+      scenario's completion indicator counts that exit (``early_exit_to``), else ``dropped_out``;
+      still running: ``ongoing``; ``course_status_date`` its last day;
+    * the outcome: of the person's spells in a state of kind ``education`` or ``job`` starting
+      on or after the referral, the first that lasted the qualifying length of the scenario's
+      spell indicator if any, else the first; ``weekly_hours`` the state's (education: 37,
+      an assumption: the one-row format asks for hours, the model's hours rule is for jobs);
+    * ``dp_award_date``: the start of the first spell in a state of kind ``pension``.
+
+    Re-entries, other spells and exclusions (moved away, died) are not in the one-row format:
+    a file written from this can evaluate differently from the long file (data/README.md).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs")
+    >>> long = pd.DataFrame({"person": ["A", "A"], "referral_date": [dt.date(2026, 1, 5)] * 2,
+    ...                      "state": ["course", "job"], "start": [dt.date(2026, 1, 5), dt.date(2026, 7, 6)],
+    ...                      "end": [dt.date(2026, 7, 5), None], "exit": ["completed", None]})
+    >>> row = spells_to_one_row(sc, long).iloc[0]
+    >>> row["course_status"], row["outcome_type"], float(row["weekly_hours"])
+    ('completed', 'job', 37.0)
+    """
+    names = observed_states(sc)
+    kinds = {x.id: x.kind for x in sc.model.states}
+    hours = {x.id: x.weekly_hours for x in sc.model.states}
+    comp = sc.model.completion_indicator
+    early = set(sc.model.indicator(comp).settings.get("early_exit_to") or []) if comp else set()
+    spell_ind = next((i for i in sc.model.indicators if i.kind == "spell"), None)
+    need_days = 7 * float(spell_ind.settings["min_weeks"]) if spell_ind is not None else 0.0
+    measured = sc.terms.measurement_date
+    rows = []
+    for pid, g in df.groupby("person", sort=False):
+        g = g[g["state"].map(lambda v: isinstance(v, str) and v != "")].sort_values("start")
+        ref = df.loc[df["person"] == pid, "referral_date"].iloc[0]
+        rec: dict[str, Any] = {"id": pid, "referral_date": ref, "course_status": "ongoing"}
+        recs = g.to_dict("records")
+        for j, r in enumerate(recs):
+            if r["state"] != names["course"]:
+                continue
+            end = r.get("end")
+            nxt = recs[j + 1]["state"] if j + 1 < len(recs) else None
+            ex = r.get("exit") if isinstance(r.get("exit"), str) else ""
+            if isinstance(end, dt.date):
+                ok = ex == "completed" or (ex != "dropout" and nxt in early)
+                rec["course_status"], rec["course_status_date"] = ("completed" if ok else "dropped_out"), end
+            break
+        outs = [r for r in recs if kinds.get(r["state"]) in ("education", "job") and r["start"] >= ref]
+
+        def lasted(r) -> float:
+            e = r.get("end") if isinstance(r.get("end"), dt.date) else measured
+            return (e - r["start"]).days + 1
+
+        if outs:
+            o = next((r for r in outs if lasted(r) >= need_days), outs[0])
+            k = kinds[o["state"]]
+            h = hours.get(o["state"])
+            rec.update({"outcome_type": k, "outcome_start": o["start"],
+                        "outcome_end": o["end"] if isinstance(o.get("end"), dt.date) else None,
+                        "weekly_hours": float(h) if h is not None else 37.0})
+        else:
+            rec["outcome_type"] = "none"
+        award = next((r["start"] for r in recs if kinds.get(r["state"]) == "pension"), None)
+        rec["dp_award_date"] = award
+        rows.append(rec)
+    cols = ["id", "referral_date", "course_status", "course_status_date", "outcome_type", "outcome_start",
+            "outcome_end", "weekly_hours", "dp_award_date"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def read_participants(sc: ModelScenario, path, *, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Read a participant-data file in either format as long-format spells of ``sc``.
+
+    Returns the frame and the format read (``"spells"`` or ``"one_row"``, converted by
+    :func:`one_row_to_spells`).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> df, fmt = read_participants(simkit.load_scenario("norddjurs"),
+    ...                             "data/examples/norddjurs_final.csv")  # doctest: +SKIP
+    """
+    if data_format(path, sheet=sheet) == "one_row":
+        return one_row_to_spells(sc, read_observed(path, sheet=sheet)), "one_row"
+    return read_spells(path, sheet=sheet), "spells"
+
+
+def cut_at(df: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, int, int]:
+    """Cut the long-format frame as an extraction on ``as_of`` would have seen it.
+
+    Spells starting after ``as_of`` are dropped; a spell ending after it becomes running (blank
+    end and exit). Returns the cut frame, the number of spells dropped and of ends blanked.
+    A person whose every spell is dropped keeps one row with a blank state (referred, no spell).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"person": ["A", "A"], "referral_date": [dt.date(2026, 1, 1)] * 2,
+    ...                    "state": ["course", "job"], "start": [dt.date(2026, 1, 1), dt.date(2026, 9, 1)],
+    ...                    "end": [dt.date(2026, 6, 30), None], "exit": ["completed", None]})
+    >>> out, dropped, blanked = cut_at(df, dt.date(2026, 3, 1))
+    >>> out["end"].tolist(), dropped, blanked
+    ([None], 1, 1)
+    """
+    out = df.copy()
+    starts = out["start"].map(lambda d: d if isinstance(d, dt.date) else None)
+    has_state = out["state"].map(lambda v: isinstance(v, str) and v != "")
+    late = has_state & starts.map(lambda d: d is not None and d > as_of)
+    ends = out["end"].map(lambda d: d if isinstance(d, dt.date) else None) if "end" in out else None
+    blank = (~late) & ends.map(lambda d: d is not None and d >= as_of) if ends is not None else late & False
+    # an end on the as-of date itself is seen as running: the exit happens the day after
+    if ends is not None:
+        out.loc[blank, "end"] = None
+        if "exit" in out:
+            out.loc[blank, "exit"] = None
+    keep = ~late
+    gone = set(out.loc[late, "person"]) - set(out.loc[keep, "person"])
+    blanks = out[late & out["person"].isin(gone)].drop_duplicates("person").copy()
+    for c in ("state", "start", "end", "exit", "planned_end", "weekly_hours"):
+        if c in blanks:
+            blanks[c] = None
+    out = pd.concat([out[keep], blanks], ignore_index=True) if len(blanks) else out[keep].reset_index(drop=True)
+    return out, int(late.sum()), int(blank.sum())
+
+
 def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.date | None = None):
-    """Synthetic long-format participant data: draw ``draw`` of a seeded run, the programme arm,
-    as extracted on ``as_of`` (default: the final measurement date). Never real people.
+    """Synthesise long-format participant data (never real people).
+
+    Draw ``draw`` of a seeded run, the programme arm, as extracted on ``as_of`` (default: the final
+    measurement date).
 
     Examples
     --------
@@ -265,9 +518,20 @@ class SpellEvaluation:
     repayment_min: float = 0.0
     repayment_max: float = 0.0
     terms: tuple[tuple[str, str, str], ...] = ()   # (term, value, "from the agreement" | "assumption")
+    forecast: InterimForecast | None = None
+    accounted: tuple[tuple[str, int], ...] = ()     # (what, persons or spells): every row accounted for
+    data_format: str = "spells"
 
     def to_dict(self) -> dict[str, Any]:
         """Exact counts, for evaluators (not for publication: small counts are not suppressed)."""
+        out = self._dict()
+        out["data_format"] = self.data_format
+        out["accounted"] = dict(self.accounted)
+        if self.forecast is not None:
+            out["forecast"] = self.forecast.to_dict()
+        return out
+
+    def _dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(), "final": self.final, "n_persons": self.persons,
             "indicators": {k: {"achieved": int(c.achieved[0]), "denominator": int(c.referred[0]),
@@ -281,14 +545,22 @@ class SpellEvaluation:
             "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
         }
 
+    def _repr_html_(self) -> str:
+        """Show the signer's page in a notebook: the same text (counts below 5 suppressed), terms included."""
+        return f"<pre>{html.escape(self.text())}</pre>"
+
     def text(self, *, min_cell: int = 5) -> str:
-        """A page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
+        """Write a page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
         def n(k: int) -> str:
             return f"<{min_cell}" if 0 < k < min_cell else f"{k:,}"
 
         lines = [f"Evaluation as of {self.as_of.isoformat()} "
                  f"({'final measurement date: every case decided' if self.final else 'interim: running cases pending'})",
-                 f"persons in the data: {n(self.persons)}", "", "Payment targets"]
+                 f"persons in the data: {n(self.persons)}"
+                 + (" (one row per person, read as spells of the model)" if self.data_format == "one_row" else "")]
+        lines += [f"  {what}: {n(k)}" for what, k in self.accounted if k]
+        lines += ["", "Payment targets (a target is met when the share achieved, over the denominator shown, "
+                  "reaches its threshold)"]
         for t in self.targets:
             rate = "" if t["denominator"] == 0 or min(t["achieved"], t["denominator"] - t["achieved"]) < min_cell \
                 else f" = {t['rate']:.1%} (95 % CI {t['ci_low']:.1%}–{t['ci_high']:.1%}, Clopper–Pearson)"
@@ -303,11 +575,17 @@ class SpellEvaluation:
         lines += [f"  - {a}: {b} ({c})" for a, b, c in self.terms]
         if any(c == "assumption" for _, _, c in self.terms):
             lines.append("  Terms marked 'assumption' are not the agreement's: enter the real ones in a terms file.")
+        if self.forecast is not None:
+            labels = {t["id"]: t["label"] for t in self.targets}
+            lines += ["", self.forecast.text(labels)]
+            lines.append(f"  expected repayment: {self.forecast.expected_repayment:,.0f} (prior only: "
+                         f"{self.forecast.expected_repayment_prior:,.0f}); it rests on the terms above")
         return "\n".join(lines)
 
 
-def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, source: str = "(data)"
-                    ) -> SpellEvaluation:
+def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, source: str = "(data)",
+                    cut_at_as_of: bool = False, seed: int = 2025, forecast_draws: int = 0,
+                    forecast_replicates: int = 16, data_format: str = "spells") -> SpellEvaluation:
     """Evaluate long-format observed histories against the scenario's indicators and contract.
 
     At the final measurement date (the default ``as_of``) every case is decided, exactly as in the
@@ -327,10 +605,21 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
     measurement = sc.terms.measurement_date
     if as_of is not None and as_of < sc.agreement.start:
         raise DataError([Problem("--as-of", str(as_of), f"a date on or after the agreement start {sc.agreement.start}")])
+    dropped = blanked = 0
+    if cut_at_as_of:
+        if as_of is None:
+            raise DataError([Problem("--cut-at-as-of", None, "an --as-of date to cut the data at")])
+        df, dropped, blanked = cut_at(df, as_of)
     sp, persons = spells_from_frame(sc, df, source=source, as_of=as_of)   # validate first
+    dates = [d for col in ("start", "end", "referral_date") if col in df.columns for d in df[col]
+             if isinstance(d, dt.date)] if len(df) else []
+    latest = max(dates) if dates else None
+    if as_of is not None and as_of < measurement and latest is not None and (as_of - latest).days > 90:
+        raise DataError([Problem("--as-of", str(as_of),
+                                 f"the date the data were extracted: the latest date in {source} is {latest}, "
+                                 f"{(as_of - latest).days} days earlier (with a later as-of date running "
+                                 "spells and courses would be read as still running then)")])
     if as_of is None and len(df) and "start" in df.columns:
-        dates = [d for col in ("start", "end") if col in df.columns for d in df[col] if isinstance(d, dt.date)]
-        latest = max(dates) if dates else None
         if latest is not None and (measurement - latest).days > 90:
             raise DataError([Problem(f"{source}", f"latest event {latest}",
                                      f"--as-of: the date the data were extracted (without it the file is "
@@ -371,6 +660,20 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
                         "pending": pend, "not_yet_referred": not_yet, "rate": a / den if den else float("nan"),
                         "ci_low": float(ci.low) if ci else float("nan"), "ci_high": float(ci.high) if ci else float("nan"),
                         "threshold": t.threshold, "needed": need, "status": status})
+    week = sc.week_of(as_of)
+    referred = sp.referral <= week
+    accounted: list[tuple[str, int]] = [("referred by the as-of date", int(referred.sum())),
+                                        ("in the file but referred after the as-of date", int((~referred).sum()))]
+    for x in sc.model.states:
+        if x.excluded:
+            hit = np.unique(sp.cell[(sp.state == x.index) & (sp.start <= week)])
+            accounted.append((f"of them excluded: {x.label}", int(hit.size)))
+    accounted.append(("not in the file yet (cohort size less persons in the file)", not_yet))
+    if cut_at_as_of:
+        accounted += [("spells after the as-of date cut (--cut-at-as-of)", dropped),
+                      ("spells running past the as-of date, read as running", blanked)]
+    fc = forecast(sc, sp, as_of, seed=seed, draws=forecast_draws, replicates=forecast_replicates) \
+        if forecast_draws and not final else None
     return SpellEvaluation(as_of, final, {k: v.status for k, v in st.items()}, counts, lo,
                            {k: bool(v[0]) for k, v in rep.met.items()}, len(persons), tuple(targets),
-                           lo, hi, terms_used(sc))
+                           lo, hi, terms_used(sc), fc, tuple(accounted), data_format)

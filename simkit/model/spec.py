@@ -694,6 +694,9 @@ SCHEMA = S.Table({
         }), default=list),
         "sources": S.Str(),
     }, required=True),
+    # how one-row-per-person observed data map onto states (simkit.model.observed.one_row_to_spells)
+    "observed": S.Table({"outcomes": S.MapOf(S.Str(), keys=("education", "job")), "course": S.Str(),
+                         "pension": S.Str(), "source": S.Str()}),
 })
 
 
