@@ -25,7 +25,7 @@ from ..errors import Problem, ScenarioError
 
 __all__ = ["DEFAULT_SCENARIO", "MAX_DEPTH", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
 
-DEFAULT_SCENARIO = "norddjurs_v1"
+DEFAULT_SCENARIO = "norddjurs"
 _ACCUMULATE = ("changes",)
 
 
