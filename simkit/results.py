@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .headline import neutrality, neutrality_sentence, rate_card_lines
 from .spec import Scenario
 
 __all__ = ["Provenance", "SimulationResult"]
@@ -180,6 +182,7 @@ class SimulationResult:
                 "break_even_year": self.break_even_year(),
                 "curve_draws": int(self.curve_.shape[0]),
                 "discount_rate": sc.budget.discount_rate,
+                "neutrality": neutrality(self),
             },
             **({"cash": self._cash_summary()} if self.cash_ is not None and self.cash_.size else {}),
             "fund": {
@@ -275,12 +278,13 @@ class SimulationResult:
         lines = [
             f"{s['scenario']['name']}  ({s['draws']:,} draws, seed {s['seed']}, "
             f"scenario {s['scenario']['sha256'][:12]})",
-            "",
-            "Payment targets                     P(met)     (MC se)   mean rate",
         ]
+        if s["targets"]:
+            lines += ["", "Payment targets                     P(met)     (MC se)   mean rate"]
         for tid, t in s["targets"].items():
             lines.append(f"  {tid:<22} >= {t['threshold']:>5.0%}  {t['p_met']:>8.1%}  ({t['p_met_se']:.1%})"
                          f"   {t['rate_mean']:>8.1%}")
+        lines += rate_card_lines(self)
         lines += [
             "",
             f"Repayment to the fund ({cur}, nominal)",
@@ -296,6 +300,7 @@ class SimulationResult:
             f" − repayment {b['repayment_pv_mean']:,.0f}",
             f"  P(budget-neutral) {b['p_neutral']:.1%} (MC se {b['p_neutral_se']:.2%})"
             f"   break-even year: {b['break_even_year'] if b['break_even_year'] else 'not within the horizon'}",
+            *textwrap.wrap(b["neutrality"]["condition"], 100, initial_indent="  ", subsequent_indent="  "),
             "",
             f"Fund ({cur} {f['grant']:,.0f} granted)",
             f"  expected multiple {f['multiple_mean']:.3f}   P(loss) {f['p_loss']:.1%}"
@@ -346,8 +351,10 @@ class SimulationResult:
             body.append(f'<tr><td style="text-align:left">{e(name)}</td><td style="text-align:right">'
                         f'{e(val)}</td><td style="text-align:right">{e(err)}</td></tr>')
         h = "".join(f"<th>{e(x)}</th>" for x in head[lang])
+        cond = neutrality_sentence(s["budget"]["neutrality"], lang, currency=cur)
         return (f'<table class="simkit-result"><caption style="text-align:left">{cap}</caption>'
-                f"<thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+                f"<thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody>"
+                f'<tfoot><tr><td colspan="3" style="text-align:left">{e(cond)}</td></tr></tfoot></table>')
 
     def _repr_html_(self) -> str:
         return self.to_html()
