@@ -297,7 +297,7 @@ def test_formula_leading_ids_are_inert_in_csv_and_xlsx(tmp_path):
     """Was: an id "=HYPERLINK(...)" was re-exported as a live formula (CSV injection)."""
     import openpyxl
 
-    from simkit.evaluation_cli import _write_xlsx
+    from simkit.cli.synth import write_xlsx as _write_xlsx
 
     ids = ['=HYPERLINK("http://example.invalid","x")', "+1", "-2", "@SUM(A1)", "P5"]
     raw = pd.DataFrame({"id": ids, "referral_date": ["2025-11-06"] * 5,
@@ -335,7 +335,7 @@ def test_output_dir_is_all_or_nothing(tmp_path):
 
 def test_interrupt_while_writing_out_leaves_nothing(tmp_path, capsys, monkeypatch):
     """Was: an interrupt while --out was written left 4-5 of the files."""
-    import simkit.cli as cli
+    import simkit.cli.run as cli
 
     def interrupted(res, out):
         raise Interrupted(signal.SIGINT)
