@@ -332,7 +332,7 @@ def range_table(heads: Mapping[str, Mapping[str, Any]], *, currency: str = "DKK"
     >>> h = {"p_neutral": 0.5, "p_neutral_se": 0.01, "p_neutral_cash_years": None,
     ...      "p_neutral_at_repayment": None, "net_mean": -1e5, "fund_multiple": 0.9, "fund_p_loss": 0.6}
     >>> print(range_table({"sceptical": h, "default": h}).splitlines()[1])
-      P(budget-neutral), present value                      50.0%       50.0%
+      P(budget-neutral), present value                         50.0%       50.0%
     """
     cols = list(heads)
 

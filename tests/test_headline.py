@@ -200,3 +200,28 @@ def test_headline_cash_probabilities_read_the_cash_view():
     assert h["p_neutral_cash_years"] == np.mean((r.cash_[:, upto] >= 0).all(axis=1))
     assert h["p_neutral_cash_years"] <= h["p_neutral_at_repayment"]
     assert h["fund_p_loss"] == np.mean(r.draws_["fund_multiple"] < 1)
+
+
+def test_run_prints_and_writes_the_range_on_the_same_seed(tmp_path, monkeypatch, capsys):
+    import json
+
+    from simkit.cli import main
+
+    _with_siblings(tmp_path, monkeypatch, shift=0.4)
+    out = tmp_path / "r.json"
+    assert main(["run", "--draws", "1024", "--seed", "3", "--range-draws", "1024", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Headline with its range (1,024 draws each, seed 3" in text
+    assert text.splitlines()[-7].split() == ["sceptical", "default", "optimistic"]
+    d = json.loads(out.read_text())
+    rng = d["range"]
+    assert set(rng["sides"]) == {"sceptical", "default", "optimistic"}
+    assert rng["sides"]["default"]["p_neutral"] == d["budget"]["p_neutral"]
+    assert rng["sides"]["default"]["fund_p_loss"] == d["fund"]["p_loss"]
+    # the sceptical side is the same run with its layer: simulate it directly on the same seed
+    sc = simkit.load_scenario(["norddjurs", "norddjurs_sceptical"])
+    direct = H.headline(simkit.simulate(sc, 1024, seed=3))
+    assert rng["sides"]["sceptical"] == pytest.approx(direct)
+    assert main(["run", "--draws", "1024", "--no-range", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["range"] is None
+    assert "Headline with its range" not in capsys.readouterr().out

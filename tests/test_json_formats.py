@@ -78,7 +78,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
         "evaluate.v1": [_json(tmp, "evaluate", str(EXAMPLES / "norddjurs_final.csv"), "--scenario", v1),
                         _json(tmp, "evaluate", str(EXAMPLES / "norddjurs_interim_2026-11-01.csv"),
                               "--scenario", v1, "--as-of", "2026-11-01")],
-        "evaluate.v2": [_json(tmp, "evaluate", str(spells), "--scenario", v2)],
+        # the default's contract is a rate card; its threshold variant has payment targets
+        "evaluate.v2": [_json(tmp, "evaluate", str(spells), "--scenario", v2),
+                        _json(tmp, "evaluate", str(spells), "--scenario", v2, "norddjurs_threshold")],
         "sensitivity": list(sens.values()),
         **{f"sensitivity.{m}": [d["result"]] for m, d in sens.items()},
         "design": [_json(tmp, "design", v1, "--draws", "500", "--compare", "base", "pr:pro_rata",
