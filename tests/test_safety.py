@@ -162,11 +162,22 @@ def test_huge_runs_are_refused_up_front(tmp_path, capsys, argv, monkeypatch):
 
 def test_memory_refusal_states_the_figure_and_the_way_out(capsys, monkeypatch):
     monkeypatch.setenv("SIMKIT_MAX_MEMORY_MB", "1000")
-    assert main(["run", "--draws", "100000000"]) == 2
+    # the 0.1 model's costs per draw and per person and draw (the figures below are its own)
+    assert main(["run", "norddjurs_v1", "--draws", "100000000"]) == 2
     err = capsys.readouterr().err
     # 1e8 draws x (192 + 8 * 6 * 2 targets) bytes = 28.8e9, + baseline 256 MiB (0.268e9)
     # + chunk 160 B x 95 persons x 2048 draws (0.031e9) + curve 8 x 20,000 x 10 (0.0016e9) = 29.1e9
     assert "about 29.1 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
+
+
+def test_memory_refusal_of_the_declarative_default_states_its_figure(capsys, monkeypatch):
+    monkeypatch.setenv("SIMKIT_MAX_MEMORY_MB", "1000")
+    assert main(["run", "--draws", "100000000"]) == 2
+    err = capsys.readouterr().err
+    # per draw 8 x (10 parameters + 16) + 4 x 7 x 4 indicators + 8 x 3 x 3 rate-card lines + 32 = 424 bytes:
+    # 1e8 draws = 42.4e9; + baseline 320 MiB (0.336e9) + one block 2,600 B x 95 persons x 1,024 draws (0.253e9)
+    # + curve and cash view 2 x 8 x 20,000 x (10 years + 2 + 4 instalments) (0.005e9) = 42.99e9
+    assert "about 43.0 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
 
 
 def test_huge_cohort_is_refused_with_the_bound(tmp_path, capsys):
@@ -399,14 +410,15 @@ def test_sigint_during_start_up_exits_130(tmp_path):
 def test_memory_bound_holds_at_the_largest_accepted_draws(tmp_path):
     """Beyond the bound the run is refused quickly; at the largest accepted size peak RSS stays below it."""
     env = {**os.environ, "SIMKIT_MAX_MEMORY_MB": "320"}
-    r = subprocess.run([sys.executable, "-m", "simkit", "run", "--draws", "10000000"], cwd=tmp_path,
-                       env=env, capture_output=True, text=True, timeout=300)
+    # the 0.1 model: its largest accepted run is affordable here (the declarative model's: test below)
+    r = subprocess.run([sys.executable, "-m", "simkit", "run", "norddjurs_v1", "--draws", "10000000"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "bound of 0.3 GB" in r.stderr
     most = int(r.stderr.split("at most ")[1].split(" draws")[0].replace(",", ""))
     assert 10_000 < most < 1_000_000
     # VmHWM is this process's own peak (ru_maxrss would carry the forking parent's over exec)
     code = ("import sys\nfrom pathlib import Path\nfrom simkit.cli import main\n"
-            f"rc = main(['run', '--draws', '{most}'])\n"
+            f"rc = main(['run', 'norddjurs_v1', '--draws', '{most}'])\n"
             "hwm = [x for x in Path('/proc/self/status').read_text().splitlines() if x.startswith('VmHWM')]\n"
             "print('peak', hwm[0].split()[1], file=sys.stderr)\n"
             "sys.exit(rc)\n")
@@ -415,6 +427,27 @@ def test_memory_bound_holds_at_the_largest_accepted_draws(tmp_path):
     assert r.returncode == 0, r.stderr
     peak_kb = int(r.stderr.split("peak ")[1].split()[0])
     assert peak_kb * 1024 < 320 * 2**20, f"peak RSS {peak_kb / 1024:.0f} MB"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+def test_memory_estimate_of_the_declarative_model_is_an_upper_bound(tmp_path):
+    """Peak RSS of a run of the declarative default (two blocks; 380 persons) stays below the estimate."""
+    big = tmp_path / "big.toml"   # four times the cohort: the per-person part dominates
+    big.write_text("[agreement]\ncohort_size = 380\n" + "".join(
+        f"[[agreement.intake]]\nfrom = {a}\nto = {b}\ncount = {n}\n"
+        for a, b, n in (("2025-11-01", "2026-04-30", 140), ("2026-05-01", "2026-10-31", 140),
+                        ("2026-11-01", "2027-04-30", 100))))
+    code = ("import sys\nfrom pathlib import Path\nimport simkit\nfrom simkit.limits import estimate_memory\n"
+            "sc = simkit.load_scenario(['norddjurs', sys.argv[1]])\n"
+            "simkit.simulate(sc, 2048, seed=1, backend='serial')\n"
+            "hwm = [x for x in Path('/proc/self/status').read_text().splitlines() if x.startswith('VmHWM')]\n"
+            "print(int(hwm[0].split()[1]) * 1024, estimate_memory(sc, 2048))\n")
+    r = subprocess.run([sys.executable, "-c", code, str(big)], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr
+    peak, estimate = (int(x) for x in r.stdout.split())
+    assert peak < estimate, f"peak RSS {peak / 1e6:.0f} MB, estimate {estimate / 1e6:.0f} MB"
 
 
 def test_notes_render_suppressed_in_text_and_html_and_exact_in_json(tmp_path):

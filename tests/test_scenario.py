@@ -38,7 +38,7 @@ def test_every_parameter_has_a_source(default_scenario):
 
 
 @pytest.mark.parametrize("name", ["norddjurs_v1", "reform_2027", "norddjurs", "sundinvest_2021",
-                                  "aarhus_ratecard"])
+                                  "aarhus_ratecard", "norddjurs_threshold", "norddjurs_planned"])
 def test_every_number_in_the_scenario_files_cites_a_source_or_says_assumption(name):
     # each line holding a number outside a table header needs a source key, a bracketed
     # reference or the word "assumption" on the line or in its table's `source`; and every
