@@ -53,8 +53,8 @@ def test_terms_template_round_trip_and_a_filled_in_term(tmp_path, capsys):
     import simkit
 
     t = tmp_path / "terms.toml"
-    assert main(["terms", "--template", "-o", str(t)]) == 0
-    base = simkit.load_scenario()
+    assert main(["terms", "norddjurs_v1", "--template", "-o", str(t)]) == 0
+    base = simkit.load_scenario("norddjurs_v1")   # the template below is layered on the 0.1 model
     same = simkit.load_scenario(["norddjurs_v1", t])
     assert same.contract == base.contract and same.terms == base.terms
     t.write_text(t.read_text().replace("grant = 5700000", "grant = 4000000").replace(
