@@ -343,9 +343,9 @@ def range_table(heads: Mapping[str, Mapping[str, Any]], *, currency: str = "DKK"
 
     lines = [f"  {'':<50}" + "".join(f"{c:>12}" for c in cols),
              row("P(budget-neutral), present value", "p_neutral", lambda v: f"{v:.1%}"),
-             row("P(budget-neutral), cash: every budget year to repayment", "p_neutral_cash_years",
+             row("P(budget-neutral), cash, every year to repayment", "p_neutral_cash_years",
                  lambda v: f"{v:.1%}"),
-             row("P(budget-neutral), cash: after the last repayment", "p_neutral_at_repayment",
+             row("P(budget-neutral), cash, after last repayment", "p_neutral_at_repayment",
                  lambda v: f"{v:.1%}"),
              row(f"mean net effect ({currency}, present value)", "net_mean", lambda v: f"{v:,.0f}"),
              row("fund's expected multiple", "fund_multiple", lambda v: f"{v:.3f}"),
