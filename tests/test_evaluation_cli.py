@@ -25,7 +25,7 @@ HEADER = ("id,referral_date,course_status,course_status_date,outcome_type,outcom
 @pytest.fixture(scope="module")
 def interim_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "interim.csv"
-    df = synthesize(simkit.load_scenario(), seed=21, as_of="2026-11-01")
+    df = synthesize(simkit.load_scenario("norddjurs_v1"), seed=21, as_of="2026-11-01")   # the 0.1 format
     write_observed_csv(df, path, dialect="danish")
     return path, list(df["id"])
 

@@ -154,7 +154,7 @@ def test_self_contained_and_figures_embedded(cli_outputs):
 
 
 def test_report_is_reproducible():
-    res = simkit.simulate(draws=500, seed=3)
+    res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=500, seed=3)   # report: 0.1 model only
     assert build_report(res) == build_report(res)
 
 
@@ -182,7 +182,7 @@ GRANT = 5_700_000.0  # the default's grant, paid on the agreement start (discoun
 def test_operating_effect_at_the_horizon_is_net_plus_repayment_minus_grant():
     # net = savings + avoided - (programme + other - grant) - repayment  (all PV), so the effect
     # without grant and repayment is net + repayment_pv - grant at the horizon, draw by draw
-    res = simkit.simulate(draws=1_500, seed=5)
+    res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=1_500, seed=5)   # report: 0.1 model only
     d = report_data(res)
     m = d.operating.shape[0]
     expected = res.draws_["net_pv"][:m] + res.draws_["repayment_pv"][:m] - GRANT
@@ -191,7 +191,7 @@ def test_operating_effect_at_the_horizon_is_net_plus_repayment_minus_grant():
 
 
 def test_payback_year_does_not_depend_on_the_grant_or_the_repayment():
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # the report reads the 0.1 model's budget tables
     small = sc.with_updates({"contract": {"grant": 1_000_000, "premium": 0.0}})
     a = report_data(simkit.simulate(sc, draws=1_500, seed=5))
     b = report_data(simkit.simulate(small, draws=1_500, seed=5))
@@ -208,7 +208,7 @@ def test_position_at_a_repayment_on_a_year_end_is_the_curve_minus_the_instalment
     # repayment due exactly at the end of year 3 (week round(3 * 365.25 / 7) = 157, 4 Nov 2028): the
     # year-3 point of the curve counts payments before week 157 only, so the position just after the
     # instalment is cumulative(year 3) - repayment * v(157), v(w) = 1.035 ** (-w / (365.25 / 7))
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # the report reads the 0.1 model's budget tables
     day = dt.date(2025, 11, 1) + dt.timedelta(weeks=157)
     assert day == dt.date(2028, 11, 4)
     sc3 = sc.with_updates({"contract": {"schedule": [{"date": day, "share": 1.0}]}})
@@ -223,7 +223,7 @@ def test_position_at_a_repayment_on_a_year_end_is_the_curve_minus_the_instalment
 
 
 def test_base_case_holds_every_uncertain_parameter_at_its_mean():
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # the report reads the 0.1 model's budget tables
     fixed = base_case_fixed(sc)
     assert "education_share" not in fixed  # already a fixed value
     # PERT(50,000, 60,000, 80,000): mean (a + 4m + b) / 6; triangular(0.5, 0.8, 1.0): (a + m + b) / 3
