@@ -194,7 +194,7 @@ def test_headline_cash_probabilities_read_the_cash_view():
     h = H.headline(r)
     pts = sc.cash_points()
     last = max(d for d, _ in sc.terms.schedule)
-    k = [i for i, (lab, d) in enumerate(pts) if lab.startswith("repayment") and d == last][0]
+    k = next(i for i, (lab, d) in enumerate(pts) if lab.startswith("repayment") and d == last)
     assert h["p_neutral_at_repayment"] == np.mean(r.cash_[:, k] >= 0)
     upto = [i for i, (_, d) in enumerate(pts) if d <= last]
     assert h["p_neutral_cash_years"] == np.mean((r.cash_[:, upto] >= 0).all(axis=1))
