@@ -226,7 +226,8 @@ def test_danish_plot_labels():
 
     from simkit import plotting
 
-    res = simkit.simulate(draws=400, seed=2)
+    # the 0.1 model: the plots below include plot_targets, which needs payment targets
+    res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=400, seed=2)
     ax = plotting.plot_cumulative_budget(res, lang="da")
     fmt = ax.yaxis.get_major_formatter()
     assert fmt(2_500_000, 0) == "2,5" and fmt(14_000_000, 0) == "14" and fmt(-1_000_000, 0) == f"{MINUS}1"

@@ -11,7 +11,7 @@ FINAL = "data/examples/norddjurs_final.csv"
 
 def test_evaluation_lists_assumed_terms_and_does_not_call_the_amount_exact(tmp_path, capsys):
     out = tmp_path / "e.json"
-    assert main(["evaluate", FINAL, "--json", str(out)]) == 0
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1", "--json", str(out)]) == 0   # 0.1 data format
     text = capsys.readouterr().out
     assert "(exact;" not in text                      # 0.1 printed "2,992,500 DKK (exact; ...)"
     assert "the count arithmetic is exact" in text

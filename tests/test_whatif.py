@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simkit.io.scenario import DEFAULT_SCENARIO
+
 import simkit
 from simkit.errors import InputError
 
@@ -58,7 +60,7 @@ def test_an_override_file_is_layered_on_the_default(tmp_path, capsys):
     f.write_text("[contract]\npremium = 0.08\n")
     sc = simkit.load_scenario([f])
     assert sc.contract.premium == 0.08
-    assert sc.sources[0] == "norddjurs_v1 (embedded)" and sc.sources[-1] == str(f)
+    assert sc.sources[0] == f"{DEFAULT_SCENARIO} (embedded)" and sc.sources[-1] == str(f)
     assert sc.agreement.cohort_size == simkit.load_scenario().agreement.cohort_size
     assert main(["run", str(f), "--draws", "1024"]) == 0
     err = capsys.readouterr().err
