@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simkit.io.scenario import DEFAULT_SCENARIO
-
 import simkit
 from simkit.errors import InputError
+from simkit.io.scenario import DEFAULT_SCENARIO
 
 
 def _sd(dist):
