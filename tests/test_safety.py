@@ -95,10 +95,10 @@ def test_synth_never_replaces_an_existing_file_without_force(tmp_path, capsys):
     """Was: synth -o data.csv silently replaced participant data with synthetic rows."""
     data = _csv(tmp_path / "data.csv", ["P1,2025-11-06,ongoing,,none,,,,,,"])
     before = data.read_bytes()
-    assert main(["synth", "-o", str(data)]) == 2
+    assert main(["synth", "norddjurs_v1", "-o", str(data)]) == 2   # the 0.1 format of the data file
     assert "--force" in capsys.readouterr().err
     assert data.read_bytes() == before
-    assert main(["synth", "-o", str(data), "--force"]) == 0
+    assert main(["synth", "norddjurs_v1", "-o", str(data), "--force"]) == 0
     assert len(read_observed(data)) > 1
 
 
@@ -237,7 +237,7 @@ def test_xlsm_says_xlsx_is_expected(tmp_path, capsys):
     p.write_bytes(b"PK\x03\x04")
     assert main(["validate", str(p)]) == 2
     assert ".xlsx" in capsys.readouterr().err
-    assert main(["evaluate", str(p)]) == 2
+    assert main(["evaluate", str(p), "--scenario", "norddjurs_v1"]) == 2   # the 0.1 data format
     assert "Excel Workbook (*.xlsx)" in capsys.readouterr().err
 
 
@@ -273,7 +273,7 @@ def test_cpr_shaped_file_name_is_masked_in_stdout_and_provenance(tmp_path, capsy
     """Was: copied into stdout and into the JSON provenance."""
     data = _csv(tmp_path / "140699-7209.csv", ["P1,2025-11-06,ongoing,,none,,,,,,"])
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(data), "--json", str(out)]) == 0
+    assert main(["evaluate", str(data), "--scenario", "norddjurs_v1", "--json", str(out)]) == 0   # 0.1 format
     printed = capsys.readouterr().out
     assert "140699-****" in printed and "7209" not in printed
     assert "7209" not in out.read_text()
@@ -291,7 +291,7 @@ def test_printed_notes_suppress_small_counts(tmp_path, capsys):
         "P3,2025-11-06,completed,2026-05-07,none,,,,,,",
     ])
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(p), "--json", str(out), "--min-cell", "10"]) == 0
+    assert main(["evaluate", str(p), "--scenario", "norddjurs_v1", "--json", str(out), "--min-cell", "10"]) == 0
     printed = capsys.readouterr().out
     notes = printed[printed.index("Notes:"):]
     assert "<10 row(s) referred before the agreement start" in notes
