@@ -459,7 +459,7 @@ def test_notes_render_suppressed_in_text_and_html_and_exact_in_json(tmp_path):
     assert n.render(2) == str(n)  # 2 is not below a min-cell of 2
     p = _csv(tmp_path / "d.csv", ["P1,2025-10-01,ongoing,,none,,,,,,",
                                   "P2,2025-11-06,ongoing,,none,,,,,,"])
-    res = simkit.evaluate(p, simkit.load_scenario(), min_cell=5)
+    res = simkit.evaluate(p, simkit.load_scenario("norddjurs_v1"), min_cell=5)   # the 0.1 data format
     html = res._repr_html_()
     assert "&lt;5 row(s) referred before" in html and "1 row(s)" not in html
     assert any(x.startswith("1 row(s) referred before") for x in json.loads(res.to_json())["notes"])

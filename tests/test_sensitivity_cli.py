@@ -45,7 +45,7 @@ def _run(tmp_path, *argv):
     ],
 )
 def test_sensitivity_json_structure(tmp_path, capsys, args, keys):
-    d = _run(tmp_path, "sensitivity", *args)
+    d = _run(tmp_path, "sensitivity", "norddjurs_v1", *args)   # the 0.1 model's parameter names
     assert set(d) == HEADER
     assert d["command"] == "sensitivity" and d["method"] == args[1]
     assert set(d["scenario"]) == {"name", "sha256", "sources"}
