@@ -111,8 +111,11 @@ def neutrality(result) -> dict[str, Any]:
     return out
 
 
-def neutrality_sentence(n: Mapping[str, Any], lang: str = "en", *, currency: str = "DKK") -> str:
+def neutrality_sentence(n: Mapping[str, Any], lang: str = "en", *, currency: str = "DKK",
+                        indicator_label: str | None = None) -> str:
     """The budget-neutrality condition of :func:`neutrality`'s figures as one sentence.
+
+    ``indicator_label`` replaces the indicator's id in the sentence (plain language).
 
     Examples
     --------
@@ -136,6 +139,7 @@ def neutrality_sentence(n: Mapping[str, Any], lang: str = "en", *, currency: str
         return labels.format_number(x, lang, decimals=1)
 
     pct = labels.format_percent(n["p_neutral"], lang)
+    n = {**n, "indicator": indicator_label or n["indicator"]}
     if lang == "da":
         head = ("Udgiftsneutral (nutidsværdi), når tilbagebetalingen <= besparelser + undgåede "
                 "aktiveringsudgifter − udgifter, tilskuddet ikke dækker.")

@@ -351,7 +351,9 @@ class SimulationResult:
             body.append(f'<tr><td style="text-align:left">{e(name)}</td><td style="text-align:right">'
                         f'{e(val)}</td><td style="text-align:right">{e(err)}</td></tr>')
         h = "".join(f"<th>{e(x)}</th>" for x in head[lang])
-        cond = neutrality_sentence(s["budget"]["neutrality"], lang, currency=cur)
+        neu = s["budget"]["neutrality"]
+        cond = neutrality_sentence(neu, lang, currency=cur, indicator_label=labels.label(
+            neu["indicator"], lang, kind="indicators", scenario=self.scenario) if neu["indicator"] else None)
         return (f'<table class="simkit-result"><caption style="text-align:left">{cap}</caption>'
                 f"<thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody>"
                 f'<tfoot><tr><td colspan="3" style="text-align:left">{e(cond)}</td></tr></tfoot></table>')

@@ -74,7 +74,8 @@ def test_sensitivity_details(tmp_path):
 
 
 def test_design_json_structure(tmp_path, capsys):
-    d = _run(tmp_path, "design", "--draws", "1000", "--compare", "base", "pr:pro_rata",
+    # the 0.1 model: the solvers need payment targets (the default pays per outcome)
+    d = _run(tmp_path, "design", "norddjurs_v1", "--draws", "1000", "--compare", "base", "pr:pro_rata",
              "--solve", "premium", "threshold", "--target-multiple", "0.5",
              "--target-p-neutral", "0.5", "--target", "edu_work")
     assert set(d) == {"command", "simkit_version", "scenario", "seed", "draws", "comparison",
@@ -89,8 +90,8 @@ def test_design_json_structure(tmp_path, capsys):
                       "achieved_se", "sentence", "metrics", "contract", "n_draws"}
     assert s["achieved"] == pytest.approx(0.5)
     assert "Solutions" in capsys.readouterr().out
-    # no options: the default comparison
-    d = _run(tmp_path, "design", "--draws", "500")
+    # no options: the default comparison (of a threshold contract: the 0.1 model's)
+    d = _run(tmp_path, "design", "norddjurs_v1", "--draws", "500")
     assert d["solutions"] == [] and len(d["comparison"]["variants"]) >= 4
 
 
