@@ -15,6 +15,11 @@ from simkit.cli import main
 
 HEADER = {"command", "method", "simkit_version", "scenario", "seed", "result"}
 
+@pytest.fixture(autouse=True)
+def _v1_default(monkeypatch):
+    # these tests use the 0.1 model's parameter names and targets: the embedded default is norddjurs_v1 here
+    monkeypatch.setattr("simkit.io.scenario.DEFAULT_SCENARIO", "norddjurs_v1")
+
 
 def _run(tmp_path, *argv):
     out = tmp_path / "out.json"
@@ -121,6 +126,7 @@ def test_design_json_structure(tmp_path, capsys):
         (["design", "--solve", "premium", "--target-multiple", "50", "--draws", "300"], "between"),
     ],
 )
+
 def test_user_errors_exit_2_without_output(tmp_path, capsys, argv, message):
     out = tmp_path / "out.json"
     rc = main([*argv, "--json", str(out)])

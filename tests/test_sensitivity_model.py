@@ -39,6 +39,12 @@ from simkit.sensitivity import (
 from .conftest import FIXED
 
 
+@pytest.fixture(autouse=True)
+def _v1_default(monkeypatch):
+    # these tests use the 0.1 model's parameter names and targets: the embedded default is norddjurs_v1 here
+    monkeypatch.setattr("simkit.io.scenario.DEFAULT_SCENARIO", "norddjurs_v1")
+
+
 def _completion_only(**completion):
     """Every parameter fixed except completion_rate; only the completion target pays."""
     dist = {"dist": "beta", "mean": 0.8, "low": 0.65, "high": 0.92, "source": "test", **completion}
