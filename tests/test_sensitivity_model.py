@@ -228,7 +228,8 @@ def test_scale_cohort_keeps_per_person_terms():
 
 @pytest.fixture(scope="module")
 def sim():
-    return simkit.simulate(draws=4000, seed=19, curve_draws=0)
+    # module scope runs before the autouse pin above: name the 0.1 model here
+    return simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=4000, seed=19, curve_draws=0)
 
 
 def test_evpi_of_entering_is_the_expected_loss(sim):
