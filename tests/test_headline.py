@@ -225,3 +225,13 @@ def test_run_prints_and_writes_the_range_on_the_same_seed(tmp_path, monkeypatch,
     assert main(["run", "--draws", "1024", "--no-range", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["range"] is None
     assert "Headline with its range" not in capsys.readouterr().out
+
+
+def test_default_prices_give_back_about_grant_plus_premium_at_the_expected_effect():
+    # the sizing rule stated in norddjurs.toml's header: with every uncertain parameter at its median the
+    # rate card pays (before the cap) about grant x (1 + premium), within 10 %
+    sc = simkit.load_scenario()
+    med = {n: float(p.dist.ppf(np.array([0.5]))[0]) for n, p in sc.parameters.items()}
+    d = simkit.simulate(sc, 4096, seed=2025, fixed=med, curve_draws=0).draws_
+    due = sum(ln.price * d[f"count:{ln.indicator}:achieved"].mean() for ln in sc.contract.rate_card)
+    assert due == pytest.approx(sc.contract.grant * (1 + sc.contract.premium), rel=0.10)
