@@ -175,6 +175,10 @@ def simulate_chunk(job: Job) -> dict[str, np.ndarray]:
     for ind_name, keys in counts.items():
         for key, arr in keys.items():
             out[f"count:{ind_name}:{key}"] = np.asarray(arr, dtype=np.int32)
+    # business as usual's count of the same indicator (the budget-neutrality sentence's additional outcomes);
+    # without the programme nobody takes the course, so nobody completes it
+    out["count_bau:completion:achieved"] = np.zeros(n, dtype=np.int32)
+    out["count_bau:edu_work:achieved"] = _edu_work_bau(sc, ev, sc.day_of(sc.terms.measurement_date))
     for t in sc.contract.targets:
         out[f"met:{t.id}"] = rep.met[t.id]
         out[f"factor:{t.id}"] = rep.factor[t.id]
@@ -238,6 +242,20 @@ def _counts(sc: Scenario, ev, as_of_day: int) -> dict[str, dict[str, np.ndarray]
             "completed": done.sum(axis=1),
         },
     }
+
+
+def _edu_work_bau(sc: Scenario, ev, as_of_day: int) -> np.ndarray:
+    """Per draw, the persons achieving the education/work indicator in business as usual (same definition)."""
+    w = DAYS_PER_WEEK
+    k = np.flatnonzero(ev.take("outcome_bau"))
+    kk = ev.idx[k]
+    start = ev.start_bau[k].astype(np.float32)
+    ref_day = ev.referral[kk % ev.shape[1]] * w
+    status = ind.edu_work_status(ref_day, start * w, (start + ev.spell_bau[k]) * w - 1, True, as_of_day,
+                                 sc.day_of(sc.terms.outcome_window_end), sc.indicators.min_spell_days)
+    ach = np.zeros(ev.shape[0] * ev.shape[1], dtype=bool)
+    ach[kk] = status == ind.ACHIEVED
+    return ach.reshape(ev.shape).sum(axis=1, dtype=np.int32)
 
 
 def _per_draw(ev, values: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -10,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, Problem
-from .spec import Scenario
-from .streaming import RunStats, stats_of
+from simkit.errors import InputError, Problem
+from simkit.headline import neutrality, neutrality_sentence, rate_card_lines
+from simkit.spec import Scenario
+from simkit.streaming import RunStats, stats_of
 
 __all__ = ["Provenance", "SimulationResult"]
 
@@ -252,6 +254,7 @@ class SimulationResult:
                 "break_even_year": self.break_even_year(),
                 "curve_draws": int(self.curve_.shape[0]),
                 "discount_rate": sc.budget.discount_rate,
+                "neutrality": neutrality(self),
             },
             **({"cash": self._cash_summary()} if self.cash_ is not None and self.cash_.size else {}),
             "fund": {
@@ -353,12 +356,13 @@ class SimulationResult:
         lines = [
             f"{s['scenario']['name']}  ({s['draws']:,} draws, seed {s['seed']}, "
             f"scenario {s['scenario']['sha256'][:12]})",
-            "",
-            "Payment targets                     P(met)     (MC se)   mean rate",
         ]
+        if s["targets"]:
+            lines += ["", "Payment targets                     P(met)     (MC se)   mean rate"]
         for tid, t in s["targets"].items():
             lines.append(f"  {tid:<22} >= {t['threshold']:>5.0%}  {t['p_met']:>8.1%}  ({t['p_met_se']:.1%})"
                          f"   {t['rate_mean']:>8.1%}")
+        lines += rate_card_lines(self)
         lines += [
             "",
             f"Repayment to the fund ({cur}, nominal)",
@@ -374,6 +378,7 @@ class SimulationResult:
             f" − repayment {b['repayment_pv_mean']:,.0f}",
             f"  P(budget-neutral) {b['p_neutral']:.1%} (MC se {b['p_neutral_se']:.2%})"
             f"   break-even year: {b['break_even_year'] if b['break_even_year'] else 'not within the horizon'}",
+            *textwrap.wrap(b["neutrality"]["condition"], 100, initial_indent="  ", subsequent_indent="  "),
             "",
             f"Fund ({cur} {f['grant']:,.0f} granted)",
             f"  expected multiple {f['multiple_mean']:.3f}   P(loss) {f['p_loss']:.1%}"
@@ -424,8 +429,12 @@ class SimulationResult:
             body.append(f'<tr><td style="text-align:left">{e(name)}</td><td style="text-align:right">'
                         f'{e(val)}</td><td style="text-align:right">{e(err)}</td></tr>')
         h = "".join(f"<th>{e(x)}</th>" for x in head[lang])
+        neu = s["budget"]["neutrality"]
+        cond = neutrality_sentence(neu, lang, currency=cur, indicator_label=labels.label(
+            neu["indicator"], lang, kind="indicators", scenario=self.scenario) if neu["indicator"] else None)
         return (f'<table class="simkit-result"><caption style="text-align:left">{cap}</caption>'
-                f"<thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+                f"<thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody>"
+                f'<tfoot><tr><td colspan="3" style="text-align:left">{e(cond)}</td></tr></tfoot></table>')
 
     def _repr_html_(self) -> str:
         return self.to_html()

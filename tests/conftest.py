@@ -37,3 +37,9 @@ def fixed_scenario(**overrides):
 @pytest.fixture(scope="session")
 def default_scenario():
     return simkit.load_scenario()
+
+
+@pytest.fixture(scope="session")
+def v1_scenario():
+    """The 0.1 model of the Norddjurs agreement (norddjurs_v1), for tests of that model's parameters and numbers."""
+    return simkit.load_scenario("norddjurs_v1")

@@ -20,12 +20,14 @@ KEYS = {
 
 def test_run_json_has_the_stable_structure(tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert main(["run", "--draws", "2000", "--seed", "7", "--json", str(out)]) == 0
+    # the default's contract is a rate card; its threshold variant has the two payment targets
+    assert main(["run", "norddjurs_threshold", "--draws", "2000", "--seed", "7", "--json", str(out)]) == 0
     d = json.loads(out.read_text())
     assert isinstance(d["simkit_version"], str)
     assert set(d["scenario"]) >= {"name", "sha256"}
     assert d["seed"] == 7 and d["draws"] == 2000
     assert set(d["targets"]) == {"completion", "edu_work"}
+    assert d["budget"]["neutrality"]["condition"].startswith("Budget-neutral (present value) when")
     for t in d["targets"].values():
         assert set(t) >= KEYS["targets"]
     for k in ("repayment", "budget", "fund"):

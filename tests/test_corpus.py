@@ -106,7 +106,10 @@ def _snapshot(root: Path) -> dict[str, bytes | None]:
 
 def _finite_json(path: Path) -> None:
     """No null where the result should be a number (nullable keys listed)."""
-    nullable = {"nested", "break_even_year", "irr_median"}
+    nullable = {"nested", "break_even_year", "irr_median",
+                # budget.neutrality: per additional outcome is null when the programme adds none
+                "repayment_per_additional", "savings_per_additional", "avoided_activation_per_additional",
+                "uncovered_costs_per_additional", "net_per_additional"}
 
     def walk(v, key=""):
         if isinstance(v, dict):

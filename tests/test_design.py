@@ -33,7 +33,8 @@ DRAWS = 6000
 
 @pytest.fixture(scope="module")
 def res():
-    return simkit.simulate(draws=DRAWS, seed=23, curve_draws=0)
+    # the 0.1 model: the variants and solvers below name its two threshold targets
+    return simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=DRAWS, seed=23, curve_draws=0)
 
 
 def _plain(contract):
@@ -83,7 +84,7 @@ def test_variants_pay_at_least_the_threshold_rule_in_every_draw(res):
 
 
 def test_variant_specs():
-    c = simkit.load_scenario().contract
+    c = simkit.load_scenario("norddjurs_threshold").contract   # the variants name its two payment targets
     v = variant(c, "pro_rata,edu_work.floor=0.3,premium=0.08", cohort_size=95)
     assert [t.rule for t in v.targets] == ["pro_rata", "pro_rata"]
     assert v.targets[1].floor == 0.3 and v.premium == 0.08

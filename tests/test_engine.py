@@ -94,25 +94,28 @@ def test_first_draws_do_not_depend_on_total(default_scenario):
         np.testing.assert_array_equal(a.draws_[k], b.draws_[k][:1500])
 
 
-def test_fixed_parameters_keep_common_random_numbers(default_scenario):
-    lo = simkit.simulate(default_scenario, 3000, seed=3, fixed={"completion_rate": 0.7})
-    hi = simkit.simulate(default_scenario, 3000, seed=3, fixed={"completion_rate": 0.9})
+def test_fixed_parameters_keep_common_random_numbers(v1_scenario):
+    # the 0.1 model's parameter names (completion_rate, outcome_rate_bau)
+    lo = simkit.simulate(v1_scenario, 3000, seed=3, fixed={"completion_rate": 0.7})
+    hi = simkit.simulate(v1_scenario, 3000, seed=3, fixed={"completion_rate": 0.9})
     # same uniforms: raising the completion probability never lowers a draw's completions
     assert np.all(hi.draws_["achieved:completion"] >= lo.draws_["achieved:completion"])
     np.testing.assert_array_equal(lo.draws_["param:outcome_rate_bau"], hi.draws_["param:outcome_rate_bau"])
 
 
-def test_nested_draws_share_parameters(default_scenario):
-    res = simkit.simulate(default_scenario, seed=4, nested=(50, 20))
+def test_nested_draws_share_parameters(v1_scenario):
+    # the 0.1 model's parameter names (completion_rate, outcome_rate_bau)
+    res = simkit.simulate(v1_scenario, seed=4, nested=(50, 20))
     p = res.draws_["param:completion_rate"].reshape(50, 20)
     assert np.all(p == p[:, :1])
     assert len(np.unique(p[:, 0])) == 50
     assert res.provenance.nested == (50, 20)
 
 
-def test_bad_fixed_parameter_names_closest(default_scenario):
+def test_bad_fixed_parameter_names_closest(v1_scenario):
+    # the 0.1 model's parameter names (completion_rate, outcome_rate_bau)
     with pytest.raises(ValueError, match="completion_rate"):
-        simkit.simulate(default_scenario, 100, seed=1, fixed={"completion_rat": 0.5})
+        simkit.simulate(v1_scenario, 100, seed=1, fixed={"completion_rat": 0.5})
 
 
 def test_provenance_on_result(default_scenario):

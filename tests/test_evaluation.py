@@ -69,7 +69,8 @@ def betabinom_tail(k: int, m: int, a: float, b: float) -> float:
 
 @pytest.fixture(scope="module")
 def default():
-    return simkit.load_scenario()
+    # the 0.1 model's observed format and targets (the declarative model's evaluation: test_model_cli.py)
+    return simkit.load_scenario("norddjurs_v1")
 
 
 # ---------------------------------------------------------------------------

@@ -21,11 +21,17 @@ EXAMPLES = ROOT / "data" / "examples"
 HEADER = ("id,referral_date,course_status,course_status_date,outcome_type,outcome_start,"
           "outcome_end,weekly_hours,dp_award_date,qol_baseline,qol_followup\n")
 
+@pytest.fixture(autouse=True)
+def _v1_default(monkeypatch):
+    # the 0.1 participant-data format and targets: the embedded default is norddjurs_v1 here (the
+    # declarative model's evaluate and synth: tests/test_model_cli.py)
+    monkeypatch.setattr("simkit.io.scenario.DEFAULT_SCENARIO", "norddjurs_v1")
+
 
 @pytest.fixture(scope="module")
 def interim_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "interim.csv"
-    df = synthesize(simkit.load_scenario(), seed=21, as_of="2026-11-01")
+    df = synthesize(simkit.load_scenario("norddjurs_v1"), seed=21, as_of="2026-11-01")   # the 0.1 format
     write_observed_csv(df, path, dialect="danish")
     return path, list(df["id"])
 
@@ -67,7 +73,8 @@ def test_bad_data_exit_2_names_row_column_value_and_writes_no_json(tmp_path):
                    + "P1,2026-01-05,completed,2026-07-06,job,2026-08-03,,99,,,\n"
                    + "P2,2026-31-01,ongoing,,none,,,,,,\n", encoding="utf-8")
     out = tmp_path / "e.json"
-    proc = subprocess.run([sys.executable, "-m", "simkit", "evaluate", str(bad), "--json", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "simkit", "evaluate", str(bad), "--scenario", "norddjurs_v1",
+                           "--json", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

@@ -117,7 +117,7 @@ def test_bad_language_and_style_are_refused():
 
 # ------------------------------------------------------------------ labels
 def test_every_parameter_target_and_indicator_of_the_default_has_both_languages():
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # labels.toml covers the 0.1 model's names (phases too)
     data = tomllib.loads(resources.files("simkit").joinpath("labels.toml").read_text(encoding="utf-8"))
     ids = [("parameters", p) for p in sc.parameters] + [("targets", t.id) for t in sc.contract.targets] + \
           [("indicators", t.indicator) for t in sc.contract.targets] + \
@@ -189,7 +189,7 @@ def test_units_and_format_value():
 
 
 def test_distribution_in_words():
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # the 0.1 model's completion_rate
     p = sc.parameters["completion_rate"]
     lo, hi = p.dist.interval(0.95)
     expected = (f"beta, middelværdi 80,0 %, 95 %-interval {L.format_percent(lo)} til {L.format_percent(hi)}")
@@ -226,7 +226,8 @@ def test_danish_plot_labels():
 
     from simkit import plotting
 
-    res = simkit.simulate(draws=400, seed=2)
+    # the 0.1 model: the plots below include plot_targets, which needs payment targets
+    res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=400, seed=2)
     ax = plotting.plot_cumulative_budget(res, lang="da")
     fmt = ax.yaxis.get_major_formatter()
     assert fmt(2_500_000, 0) == "2,5" and fmt(14_000_000, 0) == "14" and fmt(-1_000_000, 0) == f"{MINUS}1"
@@ -252,7 +253,9 @@ def test_tornado_names_parameters_by_their_labels():
     from simkit import plotting
     from simkit.sensitivity import tornado
 
-    tor = tornado(draws=100, seed=1, params="completion_rate,programme_cost_per_participant")
+    # the 0.1 model's parameter names
+    tor = tornado(simkit.load_scenario("norddjurs_v1"), draws=100, seed=1,
+                  params="completion_rate,programme_cost_per_participant")
     ax = plotting.plot_tornado(tor, "net_mean", lang="da")
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     i = tor.parameters.index("completion_rate")

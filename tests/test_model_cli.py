@@ -9,9 +9,10 @@ from simkit.cli import main
 
 def test_synth_then_evaluate_round_trip(tmp_path, capsys):
     data = tmp_path / "histories.csv"
-    assert main(["synth", "norddjurs", "--seed", "3", "-o", str(data)]) == 0
+    # the threshold variant of the default: its contract has the two payment targets checked below
+    assert main(["synth", "norddjurs_threshold", "--seed", "3", "-o", str(data)]) == 0
     out = tmp_path / "eval.json"
-    assert main(["evaluate", str(data), "--scenario", "norddjurs", "--json", str(out)]) == 0
+    assert main(["evaluate", str(data), "--scenario", "norddjurs_threshold", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "final measurement date: every case decided" in text
     assert "(assumption)" in text and "exact" in text

@@ -154,7 +154,7 @@ def test_self_contained_and_figures_embedded(cli_outputs):
 
 
 def test_report_is_reproducible():
-    res = simkit.simulate(draws=500, seed=3)
+    res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=500, seed=3)   # report: 0.1 model only
     assert build_report(res) == build_report(res)
 
 

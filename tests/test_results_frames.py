@@ -14,7 +14,8 @@ import simkit
 
 @pytest.fixture(scope="module")
 def res():
-    return simkit.simulate(draws=2_000, seed=11)
+    # the 0.1 model: the targets frame and rows below need payment targets (the default pays per outcome)
+    return simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=2_000, seed=11)
 
 
 def test_summary_frame_is_long_numeric_and_matches_the_json(res):

@@ -35,7 +35,7 @@ FLOATS = st.floats(allow_nan=True, allow_infinity=True)
 
 @pytest.fixture(scope="module")
 def sc():
-    return simkit.load_scenario()
+    return simkit.load_scenario("norddjurs_v1")   # the checks read the 0.1 model's param:completion_rate
 
 
 # ------------------------------------------------------------ as_generator
@@ -167,8 +167,9 @@ def test_sobol_model_does_not_depend_on_batch_draws():
     # seeded every batch after the first differently.
     from simkit.sensitivity import sobol_model
 
-    kw = dict(params="completion_rate,outcome_rate_completers", n=64, inner=8, n_resamples=20,
-              seed=3)
+    # the 0.1 model's parameter names
+    kw = dict(scenario=simkit.load_scenario("norddjurs_v1"), params="completion_rate,outcome_rate_completers",
+              n=64, inner=8, n_resamples=20, seed=3)
     one = sobol_model(**kw)
     for batch_draws in (1000, 8 * 7):
         other = sobol_model(**kw, batch_draws=batch_draws)
@@ -184,15 +185,16 @@ def _entry_points():
     from simkit.sensitivity import sobol_model, tornado, twoway, variance_by_cohort_size
 
     example = Path(__file__).resolve().parents[1] / "data" / "examples" / "norddjurs_final.csv"
+    v1 = simkit.load_scenario("norddjurs_v1")   # the parameter names and the example data are the 0.1 model's
     return {
         "simulate": lambda s: simkit.simulate(draws=10, seed=s),
-        "tornado": lambda s: tornado(params="completion_rate", draws=10, seed=s),
-        "twoway": lambda s: twoway(n_grid=2, draws=10, seed=s),
-        "sobol_model": lambda s: sobol_model(params="completion_rate", n=2, inner=2,
+        "tornado": lambda s: tornado(v1, params="completion_rate", draws=10, seed=s),
+        "twoway": lambda s: twoway(v1, n_grid=2, draws=10, seed=s),
+        "sobol_model": lambda s: sobol_model(v1, params="completion_rate", n=2, inner=2,
                                              n_resamples=0, seed=s),
         "variance_by_cohort_size": lambda s: variance_by_cohort_size(
-            cohort_sizes=[10], outer=2, inner=2, n_resamples=0, seed=s),
-        "evaluate": lambda s: simkit.evaluate(example, seed=s),
+            v1, cohort_sizes=[10], outer=2, inner=2, n_resamples=0, seed=s),
+        "evaluate": lambda s: simkit.evaluate(example, v1, seed=s),
         "synthesize": lambda s: simkit.synthesize(seed=s, as_of="2028-04-30"),
     }
 

@@ -95,10 +95,10 @@ def test_synth_never_replaces_an_existing_file_without_force(tmp_path, capsys):
     """Was: synth -o data.csv silently replaced participant data with synthetic rows."""
     data = _csv(tmp_path / "data.csv", ["P1,2025-11-06,ongoing,,none,,,,,,"])
     before = data.read_bytes()
-    assert main(["synth", "-o", str(data)]) == 2
+    assert main(["synth", "norddjurs_v1", "-o", str(data)]) == 2   # the 0.1 format of the data file
     assert "--force" in capsys.readouterr().err
     assert data.read_bytes() == before
-    assert main(["synth", "-o", str(data), "--force"]) == 0
+    assert main(["synth", "norddjurs_v1", "-o", str(data), "--force"]) == 0
     assert len(read_observed(data)) > 1
 
 
@@ -171,12 +171,22 @@ def test_huge_runs_are_streamed_in_flat_memory():
 
 def test_memory_refusal_states_the_figure_and_the_way_out(monkeypatch):
     monkeypatch.setenv("SIMKIT_MAX_MEMORY_MB", "1000")
-    with pytest.raises(InputError) as exc:  # every draw kept in memory
-        simkit.simulate(draws=100_000_000, seed=1, keep_draws=True)
+    with pytest.raises(InputError) as exc:  # every draw kept in memory; the 0.1 model's figures below
+        simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=100_000_000, seed=1, keep_draws=True)
     err = str(exc.value)
     # 1e8 draws x (192 + 8 * 6 * 2 targets) bytes = 28.8e9, + baseline 256 MiB (0.268e9)
     # + chunk 160 B x 95 persons x 2048 draws (0.031e9) + curve 8 x 20,000 x 10 (0.0016e9) = 29.1e9
     assert "about 29.1 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
+
+
+def test_memory_refusal_of_the_declarative_default_states_its_figure(capsys, monkeypatch):
+    monkeypatch.setenv("SIMKIT_MAX_MEMORY_MB", "1000")
+    assert main(["run", "--draws", "100000000"]) == 2
+    err = capsys.readouterr().err
+    # per draw 8 x (10 parameters + 16) + 4 x 7 x 4 indicators + 8 x 3 x 3 rate-card lines + 32 = 424 bytes:
+    # 1e8 draws = 42.4e9; + baseline 320 MiB (0.336e9) + one block 2,600 B x 95 persons x 1,024 draws (0.253e9)
+    # + curve and cash view 2 x 8 x 20,000 x (10 years + 2 + 4 instalments) (0.005e9) = 42.99e9
+    assert "about 43.0 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
 
 
 def test_huge_cohort_is_refused_with_the_bound(tmp_path, capsys):
@@ -236,7 +246,7 @@ def test_xlsm_says_xlsx_is_expected(tmp_path, capsys):
     p.write_bytes(b"PK\x03\x04")
     assert main(["validate", str(p)]) == 2
     assert ".xlsx" in capsys.readouterr().err
-    assert main(["evaluate", str(p)]) == 2
+    assert main(["evaluate", str(p), "--scenario", "norddjurs_v1"]) == 2   # the 0.1 data format
     assert "Excel Workbook (*.xlsx)" in capsys.readouterr().err
 
 
@@ -272,7 +282,7 @@ def test_cpr_shaped_file_name_is_masked_in_stdout_and_provenance(tmp_path, capsy
     """Was: copied into stdout and into the JSON provenance."""
     data = _csv(tmp_path / "140699-7209.csv", ["P1,2025-11-06,ongoing,,none,,,,,,"])
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(data), "--as-of", "2025-11-06", "--json", str(out)]) == 0
+    assert main(["evaluate", str(data), "--scenario", "norddjurs_v1", "--as-of", "2025-11-06", "--json", str(out)]) == 0   # 0.1 format
     printed = capsys.readouterr().out
     assert "140699-****" in printed and "7209" not in printed
     assert "7209" not in out.read_text()
@@ -290,7 +300,8 @@ def test_printed_notes_suppress_small_counts(tmp_path, capsys):
         "P3,2025-11-06,completed,2026-05-07,none,,,,,,",
     ])
     out = tmp_path / "e.json"
-    assert main(["evaluate", str(p), "--as-of", "2028-04-30", "--json", str(out), "--min-cell", "10"]) == 0
+    assert main(["evaluate", str(p), "--scenario", "norddjurs_v1", "--as-of", "2028-04-30", "--json", str(out),
+                 "--min-cell", "10"]) == 0
     printed = capsys.readouterr().out
     notes = printed[printed.index("Notes:"):]
     assert "<10 row(s) referred before the agreement start" in notes
@@ -409,16 +420,16 @@ def test_sigint_during_start_up_exits_130(tmp_path):
 def test_memory_bound_holds_at_the_largest_accepted_draws(tmp_path):
     """Beyond the bound the run is refused quickly; at the largest accepted size peak RSS stays below it."""
     env = {**os.environ, "SIMKIT_MAX_MEMORY_MB": "320"}
-    # with --out the run keeps up to a million draws for the figures (without it, 10^7 draws are
-    # streamed and fit: tests/test_streaming.py)
-    r = subprocess.run([sys.executable, "-m", "simkit", "run", "--draws", "10000000", "--out", "o"],
+    # the 0.1 model: with --out the run keeps up to a million draws for the figures (without it, 10^7
+    # draws are streamed and fit: tests/test_streaming.py); the declarative model's bound: test below
+    r = subprocess.run([sys.executable, "-m", "simkit", "run", "norddjurs_v1", "--draws", "10000000", "--out", "o"],
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "bound of 0.3 GB" in r.stderr
     most = int(r.stderr.split("at most ")[1].split(" draws")[0].replace(",", ""))
     assert 10_000 < most < 1_000_000
     # VmHWM is this process's own peak (ru_maxrss would carry the forking parent's over exec)
     code = ("import sys\nfrom pathlib import Path\nfrom simkit.cli import main\n"
-            f"rc = main(['run', '--draws', '{most}'])\n"
+            f"rc = main(['run', 'norddjurs_v1', '--draws', '{most}'])\n"
             "hwm = [x for x in Path('/proc/self/status').read_text().splitlines() if x.startswith('VmHWM')]\n"
             "print('peak', hwm[0].split()[1], file=sys.stderr)\n"
             "sys.exit(rc)\n")
@@ -427,6 +438,27 @@ def test_memory_bound_holds_at_the_largest_accepted_draws(tmp_path):
     assert r.returncode == 0, r.stderr
     peak_kb = int(r.stderr.split("peak ")[1].split()[0])
     assert peak_kb * 1024 < 320 * 2**20, f"peak RSS {peak_kb / 1024:.0f} MB"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+def test_memory_estimate_of_the_declarative_model_is_an_upper_bound(tmp_path):
+    """Peak RSS of a run of the declarative default (two blocks; 380 persons) stays below the estimate."""
+    big = tmp_path / "big.toml"   # four times the cohort: the per-person part dominates
+    big.write_text("[agreement]\ncohort_size = 380\n" + "".join(
+        f"[[agreement.intake]]\nfrom = {a}\nto = {b}\ncount = {n}\n"
+        for a, b, n in (("2025-11-01", "2026-04-30", 140), ("2026-05-01", "2026-10-31", 140),
+                        ("2026-11-01", "2027-04-30", 100))))
+    code = ("import sys\nfrom pathlib import Path\nimport simkit\nfrom simkit.limits import estimate_memory\n"
+            "sc = simkit.load_scenario(['norddjurs', sys.argv[1]])\n"
+            "simkit.simulate(sc, 2048, seed=1, backend='serial')\n"
+            "hwm = [x for x in Path('/proc/self/status').read_text().splitlines() if x.startswith('VmHWM')]\n"
+            "print(int(hwm[0].split()[1]) * 1024, estimate_memory(sc, 2048))\n")
+    r = subprocess.run([sys.executable, "-c", code, str(big)], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr
+    peak, estimate = (int(x) for x in r.stdout.split())
+    assert peak < estimate, f"peak RSS {peak / 1e6:.0f} MB, estimate {estimate / 1e6:.0f} MB"
 
 
 def test_notes_render_suppressed_in_text_and_html_and_exact_in_json(tmp_path):
@@ -438,7 +470,7 @@ def test_notes_render_suppressed_in_text_and_html_and_exact_in_json(tmp_path):
     assert n.render(2) == str(n)  # 2 is not below a min-cell of 2
     p = _csv(tmp_path / "d.csv", ["P1,2025-10-01,ongoing,,none,,,,,,",
                                   "P2,2025-11-06,ongoing,,none,,,,,,"])
-    res = simkit.evaluate(p, simkit.load_scenario(), min_cell=5)
+    res = simkit.evaluate(p, simkit.load_scenario("norddjurs_v1"), min_cell=5)   # the 0.1 data format
     html = res._repr_html_()
     assert "&lt;5 row(s) referred before" in html and "1 row(s)" not in html
     assert any(x.startswith("1 row(s) referred before") for x in json.loads(res.to_json())["notes"])

@@ -15,6 +15,11 @@ from simkit.cli import main
 
 HEADER = {"command", "method", "simkit_version", "scenario", "seed", "result"}
 
+@pytest.fixture(autouse=True)
+def _v1_default(monkeypatch):
+    # these tests use the 0.1 model's parameter names and targets: the embedded default is norddjurs_v1 here
+    monkeypatch.setattr("simkit.io.scenario.DEFAULT_SCENARIO", "norddjurs_v1")
+
 
 def _run(tmp_path, *argv):
     out = tmp_path / "out.json"
@@ -45,7 +50,7 @@ def _run(tmp_path, *argv):
     ],
 )
 def test_sensitivity_json_structure(tmp_path, capsys, args, keys):
-    d = _run(tmp_path, "sensitivity", *args)
+    d = _run(tmp_path, "sensitivity", "norddjurs_v1", *args)   # the 0.1 model's parameter names
     assert set(d) == HEADER
     assert d["command"] == "sensitivity" and d["method"] == args[1]
     assert set(d["scenario"]) == {"name", "sha256", "sources"}
@@ -74,7 +79,8 @@ def test_sensitivity_details(tmp_path):
 
 
 def test_design_json_structure(tmp_path, capsys):
-    d = _run(tmp_path, "design", "--draws", "1000", "--compare", "base", "pr:pro_rata",
+    # the 0.1 model: the solvers need payment targets (the default pays per outcome)
+    d = _run(tmp_path, "design", "norddjurs_v1", "--draws", "1000", "--compare", "base", "pr:pro_rata",
              "--solve", "premium", "threshold", "--target-multiple", "0.5",
              "--target-p-neutral", "0.5", "--target", "edu_work")
     assert set(d) == {"command", "simkit_version", "scenario", "seed", "draws", "comparison",
@@ -89,8 +95,8 @@ def test_design_json_structure(tmp_path, capsys):
                       "achieved_se", "sentence", "metrics", "contract", "n_draws"}
     assert s["achieved"] == pytest.approx(0.5)
     assert "Solutions" in capsys.readouterr().out
-    # no options: the default comparison
-    d = _run(tmp_path, "design", "--draws", "500")
+    # no options: the default comparison (of a threshold contract: the 0.1 model's)
+    d = _run(tmp_path, "design", "norddjurs_v1", "--draws", "500")
     assert d["solutions"] == [] and len(d["comparison"]["variants"]) >= 4
 
 
@@ -120,6 +126,7 @@ def test_design_json_structure(tmp_path, capsys):
         (["design", "--solve", "premium", "--target-multiple", "50", "--draws", "300"], "between"),
     ],
 )
+
 def test_user_errors_exit_2_without_output(tmp_path, capsys, argv, message):
     out = tmp_path / "out.json"
     rc = main([*argv, "--json", str(out)])

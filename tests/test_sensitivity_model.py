@@ -39,6 +39,12 @@ from simkit.sensitivity import (
 from .conftest import FIXED
 
 
+@pytest.fixture(autouse=True)
+def _v1_default(monkeypatch):
+    # these tests use the 0.1 model's parameter names and targets: the embedded default is norddjurs_v1 here
+    monkeypatch.setattr("simkit.io.scenario.DEFAULT_SCENARIO", "norddjurs_v1")
+
+
 def _completion_only(**completion):
     """Every parameter fixed except completion_rate; only the completion target pays."""
     dist = {"dist": "beta", "mean": 0.8, "low": 0.65, "high": 0.92, "source": "test", **completion}
@@ -222,7 +228,8 @@ def test_scale_cohort_keeps_per_person_terms():
 
 @pytest.fixture(scope="module")
 def sim():
-    return simkit.simulate(draws=4000, seed=19, curve_draws=0)
+    # module scope runs before the autouse pin above: name the 0.1 model here
+    return simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=4000, seed=19, curve_draws=0)
 
 
 def test_evpi_of_entering_is_the_expected_loss(sim):

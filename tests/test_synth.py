@@ -22,7 +22,7 @@ INTERIM = dt.date(2026, 11, 1)
 
 @pytest.fixture(scope="module")
 def sc():
-    return simkit.load_scenario()
+    return simkit.load_scenario("norddjurs_v1")   # the 0.1 model's observed format (v2: test_model_cli.py)
 
 
 def test_ids_are_pseudonymous_unique_and_never_cpr(sc):

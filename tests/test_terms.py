@@ -11,7 +11,7 @@ FINAL = "data/examples/norddjurs_final.csv"
 
 def test_evaluation_lists_assumed_terms_and_does_not_call_the_amount_exact(tmp_path, capsys):
     out = tmp_path / "e.json"
-    assert main(["evaluate", FINAL, "--json", str(out)]) == 0
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1", "--json", str(out)]) == 0   # 0.1 data format
     text = capsys.readouterr().out
     assert "(exact;" not in text                      # 0.1 printed "2,992,500 DKK (exact; ...)"
     assert "the count arithmetic is exact" in text
@@ -53,8 +53,8 @@ def test_terms_template_round_trip_and_a_filled_in_term(tmp_path, capsys):
     import simkit
 
     t = tmp_path / "terms.toml"
-    assert main(["terms", "--template", "-o", str(t)]) == 0
-    base = simkit.load_scenario()
+    assert main(["terms", "norddjurs_v1", "--template", "-o", str(t)]) == 0
+    base = simkit.load_scenario("norddjurs_v1")   # the template below is layered on the 0.1 model
     same = simkit.load_scenario(["norddjurs_v1", t])
     assert same.contract == base.contract and same.terms == base.terms
     t.write_text(t.read_text().replace("grant = 5700000", "grant = 4000000").replace(

@@ -7,6 +7,7 @@ import pytest
 
 import simkit
 from simkit.errors import InputError
+from simkit.io.scenario import DEFAULT_SCENARIO
 
 
 def _sd(dist):
@@ -17,7 +18,7 @@ def _sd(dist):
 @pytest.mark.parametrize(("name", "new"), [("completion_rate", 0.7), ("spell_mean_weeks", 100.0),
                                            ("bau_cost_per_person", 12_000.0), ("weeks_to_outcome", 10.0)])
 def test_set_parameter_recentres_and_keeps_the_spread(name, new):
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # the 0.1 model's parameter names and completion target
     old = sc.parameters[name].dist
     changed = simkit.set_parameter(sc, name, mean=new)
     d = changed.parameters[name].dist
@@ -31,7 +32,7 @@ def test_set_parameter_recentres_and_keeps_the_spread(name, new):
 
 
 def test_set_parameter_value_fixes_and_bad_names_are_refused():
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # the 0.1 model's parameter names and completion target
     fixed = simkit.set_parameter(sc, "completion_rate", value=0.75)
     assert fixed.parameters["completion_rate"].dist.is_fixed
     with pytest.raises(InputError, match="did you mean 'completion_rate'"):
@@ -43,7 +44,7 @@ def test_set_parameter_value_fixes_and_bad_names_are_refused():
 def test_compare_uses_common_random_numbers():
     """A scenario compared with an identical copy gives identical rows; a certain completion
     (rate fixed at 1) meets the completion target in every draw."""
-    sc = simkit.load_scenario()
+    sc = simkit.load_scenario("norddjurs_v1")   # the 0.1 model's parameter names and completion target
     df = simkit.compare({"a": sc, "b": sc.with_updates({}), "all complete":
                          simkit.set_parameter(sc, "completion_rate", value=1.0)}, draws=1024, seed=3)
     assert df.loc["a"].equals(df.loc["b"])
@@ -58,7 +59,7 @@ def test_an_override_file_is_layered_on_the_default(tmp_path, capsys):
     f.write_text("[contract]\npremium = 0.08\n")
     sc = simkit.load_scenario([f])
     assert sc.contract.premium == 0.08
-    assert sc.sources[0] == "norddjurs_v1 (embedded)" and sc.sources[-1] == str(f)
+    assert sc.sources[0] == f"{DEFAULT_SCENARIO} (embedded)" and sc.sources[-1] == str(f)
     assert sc.agreement.cohort_size == simkit.load_scenario().agreement.cohort_size
     assert main(["run", str(f), "--draws", "1024"]) == 0
     err = capsys.readouterr().err
@@ -111,6 +112,7 @@ def test_design_variants_are_held_to_the_scenario_schema(capsys):
     """`design --compare threshold,premium=3` was accepted as a 300 % premium; the schema allows [0, 1]."""
     from simkit.cli import main
 
-    assert main(["design", "--compare", "threshold,premium=3", "--draws", "1024"]) == 2
+    # the variant specs name the payment targets of the threshold contract
+    assert main(["design", "norddjurs_threshold", "--compare", "threshold,premium=3", "--draws", "1024"]) == 2
     assert "<= 1" in capsys.readouterr().err
-    assert main(["design", "--compare", "threshold,premium=8%", "--draws", "1024"]) == 0
+    assert main(["design", "norddjurs_threshold", "--compare", "threshold,premium=8%", "--draws", "1024"]) == 0

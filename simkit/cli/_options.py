@@ -156,6 +156,12 @@ def add_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-size", type=positive_int, default=None, help="draws per chunk (memory bound)")
     p.add_argument("--force", action="store_true",
                    help="replace earlier outputs in --out DIR (without it they are never replaced)")
+    p.add_argument("--no-range", action="store_true",
+                   help="skip the headline's range (the scenario's embedded _sceptical and _optimistic "
+                        "siblings run on the same seed)")
+    p.add_argument("--range-draws", type=positive_int, default=20_000,
+                   help="draws of each side of the range (default 20,000, at most --draws; the run's own "
+                        "column uses its first ones: the same cohorts)")
 
 
 def add_validate(p: argparse.ArgumentParser) -> None:

@@ -17,6 +17,7 @@ from simkit import plotting
 from simkit.backends import pick_backend
 from simkit.cli._common import check_out_paths, load
 from simkit.engine import KEEP_DRAWS, simulate
+from simkit.headline import range_table, with_range
 from simkit.io.files import (
     OutputDir,
     atomic_write,
@@ -67,6 +68,10 @@ def execute(args: argparse.Namespace) -> int:
                    # without --out no per-draw array is needed: a run beyond KEEP_DRAWS keeps none
                    keep_draws=None if args.out or args.draws <= KEEP_DRAWS else 0)
     summary = res.summary()
+    rng = None if args.no_range else with_range(
+        res, args.scenario, draws=args.range_draws, workers=args.workers, scheduler=args.scheduler,
+        backend=pick_backend(args.backend, args.workers, args.scheduler), chunk_size=args.chunk_size)
+    summary["range"] = rng
     if args.out:
         with OutputDir(args.out) as out:  # all files appear together, or none
             write_json(out / "summary.json", summary)
@@ -80,6 +85,11 @@ def execute(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, summary)
     print(res.text())
+    if rng is not None:
+        print(f"\nHeadline with its range ({rng['draws']:,} draws each, seed {rng['seed']}: the same cohorts; "
+              f"sceptical = {' + '.join(rng['layers']['sceptical'])}, optimistic = "
+              f"{' + '.join(rng['layers']['optimistic'])})")
+        print(range_table(rng["sides"], currency=sc.currency))
     return 0
 
 

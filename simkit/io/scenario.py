@@ -25,7 +25,7 @@ from simkit.errors import Problem, ScenarioError, mask_cpr
 
 __all__ = ["DEFAULT_SCENARIO", "MAX_DEPTH", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
 
-DEFAULT_SCENARIO = "norddjurs_v1"
+DEFAULT_SCENARIO = "norddjurs"
 _ACCUMULATE = ("changes",)
 
 

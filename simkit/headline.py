@@ -1,0 +1,357 @@
+"""The headline of a run: the condition for budget neutrality, and the headline with its range.
+
+Budget neutrality (present value) is the condition
+
+    repayment <= savings + avoided activation - costs not covered by the grant,
+
+all discounted to the agreement start (``net_pv >= 0`` per draw). Divided by the
+programme's *additional outcomes* — the count of the contract's outcome
+indicator with the programme minus without it (business as usual) at the
+final measurement date, from the run's own counts — both sides become amounts
+per additional outcome, which is how a price per outcome is judged: the
+municipality pays for every outcome the contract counts, but saves only on
+the additional ones. :func:`neutrality` computes the figures and
+:func:`neutrality_sentence` writes them as one sentence (Danish or English);
+every ``simkit run`` output carries it.
+
+The headline with its range (:func:`range_layers`, :func:`headline`,
+:func:`range_table`): when a run's scenario is an embedded scenario ``<name>``
+(the default included) with embedded siblings ``<name>_sceptical`` and
+``<name>_optimistic``, ``simkit run`` repeats the run with each sibling layered
+on it, with the same draws and seed (common random numbers), and prints
+P(budget-neutral) as present value and in cash, the mean net effect, the
+fund's multiple and P(loss) side by side.
+
+Examples
+--------
+>>> import simkit
+>>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=1_000, seed=1)
+>>> n = neutrality(res)
+>>> n["indicator"], round(n["additional_outcomes"], 1) == round(n["outcomes"] - n["outcomes_bau"], 1)
+('edu_work', True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import labels
+from .engine import simulate
+from .io.scenario import DEFAULT_SCENARIO, auto_base, embedded_scenarios, load_scenario, read_toml
+
+__all__ = ["RANGE", "headline", "neutrality", "neutrality_sentence", "range_layers", "range_table",
+           "rate_card_lines", "with_range"]
+
+#: the siblings of a scenario that give its range, in the order shown
+RANGE = ("sceptical", "optimistic")
+
+
+def _completion_indicator(sc) -> str | None:
+    model = getattr(sc, "model", None)
+    return model.completion_indicator if model is not None else "completion"
+
+
+def _outcome_indicator(sc, draws: Mapping[str, np.ndarray]) -> str | None:
+    """The contract's outcome indicator: the first it reads that is not the completion indicator."""
+    c = sc.contract
+    read = [t.indicator for t in c.targets] + [ln.indicator for ln in c.rate_card]
+    known = [i for i in dict.fromkeys(read) if f"count_bau:{i}:achieved" in draws]
+    comp = _completion_indicator(sc)
+    other = [i for i in known if i != comp]
+    return (other or known or [None])[0]
+
+
+def neutrality(result) -> dict[str, Any]:
+    """The figures of the budget-neutrality condition of a :class:`~simkit.results.SimulationResult`.
+
+    Returns
+    -------
+    dict
+        ``indicator`` (the outcome indicator; ``None`` if the run has no
+        business-as-usual count), ``measurement_date``, ``outcomes`` and
+        ``outcomes_bau`` (mean counts with and without the programme),
+        ``additional_outcomes`` (their difference), the present-value means
+        ``repayment``, ``savings``, ``avoided_activation``, ``uncovered_costs``,
+        ``net`` (= savings + avoided activation − uncovered costs − repayment),
+        the same per additional outcome (``*_per_additional``; ``None`` when
+        there is no additional outcome), ``met_on_average`` (net >= 0),
+        ``p_neutral`` and the sentence in English (``condition``).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> n = neutrality(simkit.simulate(simkit.load_scenario(), draws=1_000, seed=1))
+    >>> abs(n["net"] - (n["savings"] + n["avoided_activation"] - n["uncovered_costs"] - n["repayment"])) < 1e-6
+    True
+    """
+    sc, d = result.scenario, result.draws_
+    ind = _outcome_indicator(sc, d)
+    out: dict[str, Any] = {"indicator": ind, "measurement_date": sc.terms.measurement_date.isoformat()}
+    if ind is not None:
+        prog = float(np.mean(d[f"count:{ind}:achieved"]))
+        bau = float(np.mean(d[f"count_bau:{ind}:achieved"]))
+    else:
+        prog = bau = float("nan")
+    add = prog - bau
+    money = {"repayment": float(np.mean(d["repayment_pv"])), "savings": float(np.mean(d["savings_pv"])),
+             "avoided_activation": float(np.mean(d["bau_cost_pv"])),
+             "uncovered_costs": float(np.mean(d["uncovered_pv"]))}
+    net = money["savings"] + money["avoided_activation"] - money["uncovered_costs"] - money["repayment"]
+    out.update(outcomes=prog, outcomes_bau=bau, additional_outcomes=add, **money, net=net)
+    per_ok = bool(np.isfinite(add) and add > 1e-9)
+    for k in (*money, "net"):
+        out[f"{k}_per_additional"] = (out[k] / add) if per_ok else None
+    out["met_on_average"] = bool(net >= 0)
+    out["p_neutral"] = float(np.mean(d["net_pv"] >= 0))
+    out["condition"] = neutrality_sentence(out, "en", currency=sc.currency)
+    return out
+
+
+def neutrality_sentence(n: Mapping[str, Any], lang: str = "en", *, currency: str = "DKK",
+                        indicator_label: str | None = None) -> str:
+    """The budget-neutrality condition of :func:`neutrality`'s figures as one sentence.
+
+    ``indicator_label`` replaces the indicator's id in the sentence (plain language).
+
+    Examples
+    --------
+    >>> n = {"indicator": "edu_work", "measurement_date": "2029-05-31", "outcomes": 50.0, "outcomes_bau": 40.0,
+    ...      "additional_outcomes": 10.0, "repayment": 2e6, "savings": 2.5e6, "avoided_activation": 0.0,
+    ...      "uncovered_costs": 1e6, "net": -0.5e6, "repayment_per_additional": 2e5,
+    ...      "savings_per_additional": 2.5e5, "avoided_activation_per_additional": 0.0,
+    ...      "uncovered_costs_per_additional": 1e5, "net_per_additional": -5e4, "met_on_average": False,
+    ...      "p_neutral": 0.3}
+    >>> print(neutrality_sentence(n))  # doctest: +NORMALIZE_WHITESPACE
+    Budget-neutral (present value) when repayment <= savings + avoided activation − costs not covered by the
+    grant. Per additional outcome (edu_work with the programme minus without it at the measurement date
+    2029-05-31: 50.0 − 40.0 = 10.0 on average) the mean repayment is DKK 200,000 against a saving of
+    DKK 250,000 + avoided activation DKK 0 − costs not covered DKK 100,000 = DKK 150,000: not met on
+    average (mean net DKK −500,000; P(budget-neutral) 30.0 %).
+    """
+    def m(x: float) -> str:
+        return labels.format_money(x, lang, currency=currency)
+
+    def num(x: float) -> str:
+        return labels.format_number(x, lang, decimals=1)
+
+    pct = labels.format_percent(n["p_neutral"], lang)
+    n = {**n, "indicator": indicator_label or n["indicator"]}
+    if lang == "da":
+        head = ("Udgiftsneutral (nutidsværdi), når tilbagebetalingen <= besparelser + undgåede "
+                "aktiveringsudgifter − udgifter, tilskuddet ikke dækker.")
+        verdict = "opfyldt i gennemsnit" if n["met_on_average"] else "ikke opfyldt i gennemsnit"
+        tail = f"{verdict} (gennemsnitlig nettoeffekt {m(n['net'])}; P(udgiftsneutral) {pct})."
+        if n.get("repayment_per_additional") is None:
+            return (f"{head} Programmet giver i gennemsnit ingen ekstra resultater"
+                    f"{' for ' + n['indicator'] if n['indicator'] else ''}, så betingelsen hviler på "
+                    f"tilbagebetaling {m(n['repayment'])} mod besparelser {m(n['savings'])} + undgåede "
+                    f"aktiveringsudgifter {m(n['avoided_activation'])} − ikke-dækkede udgifter "
+                    f"{m(n['uncovered_costs'])}: {tail}")
+        return (f"{head} Pr. ekstra resultat ({n['indicator']} med programmet minus uden det på "
+                f"slutmålingsdatoen {n['measurement_date']}: {num(n['outcomes'])} − {num(n['outcomes_bau'])} = "
+                f"{num(n['additional_outcomes'])} i gennemsnit) er den gennemsnitlige tilbagebetaling "
+                f"{m(n['repayment_per_additional'])} mod en besparelse på {m(n['savings_per_additional'])} + "
+                f"undgåede aktiveringsudgifter {m(n['avoided_activation_per_additional'])} − ikke-dækkede "
+                f"udgifter {m(n['uncovered_costs_per_additional'])} = "
+                f"{m(n['net_per_additional'] + n['repayment_per_additional'])}: {tail}")
+    head = ("Budget-neutral (present value) when repayment <= savings + avoided activation − costs not "
+            "covered by the grant.")
+    verdict = "met on average" if n["met_on_average"] else "not met on average"
+    tail = f"{verdict} (mean net {m(n['net'])}; P(budget-neutral) {pct})."
+    if n.get("repayment_per_additional") is None:
+        return (f"{head} The programme adds no outcome on average"
+                f"{' (' + n['indicator'] + ')' if n['indicator'] else ''}, so the condition rests on "
+                f"repayment {m(n['repayment'])} against savings {m(n['savings'])} + avoided activation "
+                f"{m(n['avoided_activation'])} − costs not covered {m(n['uncovered_costs'])}: {tail}")
+    return (f"{head} Per additional outcome ({n['indicator']} with the programme minus without it at the "
+            f"measurement date {n['measurement_date']}: {num(n['outcomes'])} − {num(n['outcomes_bau'])} = "
+            f"{num(n['additional_outcomes'])} on average) the mean repayment is "
+            f"{m(n['repayment_per_additional'])} against a saving of {m(n['savings_per_additional'])} + "
+            f"avoided activation {m(n['avoided_activation_per_additional'])} − costs not covered "
+            f"{m(n['uncovered_costs_per_additional'])} = "
+            f"{m(n['net_per_additional'] + n['repayment_per_additional'])}: {tail}")
+
+
+def rate_card_lines(result) -> list[str]:
+    """Plain-text lines on the rate card of a run (none when the contract has no rate card).
+
+    Per line the price, the mean count paid for (with the programme), the
+    count without it (business as usual) and the mean amount before the
+    overall cap.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> lines = rate_card_lines(simkit.simulate(simkit.load_scenario(), draws=1_000, seed=1))
+    >>> lines[1].split()[:3]
+    ['Rate', 'card', '(nominal)']
+    """
+    sc, d = result.scenario, result.draws_
+    card = sc.contract.rate_card
+    if not card:
+        return []
+    cur = sc.currency
+    out = ["", f"Rate card (nominal)              price    mean count   without programme   mean {cur}"]
+    for ln in card:
+        bau = d.get(f"count_bau:{ln.indicator}:achieved")
+        bau_text = f"{np.mean(bau):>19.1f}" if bau is not None else f"{'n/a':>19}"
+        out.append(f"  {ln.id:<24} {ln.price:>12,.0f}  {np.mean(d[f'count:{ln.indicator}:achieved']):>12.1f}"
+                   f"{bau_text}   {np.mean(d[f'line:{ln.id}']):>12,.0f}")
+    c = sc.contract
+    if np.isfinite(c.ceiling_amount):
+        due = sum(d[f"line:{ln.id}"] for ln in card) + sum(d[f"factor:{t.id}"] * (t.weight * c.target_unit)
+                                                           for t in c.targets)
+        out.append(f"  total capped at {cur} {c.ceiling_amount:,.0f} (P(cap binds) "
+                   f"{np.mean(d['repayment'] < due - 1e-6):.1%})")
+    return out
+
+
+# ---------------------------------------------------------------- the headline with its range
+
+
+def headline(result, *, first: int | None = None) -> dict[str, Any]:
+    """The headline numbers of a run, as shown side by side in the range.
+
+    ``p_neutral`` (present value, with ``p_neutral_se``); for scenarios with a
+    cash view ``p_neutral_cash_years`` (the municipality's cumulative nominal
+    cash position is >= 0 at every budget year's end up to the last repayment)
+    and ``p_neutral_at_repayment`` (>= 0 just after the last repayment), else
+    ``None``; ``net_mean``; ``fund_multiple`` (mean) and ``fund_p_loss``.
+    ``first`` uses only the run's first draws (they do not depend on the
+    total, so they pair with a shorter run on the same seed).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> h = headline(simkit.simulate(simkit.load_scenario(), draws=1_000, seed=1))
+    >>> 0 <= h["p_neutral_at_repayment"] <= 1
+    True
+    """
+    m = result.n if first is None else max(1, min(int(first), result.n))
+    d = {k: v[:m] for k, v in result.draws_.items() if isinstance(v, np.ndarray) and v.shape[:1] == (result.n,)}
+    if m == result.n:
+        p, se = result.p_neutral
+    else:
+        ok = d["net_pv"] >= 0
+        p, se = float(ok.mean()), float(ok.std(ddof=1) / np.sqrt(m)) if m > 1 else float("nan")
+    out: dict[str, Any] = {"draws": m, "p_neutral": p, "p_neutral_se": se, "p_neutral_cash_years": None,
+                           "p_neutral_at_repayment": None}
+    cash = result.cash_
+    if cash is not None and cash.size:
+        cash = cash[:m]
+        pts = result.scenario.cash_points()
+        last = max(day for day, _ in result.scenario.terms.schedule)
+        upto = [k for k, (_, day) in enumerate(pts) if day <= last]
+        k_rep = max(k for k, (lab, day) in enumerate(pts) if day == last and lab.startswith("repayment"))
+        out["p_neutral_cash_years"] = float(np.mean((cash[:, upto] >= 0).all(axis=1)))
+        out["p_neutral_at_repayment"] = float(np.mean(cash[:, k_rep] >= 0))
+        out["cash_draws"] = int(cash.shape[0])
+    mult = d["fund_multiple"]
+    out.update(net_mean=float(np.mean(d["net_pv"])), fund_multiple=float(np.mean(mult)),
+               fund_p_loss=float(np.mean(mult < 1.0)))
+    return out
+
+
+def with_range(result, given: Sequence[str | Path] | None, *, draws: int | None = None,
+               **simulate_kw: Any) -> dict[str, Any] | None:
+    """The headline of ``result`` beside its sceptical and optimistic siblings (``None``: no range).
+
+    Each sibling (:func:`range_layers`) is simulated with the run's seed on
+    ``draws`` draws (default: as many as the run); the run's own column uses
+    its first ``draws`` draws, which are the same cohorts (common random
+    numbers). ``simulate_kw`` go to :func:`simkit.simulate` (workers, backend ...).
+
+    Returns
+    -------
+    dict or None
+        ``{"draws", "seed", "layers": {side: [...]}, "sides": {"sceptical", "default", "optimistic"}}``,
+        each side a :func:`headline`.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> res = simkit.simulate(simkit.load_scenario("sundinvest_2021"), draws=1_000, seed=1)
+    >>> with_range(res, ["sundinvest_2021"]) is None
+    True
+    """
+    layers = range_layers(result.scenario, given)
+    if layers is None:
+        return None
+    m = result.n if draws is None else max(1, min(int(draws), result.n))
+    seed = result.provenance.seed
+    runs = {k: simulate(load_scenario(v), m, seed=seed, **simulate_kw) for k, v in layers.items()}
+    sides = {"sceptical": headline(runs["sceptical"]), "default": headline(result, first=m),
+             "optimistic": headline(runs["optimistic"])}
+    return {"draws": m, "seed": seed, "layers": layers, "sides": sides}
+
+
+def _embedded_name(label: str) -> str | None:
+    return label[: -len(" (embedded)")] if label.endswith(" (embedded)") else None
+
+
+def range_layers(sc, given: Sequence[str | Path] | None = None) -> dict[str, list[str]] | None:
+    """The layers of the sceptical and optimistic runs of a run of ``given``, or ``None``.
+
+    ``given`` are the scenario names or paths of the run (``None``: the
+    embedded default); ``sc`` is what :func:`simkit.load_scenario` made of
+    them. The range exists when the run's base is an embedded scenario
+    ``<name>`` and ``<name>_sceptical`` and ``<name>_optimistic`` are
+    embedded too; each sibling is layered right after the base (under the
+    run's further layers), or replaces it when the sibling is a whole
+    scenario (it has an ``[agreement]``).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> range_layers(simkit.load_scenario("sundinvest_2021"), ["sundinvest_2021"]) is None
+    True
+    """
+    given = [str(g) for g in (given or [])]
+    if not given or auto_base(sc, given):
+        base, rest = DEFAULT_SCENARIO, given
+    else:
+        base, rest = _embedded_name(sc.sources[0]) or "", given[1:]
+    names = set(embedded_scenarios())
+    sib = {k: f"{base}_{k}" for k in RANGE}
+    if not base or not all(s in names for s in sib.values()):
+        return None
+    if any(Path(r).name.removesuffix(".toml") in {base, *sib.values()} for r in rest):
+        return None   # the run already is one side of the range (or repeats its base)
+    out = {}
+    for k, s in sib.items():
+        whole = "agreement" in read_toml(s)[1]
+        out[k] = [s, *rest] if whole else [base, s, *rest]
+    return out
+
+
+def range_table(heads: Mapping[str, Mapping[str, Any]], *, currency: str = "DKK") -> str:
+    """The headline of each side of the range as a plain-text table (columns in the order of ``heads``).
+
+    Examples
+    --------
+    >>> h = {"p_neutral": 0.5, "p_neutral_se": 0.01, "p_neutral_cash_years": None,
+    ...      "p_neutral_at_repayment": None, "net_mean": -1e5, "fund_multiple": 0.9, "fund_p_loss": 0.6}
+    >>> print(range_table({"sceptical": h, "default": h}).splitlines()[1])
+      P(budget-neutral), present value                         50.0%       50.0%
+    """
+    cols = list(heads)
+
+    def row(name: str, key: str, fmt) -> str:
+        vals = [heads[c][key] for c in cols]
+        cells = "".join(f"{('n/a' if v is None else fmt(v)):>12}" for v in vals)
+        return f"  {name:<50}{cells}"
+
+    lines = [f"  {'':<50}" + "".join(f"{c:>12}" for c in cols),
+             row("P(budget-neutral), present value", "p_neutral", lambda v: f"{v:.1%}"),
+             row("P(budget-neutral), cash, every year to repayment", "p_neutral_cash_years",
+                 lambda v: f"{v:.1%}"),
+             row("P(budget-neutral), cash, after last repayment", "p_neutral_at_repayment",
+                 lambda v: f"{v:.1%}"),
+             row(f"mean net effect ({currency}, present value)", "net_mean", lambda v: f"{v:,.0f}"),
+             row("fund's expected multiple", "fund_multiple", lambda v: f"{v:.3f}"),
+             row("P(fund loses money)", "fund_p_loss", lambda v: f"{v:.1%}")]
+    return "\n".join(lines)
