@@ -39,9 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from . import labels
-from .engine import simulate
-from .io.scenario import DEFAULT_SCENARIO, auto_base, embedded_scenarios, load_scenario, read_toml
+from simkit import labels
+from simkit.engine import simulate
+from simkit.io.scenario import (
+    DEFAULT_SCENARIO,
+    auto_base,
+    embedded_scenarios,
+    load_scenario,
+    read_toml,
+)
 
 __all__ = ["RANGE", "headline", "neutrality", "neutrality_sentence", "range_layers", "range_table",
            "rate_card_lines", "with_range"]
@@ -56,7 +62,7 @@ def _completion_indicator(sc) -> str | None:
 
 
 def _outcome_indicator(sc, draws: Mapping[str, np.ndarray]) -> str | None:
-    """The contract's outcome indicator: the first it reads that is not the completion indicator."""
+    """Find the contract's outcome indicator: the first it reads that is not the completion indicator."""
     c = sc.contract
     read = [t.indicator for t in c.targets] + [ln.indicator for ln in c.rate_card]
     known = [i for i in dict.fromkeys(read) if f"count_bau:{i}:achieved" in draws]
@@ -66,7 +72,7 @@ def _outcome_indicator(sc, draws: Mapping[str, np.ndarray]) -> str | None:
 
 
 def neutrality(result) -> dict[str, Any]:
-    """The figures of the budget-neutrality condition of a :class:`~simkit.results.SimulationResult`.
+    """Compute the figures of the budget-neutrality condition of a :class:`~simkit.results.SimulationResult`.
 
     Returns
     -------
@@ -113,7 +119,7 @@ def neutrality(result) -> dict[str, Any]:
 
 def neutrality_sentence(n: Mapping[str, Any], lang: str = "en", *, currency: str = "DKK",
                         indicator_label: str | None = None) -> str:
-    """The budget-neutrality condition of :func:`neutrality`'s figures as one sentence.
+    """Write the budget-neutrality condition of :func:`neutrality`'s figures as one sentence.
 
     ``indicator_label`` replaces the indicator's id in the sentence (plain language).
 
@@ -214,7 +220,7 @@ def rate_card_lines(result) -> list[str]:
 
 
 def headline(result, *, first: int | None = None) -> dict[str, Any]:
-    """The headline numbers of a run, as shown side by side in the range.
+    """Compute the headline numbers of a run, as shown side by side in the range.
 
     ``p_neutral`` (present value, with ``p_neutral_se``); for scenarios with a
     cash view ``p_neutral_cash_years`` (the municipality's cumulative nominal
@@ -258,7 +264,7 @@ def headline(result, *, first: int | None = None) -> dict[str, Any]:
 
 def with_range(result, given: Sequence[str | Path] | None, *, draws: int | None = None,
                **simulate_kw: Any) -> dict[str, Any] | None:
-    """The headline of ``result`` beside its sceptical and optimistic siblings (``None``: no range).
+    """Compute the headline of ``result`` beside its sceptical and optimistic siblings (``None``: no range).
 
     Each sibling (:func:`range_layers`) is simulated with the run's seed on
     ``draws`` draws (default: as many as the run); the run's own column uses
@@ -293,8 +299,8 @@ def _embedded_name(label: str) -> str | None:
     return label[: -len(" (embedded)")] if label.endswith(" (embedded)") else None
 
 
-def range_layers(sc, given: Sequence[str | Path] | None = None) -> dict[str, list[str]] | None:
-    """The layers of the sceptical and optimistic runs of a run of ``given``, or ``None``.
+def range_layers(sc, given: Sequence[str | Path] | None = None) -> dict[str, list[str | Path]] | None:
+    """Find the layers of the sceptical and optimistic runs of a run of ``given``, or ``None``.
 
     ``given`` are the scenario names or paths of the run (``None``: the
     embedded default); ``sc`` is what :func:`simkit.load_scenario` made of
@@ -329,7 +335,7 @@ def range_layers(sc, given: Sequence[str | Path] | None = None) -> dict[str, lis
 
 
 def range_table(heads: Mapping[str, Mapping[str, Any]], *, currency: str = "DKK") -> str:
-    """The headline of each side of the range as a plain-text table (columns in the order of ``heads``).
+    """Format the headline of each side of the range as a plain-text table (columns in the order of ``heads``).
 
     Examples
     --------
