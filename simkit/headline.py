@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 
 from simkit import labels
-from simkit.engine import simulate
 from simkit.io.scenario import (
     DEFAULT_SCENARIO,
     auto_base,
@@ -289,6 +288,9 @@ def with_range(result, given: Sequence[str | Path] | None, *, draws: int | None 
         return None
     m = result.n if draws is None else max(1, min(int(draws), result.n))
     seed = result.provenance.seed
+    # import cycle: simkit.engine -> simkit.results -> this module; the engine is needed only here
+    from simkit.engine import simulate
+
     runs = {k: simulate(load_scenario(v), m, seed=seed, **simulate_kw) for k, v in layers.items()}
     sides = {"sceptical": headline(runs["sceptical"]), "default": headline(result, first=m),
              "optimistic": headline(runs["optimistic"])}
