@@ -460,9 +460,18 @@ def test_empty_and_header_only_xlsx(tmp_path):
         read_observed(write_xlsx(tmp_path / "header.xlsx", [COLUMNS]))
 
 
-def test_not_utf8(tmp_path):
+def test_windows_1252_csv_reads_like_utf8(tmp_path):
+    """Was refused with "UTF-8 text": Danish Excel's plain "CSV" export is Windows-1252 (issue 11)."""
+    a, b = tmp_path / "cp1252.csv", tmp_path / "utf8.csv"
+    text = "id;referral_date;course_status\nPø1;03-11-2025;i gang\n"
+    a.write_bytes(text.encode("cp1252"))
+    b.write_bytes(text.encode("utf-8"))
+    assert read_observed(a)["id"].tolist() == read_observed(b)["id"].tolist() == ["Pø1"]
+
+
+def test_bytes_undefined_in_windows_1252_are_refused_with_their_row(tmp_path):
     path = tmp_path / "obs.csv"
-    path.write_bytes("id;referral_date;course_status\nPø1;03-11-2025;i gang\n".encode("cp1252"))
+    path.write_bytes(b"id;referral_date;course_status\nP\x81;03-11-2025;i gang\n")
     with pytest.raises(DataError, match="CSV UTF-8") as excinfo:
         read_observed(path)
     assert excinfo.value.problems[0].where == "obs.csv, row 2"

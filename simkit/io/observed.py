@@ -434,13 +434,17 @@ def _read_csv_cells(path: Path, name: str, title: str) -> tuple[list[str], list[
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        row = raw.count(b"\n", 0, exc.start) + 1
-        problem = Problem(
-            f"{name}, row {row}",
-            f"byte 0x{raw[exc.start]:02x}",
-            "UTF-8 text (in Excel choose 'CSV UTF-8' when saving)",
-        )
-        raise _error(title, [problem]) from None
+        # not UTF-8: Danish Excel's plain "CSV" export is Windows-1252; five byte values are undefined there
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc2:
+            row = raw.count(b"\n", 0, exc2.start) + 1
+            problem = Problem(
+                f"{name}, row {row}",
+                f"byte 0x{raw[exc2.start]:02x}",
+                "UTF-8 or Windows-1252 text (in Excel choose 'CSV UTF-8' when saving)",
+            )
+            raise _error(title, [problem]) from exc
     first_line = text.split("\n", 1)[0]
     semicolons, commas = first_line.count(";"), first_line.count(",")
     sep = "," if commas > semicolons else ";"

@@ -44,6 +44,7 @@ come from the stream ``interim_forecast`` of :data:`simkit.rng.STREAMS`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +111,7 @@ class InterimReference:
     q_open: np.ndarray = field(repr=False)         # (M, E, keys, J) final code given the summary
     q_future: np.ndarray = field(repr=False)       # (M, J) final code of persons referred after as_of
     seed: int = 0
-    unsupported: tuple[str, ...] = ()               # targets not forecast (indicator kind)
+    unsupported: tuple[str, ...] = ()               # targets / rate-card lines not forecast (indicator kind)
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,8 @@ class InterimForecast:
     draws: int
     ess: float
     targets: dict[str, dict[str, float]]
-    expected_repayment: float
-    expected_repayment_prior: float
+    expected_repayment: float | None   # None: a rate-card line the forecast cannot follow
+    expected_repayment_prior: float | None
     posterior_mean: dict[str, float]
     prior_mean: dict[str, float]
     weights: np.ndarray = field(repr=False)
@@ -186,6 +187,11 @@ def _indicators(sc: ModelScenario) -> tuple[tuple[str, ...], tuple[str, ...]]:
             unsupported.append(t.id)
         elif t.indicator not in ids:
             ids.append(t.indicator)
+    for ln in sc.contract.rate_card:  # a rate card's lines are forecast like targets' indicators
+        if sc.model.indicator(ln.indicator).kind not in _SUPPORTED:
+            unsupported.append(f"rate card: {ln.id}")
+        elif ln.indicator not in ids:
+            ids.append(ln.indicator)
     return tuple(ids), tuple(unsupported)
 
 
@@ -386,13 +392,24 @@ def _forecast(sc: ModelScenario, ref: InterimReference, s: _Summary, n_future: i
     statuses = {i: Status(_FINAL_STATUS[(codes // 3 ** j) % 3].reshape(-1)) for j, i in enumerate(ids)}
     del J
     counts = count(statuses, M * samples, N, sc.model.completion_indicator)
-    rep = repayment(sc.contract, counts)
-    total = np.asarray(rep.total, dtype=float).reshape(M, samples).mean(axis=1)
     targets = {}
+    if any(u.startswith("rate card: ") for u in ref.unsupported):
+        # a rate-card line this forecast cannot follow (e.g. claims at follow-ups): no repayment forecast
+        total = None
+        met_of: dict[str, np.ndarray] = {}
+        for t in sc.contract.targets:
+            if t.id not in ref.unsupported:
+                no_card = dataclasses.replace(sc.contract, rate_card=())
+                met_of[t.id] = np.asarray(repayment(no_card, counts).met[t.id], dtype=float)
+    else:
+        rep = repayment(sc.contract, counts)
+        total = np.asarray(rep.total, dtype=float).reshape(M, samples).mean(axis=1)
+        met_of = {t.id: np.asarray(rep.met[t.id], dtype=float) for t in sc.contract.targets
+                  if t.id not in ref.unsupported}
     for t in sc.contract.targets:
         if t.id in ref.unsupported:
             continue
-        met = np.asarray(rep.met[t.id], dtype=float).reshape(M, samples)
+        met = met_of[t.id].reshape(M, samples)
         pm = met.mean(axis=1)
         p = float(w @ pm)
         # SE: between sets (weighted) and within (the predictive samples)
@@ -400,8 +417,9 @@ def _forecast(sc: ModelScenario, ref: InterimReference, s: _Summary, n_future: i
         targets[t.id] = {"p_met": p, "p_met_prior": float(pm.mean()), "mc_se": se}
     post = {k: float(w @ v) for k, v in ref.params.items()}
     prior = {k: float(v.mean()) for k, v in ref.params.items()}
-    return InterimForecast(ref.as_of, M, float(1.0 / (w ** 2).sum()), targets, float(w @ total),
-                           float(total.mean()), post, prior, w, ref.unsupported)
+    return InterimForecast(ref.as_of, M, float(1.0 / (w ** 2).sum()), targets,
+                           None if total is None else float(w @ total),
+                           None if total is None else float(total.mean()), post, prior, w, ref.unsupported)
 
 
 def forecast(sc: ModelScenario, sp: PersonSpells, as_of: dt.date, *, seed: int, draws: int = 512,

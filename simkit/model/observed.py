@@ -578,8 +578,12 @@ class SpellEvaluation:
         if self.forecast is not None:
             labels = {t["id"]: t["label"] for t in self.targets}
             lines += ["", self.forecast.text(labels)]
-            lines.append(f"  expected repayment: {self.forecast.expected_repayment:,.0f} (prior only: "
-                         f"{self.forecast.expected_repayment_prior:,.0f}); it rests on the terms above")
+            if self.forecast.expected_repayment is None:
+                lines.append("  expected repayment: not forecast (the forecast follows completion and spell "
+                             "indicators only; not followed: " + ", ".join(self.forecast.unsupported) + ")")
+            else:
+                lines.append(f"  expected repayment: {self.forecast.expected_repayment:,.0f} (prior only: "
+                             f"{self.forecast.expected_repayment_prior:,.0f}); it rests on the terms above")
         return "\n".join(lines)
 
 
