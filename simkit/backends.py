@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, Problem
+from simkit.errors import InputError, Problem
 
 __all__ = ["BACKENDS", "BLOCK", "DEFAULT_CHUNK", "DISTRIBUTED_CHUNK", "MALLOC_ENV", "SCHEDULER_ENV", "chunk_bounds",
            "default_workers", "pick_backend", "run_chunks", "tune_malloc"]
@@ -187,8 +187,6 @@ def run_chunks(
     Examples
     --------
     >>> import numpy as np
-
-from .errors import InputError, Problem
     >>> out = run_chunks(lambda a, b: (a, b), 3000, chunk_fn=_example_chunk, chunk_size=1024)
     >>> out["index"][[0, 1023, 1024, 2999]].tolist()
     [0, 1023, 1024, 2999]

@@ -83,7 +83,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from .contract import (
+from simkit.contract import (
     Contract,
     RateCardLine,
     Target,
@@ -92,8 +92,8 @@ from .contract import (
     needed_count,
     repayment,
 )
-from .errors import InputError, Problem
-from .results import mean_and_se
+from simkit.errors import InputError, Problem
+from simkit.results import mean_and_se
 
 __all__ = [
     "PRESETS",
@@ -162,9 +162,9 @@ _PV_CACHE: dict[tuple[str, tuple], float] = {}
 
 def _pv_unit(sc: Any, items: tuple[tuple[dt.date, float], ...]) -> float:
     """PV of one unit paid on dated instalments, cached per scenario."""
-    from .budget import budget_tables, dated_pv
-    from .model.pricing import dated_pv as model_dated_pv
-    from .model.spec import ModelScenario
+    from simkit.budget import budget_tables, dated_pv
+    from simkit.model.pricing import dated_pv as model_dated_pv
+    from simkit.model.spec import ModelScenario
 
     key = (sc.sha256, tuple(items))
     if key not in _PV_CACHE:
@@ -374,7 +374,7 @@ def _graduated_steps(threshold: float) -> tuple[tuple[float, float], ...]:
 
 def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
     if key == "rule":
-        from .contract import RULES
+        from simkit.contract import RULES
 
         rule = text.strip()
         if rule not in RULES:
@@ -383,7 +383,7 @@ def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
                        + (f" (did you mean {close[0]!r}?)" if close else ""))
         return _with_rule(t, rule)
     if key == "denominator":
-        from .contract import DENOMINATORS
+        from simkit.contract import DENOMINATORS
 
         den = text.strip()
         if den not in DENOMINATORS:
@@ -452,7 +452,7 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise _bad(str(spec), str(spec), "a non-empty variant spec such as 'pro_rata' or 'premium=0.08'")
-    from .errors import ScenarioError
+    from simkit.errors import ScenarioError
 
     ids = [t.id for t in contract.targets]
     c = contract
@@ -472,7 +472,7 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
             if key in _CONTRACT_KEYS:
                 v = _number(spec, item, text, allow_none=key in _OPTIONAL)
                 if v is not None:  # the same bounds as in a scenario file (premium=3 is not 300 %)
-                    from .spec import SCHEMA
+                    from simkit.spec import SCHEMA
 
                     issues: list = []
                     SCHEMA.fields["contract"].fields[key].check(v, f"contract.{key}", issues)

@@ -156,12 +156,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import indicators as ind
-from . import stats
-from .contract import max_repayment, needed_count, repayment
-from .errors import DataError, InputError, Problem, mask_cpr
-from .rng import RngLike, root_seed, stream_generator
-from .terms import terms_used
+from simkit import indicators as ind
+from simkit import stats
+from simkit.contract import max_repayment, needed_count, repayment
+from simkit.errors import DataError, InputError, Problem, mask_cpr
+from simkit.rng import RngLike, root_seed, stream_generator
+from simkit.terms import terms_used
 
 __all__ = [
     "PRIORS",
@@ -493,7 +493,7 @@ class EvaluationResult:
 
     def to_json(self, indent: int = 2) -> str:
         """:meth:`to_dict` as JSON text (NaN and infinities become ``null``)."""
-        from .io.files import to_jsonable
+        from simkit.io.files import to_jsonable
 
         return json.dumps(to_jsonable(self.to_dict()), indent=indent, ensure_ascii=False,
                           allow_nan=False)
@@ -685,7 +685,7 @@ def _parse_as_of(value: object, sc) -> dt.date:
 
 def _load_data(data: object) -> tuple[pd.DataFrame, str, str | None]:
     """Canonical frame, source label (file name only) and the file's sha256."""
-    from .io.observed import read_observed, validate_observed
+    from simkit.io.observed import read_observed, validate_observed
 
     if isinstance(data, pd.DataFrame):
         return validate_observed(data, "data frame"), "data frame", None
@@ -763,7 +763,7 @@ def _refuse_stale(df: pd.DataFrame, sc, source: str) -> None:
 
 
 def _content_hash(df: pd.DataFrame) -> str:
-    from .io.observed import OBSERVED_COLUMNS
+    from simkit.io.observed import OBSERVED_COLUMNS
 
     cols = [c.name for c in OBSERVED_COLUMNS]
     text = df[cols].to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
@@ -853,7 +853,7 @@ def _scenario_model(sc, T: int, seed: int, draws: int) -> _ScenarioModel:
     key = (sc.sha256, T, seed, draws)
     if key in _MODEL_CACHE:
         return _MODEL_CACHE[key]
-    from .engine import indicator_statuses, simulate_arrays
+    from simkit.engine import indicator_statuses, simulate_arrays
 
     M = sc.day_of(sc.terms.measurement_date)
     W = sc.day_of(sc.terms.outcome_window_end)
@@ -934,7 +934,7 @@ def _moment_beta(s: np.ndarray, n: np.ndarray) -> tuple[float, float] | None:
 
 def _scenario_prior(sc, model: _ScenarioModel, indicator: str, denominator: str) -> tuple[float, float]:
     """The scenario's prior for a target's rate (module docstring)."""
-    from .params import Beta, Fixed
+    from simkit.params import Beta, Fixed
 
     if indicator == "completion":
         dist = sc.parameters["completion_rate"].dist
@@ -1030,8 +1030,8 @@ def evaluate(
     >>> res.n_referred, sorted(t.status in ("met", "not_met") for t in res.targets)
     (95, [True, True])
     """
-    from . import __version__
-    from .io.scenario import load_scenario
+    from simkit import __version__
+    from simkit.io.scenario import load_scenario
 
     sc = scenario if hasattr(scenario, "contract") else load_scenario(scenario)
     problems = []
@@ -1148,7 +1148,8 @@ def _data_group(name: str, size: int, prior_ab: tuple[float, float], s: int, n: 
 
 def _model_group(name: str, size: int, rates: np.ndarray) -> tuple[PredictiveGroup, np.ndarray]:
     """A scenario-based group; parameter sets that never put anyone in the situation are
-    given the mean of the others (all of them: a Jeffreys-like 1/2)."""
+    given the mean of the others (all of them: a Jeffreys-like 1/2).
+    """
     ok = np.isfinite(rates)
     fill = float(rates[ok].mean()) if ok.any() else 0.5
     r = np.where(ok, rates, fill)
@@ -1193,7 +1194,8 @@ def _groups(sc, st: _States, model: _ScenarioModel, T: int, W: int, prior: str, 
 def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup, ...],
                       rates: Mapping[str, np.ndarray]) -> float:
     """P(final count >= needed): data groups beta-binomial, scenario groups a mixture over
-    parameter sets (binomial given the set), all independent given the parameter set."""
+    parameter sets (binomial given the set), all independent given the parameter set.
+    """
     data = [(g.size, g.a, g.b) for g in groups if g.basis == "data"]
     model = [g for g in groups if g.basis == "scenario"]
     if not model:

@@ -317,7 +317,7 @@ class SimulationResult:
         """
         import pandas as pd
 
-        from . import labels
+        from simkit import labels
 
         if kind == "draws":  # the kept draws (all of them unless the run was streamed)
             return pd.DataFrame({k: np.asarray(v) for k, v in self.draws_.items()})
@@ -404,7 +404,7 @@ class SimulationResult:
         """
         import html as _html
 
-        from . import labels
+        from simkit import labels
 
         lang = lang or labels.language()
         s = self.summary()
@@ -461,7 +461,7 @@ def _summary_rows(s: Mapping[str, Any]):
 
 
 def _unit_name(key: str, currency: str) -> str:
-    from . import labels
+    from simkit import labels
 
     u = labels.unit(key, kind="outputs")
     return currency if u == "money" else u
@@ -480,6 +480,6 @@ def _sd(x: np.ndarray) -> float:
 
 
 def _max_repayment(sc: Scenario) -> float:
-    from .contract import max_repayment
+    from simkit.contract import max_repayment
 
     return float(max_repayment(sc.contract))

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..contract import fund_view, repayment
-from ..engine import BLOCK, Job, _param_rows
-from ..spec import WEEKS_PER_YEAR
-from .indicators import Context, PersonSpells, count, evaluate_indicators
-from .pricing import costs_until, item_prices, prices, spell_costs
-from .pricing import dated_pv as model_dated_pv
-from .simulate import STREAM_SCORES, Histories, _generator, simulate_histories
-from .spec import ARMS, PAYERS, ModelScenario
+from simkit.contract import fund_view, repayment
+from simkit.engine import BLOCK, Job, _param_rows
+from simkit.model.indicators import Context, PersonSpells, count, evaluate_indicators
+from simkit.model.pricing import costs_until, item_prices, prices, spell_costs
+from simkit.model.pricing import dated_pv as model_dated_pv
+from simkit.model.simulate import STREAM_SCORES, Histories, _generator, simulate_histories
+from simkit.model.spec import ARMS, PAYERS, ModelScenario
+from simkit.spec import WEEKS_PER_YEAR
 
 __all__ = ["CeilingExcess", "ModelJob", "arm_spells", "block_outputs", "ceiling_excess", "simulate_model_chunk",
            "simulate_model_shared_chunk"]

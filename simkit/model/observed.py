@@ -35,14 +35,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..contract import needed_count, repayment
-from ..errors import DataError, Problem
-from ..io.observed import read_observed
-from ..io.spells import data_format, read_spells
-from ..stats import clopper_pearson
-from ..terms import terms_used
-from .engine import arm_spells
-from .indicators import (
+from simkit.contract import needed_count, repayment
+from simkit.errors import DataError, Problem
+from simkit.io.observed import read_observed
+from simkit.io.spells import data_format, read_spells
+from simkit.model.engine import arm_spells
+from simkit.model.indicators import (
     ACHIEVED,
     EXCLUDED,
     NOT_REFERRED,
@@ -53,9 +51,11 @@ from .indicators import (
     count,
     evaluate_indicators,
 )
-from .interim import InterimForecast, forecast
-from .simulate import Histories
-from .spec import ModelScenario
+from simkit.model.interim import InterimForecast, forecast
+from simkit.model.simulate import Histories
+from simkit.model.spec import ModelScenario
+from simkit.stats import clopper_pearson
+from simkit.terms import terms_used
 
 __all__ = ["SPELL_COLUMNS", "SpellEvaluation", "cut_at", "evaluate_spells", "histories_to_frame", "observed_states",
            "one_row_to_spells", "read_participants", "spells_from_frame", "spells_to_one_row", "synthesize_spells"]
@@ -487,9 +487,9 @@ def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.
     >>> df["person"].nunique()
     50
     """
-    from ..engine import BLOCK, _param_rows
-    from ..rng import root_seed
-    from .simulate import simulate_histories
+    from simkit.engine import BLOCK, _param_rows
+    from simkit.model.simulate import simulate_histories
+    from simkit.rng import root_seed
 
     seed = root_seed(seed, allow_none=False)
     block, row = divmod(int(draw), BLOCK)

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec import DAYS_PER_WEEK, WEEKS_PER_YEAR
-from .spec import PAYERS, ModelScenario
+from simkit.model.spec import PAYERS, ModelScenario
+from simkit.spec import DAYS_PER_WEEK, WEEKS_PER_YEAR
 
 __all__ = ["Prices", "dated_pv", "discount_factor", "item_prices", "prices"]
 
@@ -195,7 +195,7 @@ def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     ``False`` runs the same formulas as numpy passes per state and series.
     """
     if compiled:
-        from . import _kernel
+        from simkit.model import _kernel
 
         c = _kernel.price_spells(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors,
                                  until, discounted)
@@ -248,7 +248,7 @@ def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     >>> bool(np.isclose(c[0, 1, 0], full) and c[0, 2, 0] == c[0, 1, 0] and 0 < c[0, 0, 0] < full)
     True
     """
-    from . import _kernel
+    from simkit.model import _kernel
 
     return _kernel.price_cuts(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors, weeks,
                               group, weight, groups, discounted)

@@ -19,11 +19,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..engine import simulate
-from ..io.scenario import embedded_scenarios, load_scenario, read_toml
-from .basecase import PayerYears, budget_periods, payer_years
-from .data import ReportData, base_case_fixed, neutrality, report_data
-from .html import SECTIONS, Context, build_report
+from simkit.engine import simulate
+from simkit.io.scenario import embedded_scenarios, load_scenario, read_toml
+from simkit.report.basecase import PayerYears, budget_periods, payer_years
+from simkit.report.data import ReportData, base_case_fixed, neutrality, report_data
+from simkit.report.html import SECTIONS, Context, build_report
 
 __all__ = ["SECTIONS", "Context", "PayerYears", "ReportData", "apply_range", "base_case_fixed", "budget_periods",
            "build_report", "make_report", "neutrality", "payer_years", "range_layers", "report_data"]

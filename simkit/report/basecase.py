@@ -39,11 +39,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import BLOCK
-from ..model.pricing import costs_until, prices
-from ..model.simulate import simulate_histories
-from ..model.spec import PAYERS, ModelScenario
-from ..results import SimulationResult
+from simkit.engine import BLOCK
+from simkit.model.pricing import costs_until, prices
+from simkit.model.simulate import simulate_histories
+from simkit.model.spec import PAYERS, ModelScenario
+from simkit.results import SimulationResult
 
 __all__ = ["PayerYears", "budget_periods", "payer_years"]
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import labels as L
-from .data import ReportData, report_data
-from .figures import fan_chart, png_base64, repayment_chart, targets_chart
+from simkit import labels as L
+from simkit.report.data import ReportData, report_data
+from simkit.report.figures import fan_chart, png_base64, repayment_chart, targets_chart
 
 __all__ = ["SECTIONS", "Context", "build_report", "format_headline", "summary_value"]
 

@@ -136,7 +136,7 @@ def _sobol_engine(d: int, gen: np.random.Generator) -> qmc.Sobol:
 def _indices(
     f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """scipy's estimators on precomputed outputs; returns two ``(s, d)`` arrays."""
+    """Scipy's estimators on precomputed outputs; returns two ``(s, d)`` arrays."""
     res = sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     s, d = f_a.shape[0], f_ab.shape[0]
     return (
