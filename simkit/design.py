@@ -220,6 +220,7 @@ class Repriced:
 
     @property
     def n(self) -> int:
+        """Return the number of draws."""
         return int(self.repayment_.size)
 
     def metrics(self) -> dict[str, Any]:
@@ -253,6 +254,7 @@ class Repriced:
         return out
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         m = self.metrics()
         return (
             f"Repriced({self.n:,} draws: P(repayment) {m['p_repayment']:.1%}, "
@@ -420,7 +422,7 @@ def _apply_preset(c: Contract, base: Contract, name: str, cohort_size: int) -> C
 
 
 def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
-    """A contract variant from a short spec (grammar in the module docstring).
+    """Build a contract variant from a short spec (grammar in the module docstring).
 
     Parameters
     ----------
@@ -512,7 +514,7 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
 
 
 def default_variants(contract: Contract) -> dict[str, str]:
-    """The side-by-side comparison shown when no variants are given: label -> spec.
+    """Return the side-by-side comparison shown when no variants are given: label -> spec.
 
     Always ``base``; the other rules, ``rate_card`` and ``completer`` where
     they differ from the base; and a premium 3 points higher (if it stays within 100 %).
@@ -578,7 +580,7 @@ class ContractComparison:
         return pd.DataFrame(rows, index=pd.Index(list(self.labels), name="variant"))
 
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON structure (``simkit design --json``, key ``comparison``)."""
+        """Return the stable JSON structure (``simkit design --json``, key ``comparison``)."""
         return {
             "n_draws": self.n_draws,
             "currency": self.currency,
@@ -590,6 +592,7 @@ class ContractComparison:
         }
 
     def text(self) -> str:
+        """Write the comparison as a plain-text table."""
         w = max(len(lab) for lab in self.labels)
         head = (f"{'variant':<{w}}  {'P(repay)':>8}  {'E[repayment]':>13}  {'P(neutral)':>10}  "
                 f"{'E[net]':>12}  {'E[multiple]':>11}  {'P(loss)':>7}")
@@ -602,6 +605,7 @@ class ContractComparison:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text table."""
         return self.text()
 
 
@@ -735,6 +739,7 @@ class Solution:
                 "contract": _contract_dict(self.contract), "n_draws": self.n_draws}
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         return f"Solution({self.quantity}{'' if not self.target else ' ' + self.target}): {self.describe()}"
 
 
@@ -764,7 +769,7 @@ def solve_premium(
     contract: Contract | str | None = None,
     max_premium: float = 10.0,
 ) -> Solution:
-    """The risk premium giving the fund a stated expected multiple.
+    """Find the risk premium giving the fund a stated expected multiple.
 
     The expected multiple ``E[repayment / G]`` on the draws is continuous and
     non-decreasing in the premium ``r`` (target amounts are ``∝ 1 + r``; caps
@@ -853,7 +858,7 @@ def solve_threshold(
     target: str | None = None,
     contract: Contract | str | None = None,
 ) -> Solution:
-    """The lowest threshold of one target giving a stated P(budget-neutral).
+    """Find the lowest threshold of one target giving a stated P(budget-neutral).
 
     Raising a threshold makes the target harder to meet, so less is repaid
     and P(net ≥ 0) cannot fall: the answer is the smallest threshold at
@@ -929,7 +934,7 @@ def solve_share(
     target: str | None = None,
     contract: Contract | str | None = None,
 ) -> Solution:
-    """The largest payment share giving a stated P(budget-neutral).
+    """Find the largest payment share giving a stated P(budget-neutral).
 
     The payment share is the sum of the target weights (the most repaid, as a
     share of ``G × (1 + r)``), scaled proportionally, or — with ``target`` —

@@ -219,6 +219,7 @@ class PredictiveGroup:
     parameter_sets: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the fields as a dict."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -254,6 +255,7 @@ class TargetEvaluation:
     groups: tuple[PredictiveGroup, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the counts as a dict."""
         return {
             "achieved": self.achieved, "failed": self.failed, "pending": self.pending,
             "denominator": self.denominator, "rate": self.rate, "ci_low": self.ci_low,
@@ -287,6 +289,7 @@ class RepaymentDue:
     draws: int
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the range as a dict."""
         return {"min": self.min, "max": self.max, "expected": self.expected,
                 "expected_se": self.expected_se, "exact": self.exact,
                 "contract_max": self.contract_max, "currency": self.currency,
@@ -308,6 +311,7 @@ class DisabilityPension:
     draws: int
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the comparison as a dict."""
         return {"observed": self.observed, "expected": self.expected, "interval_low": self.low,
                 "interval_high": self.high, "interval_level": self.level,
                 "expected_bau": self.expected_bau, "p_at_most_observed": self.p_at_most_observed,
@@ -333,6 +337,7 @@ class QualityOfLife:
     level: float
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the fields as a dict."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -354,6 +359,7 @@ class EvaluationProvenance:
     scenario_draws: int
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure."""
         return {"simkit_version": self.simkit_version,
                 "scenario": {"name": self.scenario_name, "sha256": self.scenario_sha256,
                              "sources": list(self.scenario_sources)},
@@ -395,6 +401,7 @@ class EvaluationResult:
 
     # ---------------------------------------------------------------- access
     def target(self, target_id: str) -> TargetEvaluation:
+        """Return the evaluation of the target ``target_id``."""
         for t in self.targets:
             if t.id == target_id:
                 return t
@@ -470,7 +477,7 @@ class EvaluationResult:
 
     # ---------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
-        """The JSON structure of the issue (exact counts), plus extras."""
+        """Return the JSON structure of the issue (exact counts), plus extras."""
         return {
             "as_of": self.as_of.isoformat(),
             "n_referred": self.n_referred,
@@ -545,7 +552,7 @@ class EvaluationResult:
         return lines
 
     def text(self, min_cell: int | None = None) -> str:
-        """A readable report with the publication table (small counts suppressed)."""
+        """Write a readable report with the publication table (small counts suppressed)."""
         k = self.min_cell if min_cell is None else _check_min_cell(min_cell)
         pv = self.provenance
         prior = ("Jeffreys Beta(1/2, 1/2)" if pv.prior == "jeffreys"
@@ -574,6 +581,7 @@ class EvaluationResult:
         return "\n".join(lines)
 
     def __str__(self) -> str:
+        """Return the readable report."""
         return self.text()
 
     def _repr_html_(self) -> str:
@@ -594,6 +602,7 @@ class EvaluationResult:
         )
 
     def __repr__(self) -> str:
+        """Return a short summary."""
         parts = ", ".join(f"{t.id}={t.status}" for t in self.targets)
         return (f"EvaluationResult(as_of={self.as_of.isoformat()}, n_referred={self.n_referred}, "
                 f"{parts}, repayment_expected={self.repayment.expected:,.0f})")
@@ -640,7 +649,7 @@ class Note(str):
         return note
 
     def render(self, min_cell: int) -> str:
-        """The note with counts below ``min_cell`` shown as ``<min_cell``."""
+        """Write the note with counts below ``min_cell`` shown as ``<min_cell``."""
         template = getattr(self, "template", None)
         if template is None:
             return str(self)
@@ -933,7 +942,7 @@ def _moment_beta(s: np.ndarray, n: np.ndarray) -> tuple[float, float] | None:
 
 
 def _scenario_prior(sc, model: _ScenarioModel, indicator: str, denominator: str) -> tuple[float, float]:
-    """The scenario's prior for a target's rate (module docstring)."""
+    """Return the scenario's prior for a target's rate (module docstring)."""
     from simkit.params import Beta, Fixed
 
     if indicator == "completion":
@@ -1147,7 +1156,9 @@ def _data_group(name: str, size: int, prior_ab: tuple[float, float], s: int, n: 
 
 
 def _model_group(name: str, size: int, rates: np.ndarray) -> tuple[PredictiveGroup, np.ndarray]:
-    """A scenario-based group; parameter sets that never put anyone in the situation are
+    """Build a scenario-based group.
+
+    Parameter sets that never put anyone in the situation are
     given the mean of the others (all of them: a Jeffreys-like 1/2).
     """
     ok = np.isfinite(rates)
@@ -1193,7 +1204,9 @@ def _groups(sc, st: _States, model: _ScenarioModel, T: int, W: int, prior: str, 
 
 def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup, ...],
                       rates: Mapping[str, np.ndarray]) -> float:
-    """P(final count >= needed): data groups beta-binomial, scenario groups a mixture over
+    """Compute P(final count >= needed).
+
+    Data groups are beta-binomial, scenario groups a mixture over
     parameter sets (binomial given the set), all independent given the parameter set.
     """
     data = [(g.size, g.a, g.b) for g in groups if g.basis == "data"]
@@ -1216,7 +1229,7 @@ def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup,
 
 
 def _cross_tab(st: _States, referred: np.ndarray) -> dict[tuple[str, str], int]:
-    """Referred persons by completion status (A/F/P) and education/work state (A/F/S/N)."""
+    """Count referred persons by completion status (A/F/P) and education/work state (A/F/S/N)."""
     A, F, P = ind.ACHIEVED, ind.FAILED, ind.PENDING
     comp = {"A": st.completion == A, "F": st.completion == F, "P": st.completion == P}
     edu = {"A": st.edu == A, "F": st.edu == F, "S": st.running,

@@ -35,6 +35,7 @@ class Provenance:
     fixed: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure."""
         return {"simkit_version": self.simkit_version,
                 "scenario": {"name": self.scenario_name, "sha256": self.scenario_sha256,
                              "sources": list(self.sources)},
@@ -148,6 +149,7 @@ class SimulationResult:
 
     @property
     def target_ids(self) -> list[str]:
+        """List the contract's target ids."""
         return [t.id for t in self.scenario.contract.targets]
 
     @property
@@ -209,7 +211,7 @@ class SimulationResult:
 
     # --------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
-        """The stable JSON structure (see README): add keys freely, never rename."""
+        """Return the stable JSON structure (see README): add keys freely, never rename."""
         st = self.stats
         sc = self.scenario
         max_rep = _max_repayment(sc)
@@ -349,7 +351,7 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ repr
     def text(self) -> str:
-        """A plain-text summary (also what ``simkit run`` prints)."""
+        """Write a plain-text summary (also what ``simkit run`` prints)."""
         s = self.summary()
         cur = s["currency"]
         r, b, f = s["repayment"], s["budget"], s["fund"]
@@ -387,10 +389,11 @@ class SimulationResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
     def to_html(self, lang: str | None = None) -> str:
-        """The headline numbers as an HTML table, labelled and formatted in ``lang``.
+        """Format the headline numbers as an HTML table, labelled and formatted in ``lang``.
 
         This is the notebook display (``_repr_html_``), in the language of
         :func:`simkit.labels.language` (Danish unless set).

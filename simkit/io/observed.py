@@ -478,7 +478,7 @@ def _read_xlsx_cells(path: Path, name: str, title: str, sheet: str | None = None
 
 
 def _sheet_names(path: Path, name: str, title: str) -> list[str]:
-    """The worksheet names of a workbook (for a ``--sheet`` check)."""
+    """List the worksheet names of a workbook (for a ``--sheet`` check)."""
     try:
         wb = load_workbook(path, read_only=True)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
@@ -964,7 +964,7 @@ def _format_cell(value: object, kind: str, *, danish: bool) -> str:
 
 
 def _inert(text: str, kind: str) -> str:
-    """A text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``), made inert."""
+    """Make inert a text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)."""
     from simkit.io.files import neutralise_formula
 
     return neutralise_formula(text) if kind == "id" else text

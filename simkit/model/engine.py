@@ -47,7 +47,7 @@ def _prices(sc: ModelScenario):
 
 
 def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
-    """The spells of one arm as a :class:`PersonSpells` table over the block's cells.
+    """Collect the spells of one arm as a :class:`PersonSpells` table over the block's cells.
 
     Times are cut to whole days (``floor(7 t) / 7``): the indicators are defined on
     dates, so simulated and observed histories are measured alike.
@@ -182,7 +182,7 @@ def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray],
 
 def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], score_z: np.ndarray,
              as_of_week: float, final: bool) -> dict[str, dict]:
-    """Indicator statuses of both arms of a block, as of a week."""
+    """Compute the indicator statuses of both arms of a block, as of a week."""
     cell_draw = np.arange(h.draws * h.persons) // h.persons
     per_cell = {k: v[cell_draw] for k, v in params.items()}
     out = {}

@@ -168,7 +168,7 @@ def prices(sc: ModelScenario) -> Prices:
 
 
 def item_prices(P: Prices, items) -> Prices:
-    """The part of ``P`` whose series carry one of the spending ``items`` (for a budget ceiling).
+    """Select the part of ``P`` whose series carry one of the spending ``items`` (for a budget ceiling).
 
     Examples
     --------
@@ -230,7 +230,7 @@ def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
 def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
                 stair0: np.ndarray, factors: Mapping[str, np.ndarray], weeks, group: np.ndarray,
                 weight: np.ndarray, groups: int, *, discounted: bool = True) -> np.ndarray:
-    """Sums per group of ``weight`` × each spell's cost before each of ``weeks``: ``(groups, weeks, payers)``.
+    """Sum per group ``weight`` × each spell's cost before each of ``weeks``: ``(groups, weeks, payers)``.
 
     The same as calling :func:`spell_costs` with ``until=w`` for every ``w`` and
     summing by group, in one compiled pass (a spell that ends before ``w`` is

@@ -35,7 +35,7 @@ Layer = tuple[str, Mapping[str, Any]]
 
 
 def range_layers(scenario) -> dict[str, Layer] | None:
-    """The embedded or neighbouring siblings ``<name>_sceptical`` / ``<name>_optimistic`` of a scenario.
+    """Find the embedded or neighbouring siblings ``<name>_sceptical`` / ``<name>_optimistic`` of a scenario.
 
     ``<name>`` is the scenario's first file: an embedded scenario
     (``"norddjurs (embedded)"``) has embedded siblings, a file
@@ -71,7 +71,7 @@ def range_layers(scenario) -> dict[str, Layer] | None:
 
 
 def apply_range(scenario, layers: Mapping[str, Layer | str | Path]) -> dict[str, Any]:
-    """The scenario with each range layer on top: ``{"sceptical": Scenario, "optimistic": Scenario}``.
+    """Build the scenario with each range layer on top: ``{"sceptical": Scenario, "optimistic": Scenario}``.
 
     A layer is a ``(label, document)`` pair or a path / embedded name of a
     scenario file (an override layer: no ``[agreement]``).

@@ -152,7 +152,7 @@ def _by_period(weeks_of_items: np.ndarray, amounts: np.ndarray, cuts: np.ndarray
 
 
 def payer_years(base: SimulationResult, *, draws: int | None = None) -> PayerYears:
-    """The base case's flows per payer and budget year, from the base run's own histories.
+    """Compute the base case's flows per payer and budget year, from the base run's own histories.
 
     Parameters
     ----------

@@ -223,7 +223,7 @@ class _Timing:
 
 
 def _operating(result: SimulationResult, tm: _Timing) -> np.ndarray:
-    """The cumulative curve without the grant and the repayment."""
+    """Compute the cumulative curve without the grant and the repayment."""
     sc = result.scenario
     curve = result.curve_
     grant_y = sc.contract.grant * tm.curve(sc.terms.disbursement)
@@ -248,7 +248,7 @@ def _payback(op_mean: np.ndarray) -> int | None:
 
 
 def _outcome_indicator(sc, draws) -> tuple[str, str, str] | None:
-    """The outcome the condition for budget neutrality counts: (indicator id, programme key, bau key).
+    """Find the outcome the condition for budget neutrality counts: (indicator id, programme key, bau key).
 
     The indicator of the last payment target or rate-card line that is not the
     completion indicator (Norddjurs: education or work); version-1 runs count
@@ -266,7 +266,7 @@ def _outcome_indicator(sc, draws) -> tuple[str, str, str] | None:
 
 
 def neutrality(result: SimulationResult) -> Neutrality:
-    """The condition for budget neutrality with the run's means (see :class:`Neutrality`).
+    """Compute the condition for budget neutrality with the run's means (see :class:`Neutrality`).
 
     Examples
     --------
@@ -284,7 +284,7 @@ def neutrality(result: SimulationResult) -> Neutrality:
 
 
 def _cash_points(result: SimulationResult) -> tuple[CashPoint, ...]:
-    """The engine's cash view (version 2), with the same cumulative position without grant and repayment."""
+    """Compute the engine's cash view (version 2), with the same cumulative position without grant and repayment."""
     c = result.cash_
     if c is None or not c.size:
         return ()

@@ -8,7 +8,7 @@ import numpy as np
 
 
 def bad(where: str, value: object, expected: str) -> ValueError:
-    """A ``ValueError`` worded like :class:`simkit.errors.Problem`."""
+    """Make a ``ValueError`` worded like :class:`simkit.errors.Problem`."""
     return ValueError(f"{where}: got {value!r}; expected {expected}")
 
 
@@ -40,7 +40,7 @@ def columns_of(a: object) -> list[str] | None:
 
 
 def fmt(x: float) -> str:
-    """A number for a sentence: thousands separators when large, else 3 significant figures."""
+    """Format a number for a sentence: thousands separators when large, else 3 significant figures."""
     x = float(x)
     if not np.isfinite(x):
         return str(x)
@@ -52,7 +52,7 @@ def fmt(x: float) -> str:
 
 
 def pct(share: float) -> str:
-    """A share as a whole-number percentage, ``"18 %"``; below 1 % as ``"0.4 %"``."""
+    """Format a share as a whole-number percentage, ``"18 %"``; below 1 % as ``"0.4 %"``."""
     v = 100 * float(share)
     if not np.isfinite(v):
         return "n/a"

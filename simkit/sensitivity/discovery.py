@@ -126,7 +126,7 @@ class PrimResult:
     min_effect: float
 
     def conditions(self) -> list[str]:
-        """The box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``."""
+        """Describe the box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``."""
         out = []
         for name, lo, hi in zip(self.restricted, self.lower, self.upper, strict=True):
             if np.isfinite(lo) and np.isfinite(hi):
@@ -190,7 +190,7 @@ class PrimResult:
         return inside
 
     def to_frame(self) -> pd.DataFrame:
-        """The box: one row per restricted parameter.
+        """Tabulate the box: one row per restricted parameter.
 
         Returns
         -------
@@ -211,7 +211,7 @@ class PrimResult:
         )
 
     def trajectory_frame(self) -> pd.DataFrame:
-        """The peeling trajectory: mass, coverage, density per step, and the step chosen.
+        """Tabulate the peeling trajectory: mass, coverage, density per step, and the step chosen.
 
         Returns
         -------
@@ -229,6 +229,7 @@ class PrimResult:
         )
 
     def __repr__(self) -> str:
+        """Return a short summary."""
         return (
             f"PrimResult(mass={self.mass:.3f}, coverage={self.coverage:.3f}, "
             f"density={self.density:.3f}, base_rate={self.base_rate:.3f}, "

@@ -104,6 +104,7 @@ class SobolResult:
         return pd.DataFrame(cols, index=index)
 
     def __repr__(self) -> str:
+        """Return the indices as a plain-text table."""
         pct = f"{100 * self.confidence_level:g} %"
         head = (
             f"SobolResult(n={self.n}, evaluations={self.n_evaluations}, "

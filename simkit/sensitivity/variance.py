@@ -95,6 +95,7 @@ class VarianceSplit:
         )
 
     def __repr__(self) -> str:
+        """Return the variance split as plain text."""
         def part(name: str, v: float, se: float, share: float) -> str:
             se_txt = "" if np.isnan(se) else f" ± {fmt(se)}"
             return f"  {name:<9} {fmt(v)}{se_txt}  ({pct(share)})"

@@ -132,6 +132,7 @@ class VoiResult:
         return pd.DataFrame([row], index=pd.Index([self.label], name="quantity"))
 
     def __repr__(self) -> str:
+        """Return the value as plain text."""
         head = f"{self.label} = {fmt(self.value)}"
         if self.kind == "EVPI":
             head += f" (MC SE {fmt(self.se)})"
@@ -199,6 +200,7 @@ class EvppiTable:
         )
 
     def __repr__(self) -> str:
+        """Return the table as plain text."""
         width = max((len(n) for n in self.names), default=4)
         lines = [f"EvppiTable: EVPI {fmt(self.evpi)} from {self.n_draws:,} draws"]
         for name, v in zip(self.names, self.values, strict=True):
@@ -294,7 +296,7 @@ def _evpi_parts(nb: np.ndarray) -> tuple[float, float, np.ndarray, int]:
 
 
 def evpi(nb: object, *, options: Sequence[str] | None = None) -> VoiResult:
-    """Expected value of perfect information, ``E[max_d NB_d] - max_d E[NB_d]``.
+    """Compute the expected value of perfect information, ``E[max_d NB_d] - max_d E[NB_d]``.
 
     Parameters
     ----------
@@ -458,7 +460,7 @@ def evppi(
     options: Sequence[str] | None = None,
     names: Sequence[str] | None = None,
 ) -> VoiResult:
-    """Expected value of partial perfect information about one parameter or a group.
+    """Compute the expected value of partial perfect information about one parameter or a group.
 
     Estimates ``E_x[max_d E(NB_d | x)] - max_d E[NB_d]`` by regressing the net
     benefit of each option, incremental to the first option, on the sampled
