@@ -78,7 +78,7 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from scipy.optimize import brentq
@@ -94,6 +94,9 @@ from simkit.contract import (
 )
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+
+if TYPE_CHECKING:
+    from simkit.spec import Scenario
 
 __all__ = [
     "PRESETS",
@@ -290,7 +293,7 @@ def reprice(result: Any, contract: Contract | str | None = None) -> Repriced:
     >>> reprice(res, "pro_rata").metrics()["repayment_mean"] >= same.metrics()["repayment_mean"]
     True
     """
-    sc = result.scenario
+    sc: Scenario = result.scenario
     if contract is None:
         contract = sc.contract
     elif isinstance(contract, str):
@@ -330,6 +333,10 @@ def _bad(spec: str, item: str, expected: str) -> InputError:
     return InputError(Problem(f"contract variant {spec!r}", item, expected))
 
 
+@overload
+def _number(spec: str, item: str, text: str, allow_none: Literal[False] = ...) -> float: ...
+@overload
+def _number(spec: str, item: str, text: str, allow_none: bool) -> float | None: ...
 def _number(spec: str, item: str, text: str, allow_none: bool = False) -> float | None:
     if allow_none and text.strip().lower() in ("none", "null", ""):
         return None
@@ -343,19 +350,19 @@ def _number(spec: str, item: str, text: str, allow_none: bool = False) -> float 
 
 
 def _steps(spec: str, item: str, text: str) -> tuple[tuple[float, float], ...]:
-    out = []
+    out: list[tuple[float, float]] = []
     for part in text.split("/"):
         bits = part.split(":")
         if len(bits) != 2:
             raise _bad(spec, item, "steps written level:factor/level:factor (e.g. 0.4:0.5/0.5:1)")
         out.append((_number(spec, item, bits[0]), _number(spec, item, bits[1])))
-    return tuple(out)  # type: ignore[return-value]
+    return tuple(out)
 
 
 def _with_rule(t: Target, rule: str) -> Target:
     if rule == "pro_rata":
         floor = t.floor if t.rule == "pro_rata" else round(max(0.0, t.threshold - PRO_RATA_FLOOR_GAP), 12)
-        floor = min(floor, max(0.0, t.threshold - 1e-6))
+        floor = min(floor, max(0.0, t.threshold - 1e-6))  # type: ignore[type-var]  # a pro-rata target has a floor
         return dataclasses.replace(t, rule="pro_rata", floor=floor, steps=())
     if rule == "graduated":
         steps = t.steps if t.rule == "graduated" else _graduated_steps(t.threshold)
@@ -395,7 +402,7 @@ def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
         return dataclasses.replace(t, rule="graduated", floor=None, steps=_steps(spec, item, text))
     if key == "floor":
         return dataclasses.replace(t, floor=_number(spec, item, text, allow_none=True))
-    return dataclasses.replace(t, **{key: _number(spec, item, text)})
+    return dataclasses.replace(t, **{key: _number(spec, item, text)})  # type: ignore[arg-type]  # key is one of the target's numeric fields
 
 
 def _rate_card(c: Contract, cohort_size: int) -> Contract:
@@ -477,11 +484,11 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
                     from simkit.spec import SCHEMA
 
                     issues: list = []
-                    SCHEMA.fields["contract"].fields[key].check(v, f"contract.{key}", issues)
+                    SCHEMA.fields["contract"].fields[key].check(v, f"contract.{key}", issues)  # type: ignore[attr-defined]  # the contract node is a table of fields
                     if issues:
                         raise _bad(spec, item, f"{issues[0].expected} (as in a scenario file's "
                                    f"contract.{key}; a premium of 8 % is written 0.08 or 8%)")
-                c = dataclasses.replace(c, **{key: v})
+                c = dataclasses.replace(c, **{key: v})  # type: ignore[arg-type]  # key is one of the contract's numeric fields
                 continue
             if "." in key:
                 tid, tkey = key.split(".", 1)

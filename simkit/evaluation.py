@@ -1078,7 +1078,7 @@ def evaluate(
     M = sc.day_of(sc.terms.measurement_date)
     W = sc.day_of(sc.terms.outcome_window_end)
     st = _person_states(df, sc, T)
-    model = _scenario_model(sc, T, int(seed), int(scenario_draws))
+    model = _scenario_model(sc, T, int(seed), int(scenario_draws))  # type: ignore[arg-type]  # root_seed() made it an int above
 
     n_rows = len(df)
     referred = st.completion != ind.NOT_REFERRED
@@ -1099,7 +1099,7 @@ def evaluate(
         targets.append(_evaluate_target(sc, t, st, referred, cells, groups, model, prior, future,
                                         n_final))
     rep, p_mc = _repayment_due(sc, targets, st, referred, cells, groups, future, n_final,
-                               int(seed), int(predictive_draws))
+                               int(seed), int(predictive_draws))  # type: ignore[arg-type]  # root_seed() made it an int above
     targets = [
         _replace(t, p_met_final=p_mc[t.id], p_met_final_method="monte_carlo")
         if t.p_met_final_method == "monte_carlo" else t
@@ -1116,7 +1116,7 @@ def evaluate(
     prov = EvaluationProvenance(
         simkit_version=__version__, scenario_name=sc.name, scenario_sha256=sc.sha256,
         scenario_sources=tuple(sc.sources), data_source=mask_cpr(str(source)), data_sha256=file_sha,
-        data_content_sha256=_content_hash(df), as_of=as_of_date, prior=prior, seed=int(seed),
+        data_content_sha256=_content_hash(df), as_of=as_of_date, prior=prior, seed=int(seed),  # type: ignore[arg-type]  # root_seed() made it an int above
         predictive_draws=int(predictive_draws), scenario_draws=int(scenario_draws),
     )
     return EvaluationResult(
@@ -1246,6 +1246,7 @@ def _evaluate_target(sc, t, st: _States, referred, cells, groups: _Groups, model
     def reaches(a: int, n: int) -> bool:
         return n > 0 and a >= int(needed_count(thr, n))
 
+    g: tuple[PredictiveGroup, ...]
     if t.denominator == "referred":
         status = st.completion if t.indicator == "completion" else st.edu
         achieved = int((referred & (status == A)).sum())
@@ -1296,7 +1297,7 @@ def _evaluate_target(sc, t, st: _States, referred, cells, groups: _Groups, model
     elif status_txt == NOT_MET:
         p_final, method = 0.0, "decided"
     elif t.denominator == "referred":
-        p_final = _p_final_referred(achieved, needed, g, groups.rates)
+        p_final = _p_final_referred(achieved, needed, g, groups.rates)  # type: ignore[arg-type]  # needed is None only for n_final == 0, where the target is decided
         method = "exact" if all(x.basis == "data" for x in g) else "exact_mixture"
     else:
         p_final, method = math.nan, "monte_carlo"   # filled in from the joint Monte Carlo
@@ -1306,10 +1307,10 @@ def _evaluate_target(sc, t, st: _States, referred, cells, groups: _Groups, model
         denominator=denominator, may_enter=int(may_enter), final_denominator=final_den,
         needed_final=needed, rate=achieved / decided if decided else math.nan,
         rate_of_denominator=achieved / denominator if denominator else math.nan,
-        ci_low=float(ci.low), ci_high=float(ci.high), prior=tuple(float(x) for x in prior_ab),
+        ci_low=float(ci.low), ci_high=float(ci.high), prior=tuple(float(x) for x in prior_ab),  # type: ignore[arg-type]  # a pair
         p_rate_at_least=p_rate, status=status_txt, p_met_final=p_final,
-        p_met_final_method=method, worst_case=tuple(int(x) for x in worst),
-        best_case=tuple(int(x) for x in best), groups=g if status_txt == UNDECIDED else (),
+        p_met_final_method=method, worst_case=tuple(int(x) for x in worst),  # type: ignore[arg-type]  # a pair
+        best_case=tuple(int(x) for x in best), groups=g if status_txt == UNDECIDED else (),  # type: ignore[arg-type]  # a pair
     )
 
 
@@ -1345,10 +1346,10 @@ def _repayment_due(sc, targets, st, referred, cells, groups: _Groups, future, n_
 
     rng = stream_generator(seed, "repayment_due")
     K = draws
-    p_c = rng.beta(groups.completion.a, groups.completion.b, K)
+    p_c = rng.beta(groups.completion.a, groups.completion.b, K)  # type: ignore[arg-type]  # the completion group is a data group (a and b set)
     r_n, r_f = groups.rates[groups.no_spell.name], groups.rates[groups.future_edu.name]
     o = rng.integers(0, r_n.size, K)      # one scenario parameter set per draw
-    p_e = {"S": rng.beta(groups.running.a, groups.running.b, K), "N": r_n[o]}
+    p_e = {"S": rng.beta(groups.running.a, groups.running.b, K), "N": r_n[o]}  # type: ignore[arg-type]  # the running group is a data group (a and b set)
     p_f = r_f[o]
 
     # per cell of the cross-tab: completions X, education/work successes Z, both Y

@@ -275,8 +275,8 @@ class SimulationResult:
 
     def _cash_summary(self) -> dict[str, Any]:
         """Cash view: per point (budget year end, repayment date) the mean, 5 %/95 % and P(< 0)."""
-        pts = self.scenario.cash_points()
-        c = self.cash_
+        pts = self.scenario.cash_points()  # type: ignore[attr-defined]  # cash_ is set only for version-2 (ModelScenario) runs
+        c: np.ndarray = self.cash_  # type: ignore[assignment]  # called only when cash_ is set
         return {"points": [{"label": lab, "date": d.isoformat(), "mean": float(c[:, k].mean()),
                             "q05": float(np.quantile(c[:, k], 0.05)), "q95": float(np.quantile(c[:, k], 0.95)),
                             "p_negative": float(np.mean(c[:, k] < 0))}

@@ -105,7 +105,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -587,13 +587,14 @@ def _validate(
     def label(column: str) -> str:
         return labels.get(column, column)
 
-    parsed: dict[str, list[object]] = {spec.name: [] for spec in OBSERVED_COLUMNS}
+    parsed: dict[str, list[Any]] = {spec.name: [] for spec in OBSERVED_COLUMNS}
     row_problems: list[tuple[int, int, Problem]] = []
     need_status_date: list[int] = []
     need_outcome_start: list[int] = []
     need_hours: list[int] = []
     first_row_of_id: dict[str, int] = {}
     order = {spec.name: k for k, spec in enumerate(OBSERVED_COLUMNS)}
+    value: Any  # a date or a number, per column, below
     width = len(header)
 
     for cells, r in zip(rows, row_numbers, strict=True):
@@ -819,12 +820,12 @@ def _check_not_before(dates, later: str, earlier: str, bad, label, note: str = "
         bad(later, f"a date on or after {label(earlier)} ({first:%d-%m-%Y}){note}")
 
 
-def _append_blank(parsed: dict[str, list[object]]) -> None:
+def _append_blank(parsed: dict[str, list[Any]]) -> None:
     for values in parsed.values():
         values.append(None)
 
 
-def _build_frame(parsed: dict[str, list[object]], row_numbers: list[int]) -> pd.DataFrame:
+def _build_frame(parsed: dict[str, list[Any]], row_numbers: list[int]) -> pd.DataFrame:
     data: dict[str, object] = {}
     for spec in OBSERVED_COLUMNS:
         values = parsed[spec.name]
@@ -949,7 +950,7 @@ def _parse_number(text: str) -> float | None:
     return float(text.replace(",", "."))
 
 
-def _format_cell(value: object, kind: str, *, danish: bool) -> str:
+def _format_cell(value: Any, kind: str, *, danish: bool) -> str:
     if kind == "date":
         if pd.isna(value):
             return ""
@@ -967,7 +968,7 @@ def _inert(text: str, kind: str) -> str:
     """Make inert a text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)."""
     from simkit.io.files import neutralise_formula
 
-    return neutralise_formula(text) if kind == "id" else text
+    return neutralise_formula(text) if kind == "id" else text  # type: ignore[return-value]  # text in, text out
 
 
 def _error(title: str, problems: list[Problem]) -> DataError:

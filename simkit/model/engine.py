@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -143,6 +144,8 @@ def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray],
     D = h.draws
     horizon_end = sc.agreement.start + dt.timedelta(days=round(sc.budget.horizon_years * 365.25))
     years, bounds = [], []
+    a: Any  # a date in this loop, a week bound in the ones below
+    b: Any
     for y in range(max(c.start.year, sc.agreement.start.year), horizon_end.year + 1):
         a = max(dt.date(y, 1, 1), sc.agreement.start, c.start)
         b = min(dt.date(y + 1, 1, 1), horizon_end)
@@ -349,12 +352,12 @@ def simulate_model_shared_chunk(sc: ModelScenario, job: ModelJob) -> dict[str, n
     """:func:`simulate_model_chunk` of a job sent without its scenario (the workers hold ``sc``)."""
     from dataclasses import replace
 
-    return simulate_model_chunk(replace(job, scenario=sc))
+    return simulate_model_chunk(replace(job, scenario=sc))  # type: ignore[arg-type]  # Job.scenario is typed for version 1; version-2 jobs carry a ModelScenario
 
 
 def simulate_model_chunk(job: ModelJob) -> dict[str, np.ndarray]:
     """Simulate draws [job.start, job.stop) of a version-2 scenario, block by block."""
-    sc = job.scenario
+    sc: ModelScenario = job.scenario  # type: ignore[assignment]  # a version-2 job carries its ModelScenario
     parts = []
     b0, b1 = job.start // BLOCK, (job.stop - 1) // BLOCK
     for blk in range(b0, b1 + 1):

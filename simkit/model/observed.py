@@ -94,7 +94,7 @@ def histories_to_frame(sc: ModelScenario, h: Histories, *, draw: int = 0, arm: s
 
     rows = []
     H = h.horizon
-    for c, st, a, b, ev in zip(sp.cell[sel], sp.state[sel], sp.start[sel], sp.end[sel], sp.exit_event[sel], strict=True):
+    for c, st, a, b, ev in zip(sp.cell[sel], sp.state[sel], sp.start[sel], sp.end[sel], sp.exit_event[sel], strict=True):  # type: ignore[index]  # simulated spells carry exit events
         p = int(c - lo)
         running = b >= np.floor(H * 7 + 1e-9) / 7 - 1e-12 or b > cut + 1 / 7 - 1e-9
         rows.append({"person": f"{prefix}{p + 1:03d}", "referral_date": date(round(h.referral[p] * 7)),
@@ -197,6 +197,7 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
         rec.append((p, states[st], a, None if e is None else e + 1, planned, hours, ex, where))
     # overlapping spells of one person
     rec.sort(key=lambda x: (x[0], x[2]))
+    prev: Any  # the previous record in this check, then the previous state per spell
     for prev, cur in itertools.pairwise(rec):
         if prev[0] == cur[0] and (prev[3] is None or prev[3] > cur[2]):
             problems.append(Problem(f"{cur[7]}, column 'start'", cur[2],

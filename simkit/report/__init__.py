@@ -137,6 +137,7 @@ def make_report(scenario=None, *, draws: int = 100_000, seed: int = 2025, base_d
     True
     """
     sc = scenario if scenario is not None else load_scenario()
+    layers: Mapping[str, Layer | str | Path] | None
     if range is None:
         layers = range_layers(sc)
     elif range is False:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -178,7 +179,7 @@ def payer_years(base: SimulationResult, *, draws: int | None = None) -> PayerYea
     >>> t.years[:2], bool(np.isclose(t.grant.sum(), sc.contract.grant))
     ((2022, 2023), True)
     """
-    sc = base.scenario
+    sc: ModelScenario = base.scenario  # type: ignore[assignment]  # a version-2 run, checked next
     if getattr(sc, "version", 1) != 2:
         raise ValueError("payer_years needs a version-2 (declarative-model) scenario")
     if base.provenance.nested:
@@ -195,6 +196,7 @@ def payer_years(base: SimulationResult, *, draws: int | None = None) -> PayerYea
     without = {p: np.zeros(K) for p in PAYERS}
     with_ = {p: np.zeros(K) for p in PAYERS}
     state_cum = np.zeros((2, K, len(PAYERS)))
+    c: Any  # a per-referral cost in the first loop below, a dated cost in the last
     for blk in range((n - 1) // BLOCK + 1):
         lo, hi = blk * BLOCK, min(n, (blk + 1) * BLOCK)
         D = hi - lo

@@ -292,7 +292,7 @@ def _cash_points(result: SimulationResult) -> tuple[CashPoint, ...]:
     m = c.shape[0]
     rep = result.draws_["repayment"][:m]
     out = []
-    for k, (lab, day) in enumerate(sc.cash_points()):
+    for k, (lab, day) in enumerate(sc.cash_points()):  # type: ignore[attr-defined]  # cash_ is set only for version-2 (ModelScenario) runs
         wk = sc.week_of(day)
         grant = sc.contract.grant * sum(sh for d, sh in sc.terms.disbursement if sc.week_of(d) <= wk)
         paid = rep * sum(sh for d, sh in sc.terms.schedule if sc.week_of(d) <= wk)

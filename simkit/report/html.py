@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simkit import labels as L
-from simkit.report.data import ReportData, report_data
+from simkit.report.data import Neutrality, ReportData, report_data
 from simkit.report.figures import fan_chart, png_base64, repayment_chart, targets_chart
 
 __all__ = ["SECTIONS", "Context", "build_report", "format_headline", "summary_value"]
@@ -277,7 +277,7 @@ def section_key_figures(ctx: Context) -> str:
     out.append(_neutrality_sentence(ctx))
     for pos in d.positions:
         if pos.basis == "nominal":
-            k = pos.key
+            k: str = pos.key  # type: ignore[assignment]  # nominal positions carry their summary key
             out.append(ctx.t(
                 f"Lige efter tilbagebetalingen {ctx.date(pos.date)} er kommunens akkumulerede kassebeholdning "
                 f"(nominelt, tilskud og tilbagebetaling medregnet) i gennemsnit {ctx.num(k + '.mean', 'money_m')}"
@@ -295,6 +295,7 @@ def section_key_figures(ctx: Context) -> str:
             f"Just after the repayment on {ctx.date(pos.date)} the cumulative net effect is "
             f"{ctx.money(pos.mean, millions=True)} on average, and the probability that it is negative is "
             f"{ctx.pct(pos.p_negative)}."))
+    y: int | None
     if d.payback_year is not None:
         y = d.payback_year
         out.append(ctx.t(
@@ -328,7 +329,7 @@ def section_key_figures(ctx: Context) -> str:
 
 def _neutrality_sentence(ctx: Context) -> str:
     """Write the condition for budget neutrality, with the run's means (:class:`~simkit.report.data.Neutrality`)."""
-    n = ctx.data.neutrality
+    n: Neutrality = ctx.data.neutrality  # type: ignore[assignment]  # report_data always sets it
     if ctx.data.summary["budget"]["uncovered_cost_mean"] >= 0:
         unc = ctx.t(f"− udgifter som tilskuddet ikke dækker {ctx.num('budget.uncovered_cost_mean', 'money_m')}",
                     f"− costs the grant does not cover {ctx.num('budget.uncovered_cost_mean', 'money_m')}")
@@ -544,9 +545,9 @@ def section_range(ctx: Context) -> str:
         if p.basis == "nominal":
             rows.append(row(ctx.t(f"Kassebeholdning lige efter tilbagebetalingen {ctx.date(p.date, 'short')}",
                                   f"Cash position just after the repayment on {ctx.date(p.date, 'short')}"),
-                            p.key + ".mean", "money_m"))
+                            p.key + ".mean", "money_m"))  # type: ignore[operator]  # nominal positions carry their key
             rows.append(row(ctx.t("– sandsynlighed for at den er negativ", "– probability that it is negative"),
-                            p.key + ".p_negative", "percent"))
+                            p.key + ".p_negative", "percent"))  # type: ignore[operator]  # nominal positions carry their key
     rows.append(row(ctx.t("Fondens gennemsnitlige multipel", "Fund's mean multiple"), "fund.multiple_mean"))
     rows.append(row(ctx.t("Sandsynlighed for at fonden taber", "Probability that the fund loses"), "fund.p_loss"))
     head = [ctx.t("Scenarie", "Scenario")] + [ctx.t(*RANGE_NAMES[r]).capitalize() for r in cols]
@@ -612,7 +613,7 @@ def section_payers(ctx: Context) -> str:
                               t.cumulative))
             rows.append(level(ctx.t("– uden tilskud og tilbagebetaling", "– without grant and repayment"),
                               t.cumulative_operating))
-    total = sum(t.saving[p] for p in ("municipality", "state", "region"))
+    total: np.ndarray = sum(t.saving[p] for p in ("municipality", "state", "region"))  # type: ignore[assignment]  # a sum of arrays
     rows.append(flow(ctx.t("Besparelse i alt, offentlige budgetter", "Total saving, public budgets"), total,
                      bold=True))
     cu = L.unit_text("money", ctx.lang, currency=ctx.currency)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def bad(where: str, value: object, expected: str) -> ValueError:
@@ -28,7 +32,7 @@ def check_names(
     return out
 
 
-def columns_of(a: object) -> list[str] | None:
+def columns_of(a: ArrayLike) -> list[str] | None:
     """Column names of a pandas DataFrame (or name of a Series), else ``None``."""
     cols = getattr(a, "columns", None)
     if cols is not None:

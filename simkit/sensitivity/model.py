@@ -1008,6 +1008,7 @@ def value_of_information(
         nb = decision_enter(result, perspective=perspective)
         decision = decision or "enter the agreement or not"
     decision = decision or "custom options"
+    members: Sequence[str]
     if groups is None:
         groups = {}
         for g, members in DEFAULT_GROUPS.items():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -148,7 +149,7 @@ def _indices(
 
 def sobol(
     func: Callable[[np.ndarray], np.ndarray],
-    dists: Sequence[object],
+    dists: Sequence[Any],
     n: int,
     *,
     rng: RngLike = None,
