@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, Problem
+from simkit.errors import InputError, Problem
 
 __all__ = ["BACKENDS", "BLOCK", "DEFAULT_CHUNK", "DISTRIBUTED_CHUNK", "MALLOC_ENV", "SCHEDULER_ENV", "chunk_bounds",
            "default_workers", "pick_backend", "run_chunks", "tune_malloc"]
@@ -87,7 +87,7 @@ def default_workers() -> int:
 
 
 def pick_backend(backend: str | None, workers: int = 1, scheduler: Any = None) -> str:
-    """The backend to use when the caller may leave it open (the command line's default).
+    """Pick the backend to use when the caller may leave it open (the command line's default).
 
     ``backend`` if given; else "distributed" when a scheduler is named (an
     argument or the ``SIMKIT_SCHEDULER`` environment variable), "processes"
@@ -187,8 +187,6 @@ def run_chunks(
     Examples
     --------
     >>> import numpy as np
-
-from .errors import InputError, Problem
     >>> out = run_chunks(lambda a, b: (a, b), 3000, chunk_fn=_example_chunk, chunk_size=1024)
     >>> out["index"][[0, 1023, 1024, 2999]].tolist()
     [0, 1023, 1024, 2999]
@@ -313,7 +311,7 @@ def _tune_once(caller: int | None = None) -> None:
 
 
 def _call_on_worker(chunk_fn, shared, has_shared: bool, job, caller: int):
-    """A chunk on a dask worker: malloc tuned before the first one (``caller``: the caller's pid)."""
+    """Run a chunk on a dask worker: malloc tuned before the first one (``caller``: the caller's pid)."""
     _tune_once(caller)
     return _call(chunk_fn, shared, has_shared, job)
 
@@ -328,7 +326,9 @@ def _run_in_worker(job):
 
 
 class _Window:
-    """Which chunks to submit next, so that at most ``size`` are in flight and no chunk
+    """Choose which chunks to submit next.
+
+    At most ``size`` are in flight and no chunk
     runs more than ``2 * size`` chunks ahead of the first unfinished one (which bounds
     the results waiting to be written in draw order, even while a chunk is retried).
     Chunks are submitted in batches of at least ``size // 2`` (cheaper on a cluster).
@@ -398,7 +398,7 @@ def _import(name: str):
 
 
 def _default_client():
-    """The active dask.distributed Client, or None (also when distributed is not installed)."""
+    """Return the active dask.distributed Client, or None (also when distributed is not installed)."""
     try:
         from distributed import default_client
     except ImportError:  # pragma: no cover - optional
@@ -442,7 +442,7 @@ def _client_for(scheduler, workers: int):
 
 
 def _local_client(n: int):
-    """A LocalCluster of ``n`` single-threaded worker processes, started once per process."""
+    """Start a LocalCluster of ``n`` single-threaded worker processes, started once per process."""
     if n not in _LOCAL:
         import atexit
 

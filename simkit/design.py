@@ -78,12 +78,12 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from scipy.optimize import brentq
 
-from .contract import (
+from simkit.contract import (
     Contract,
     RateCardLine,
     Target,
@@ -92,8 +92,11 @@ from .contract import (
     needed_count,
     repayment,
 )
-from .errors import InputError, Problem
-from .results import mean_and_se
+from simkit.errors import InputError, Problem
+from simkit.results import mean_and_se
+
+if TYPE_CHECKING:
+    from simkit.spec import Scenario
 
 __all__ = [
     "PRESETS",
@@ -162,9 +165,9 @@ _PV_CACHE: dict[tuple[str, tuple], float] = {}
 
 def _pv_unit(sc: Any, items: tuple[tuple[dt.date, float], ...]) -> float:
     """PV of one unit paid on dated instalments, cached per scenario."""
-    from .budget import budget_tables, dated_pv
-    from .model.pricing import dated_pv as model_dated_pv
-    from .model.spec import ModelScenario
+    from simkit.budget import budget_tables, dated_pv
+    from simkit.model.pricing import dated_pv as model_dated_pv
+    from simkit.model.spec import ModelScenario
 
     key = (sc.sha256, tuple(items))
     if key not in _PV_CACHE:
@@ -220,6 +223,7 @@ class Repriced:
 
     @property
     def n(self) -> int:
+        """Return the number of draws."""
         return int(self.repayment_.size)
 
     def metrics(self) -> dict[str, Any]:
@@ -253,6 +257,7 @@ class Repriced:
         return out
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         m = self.metrics()
         return (
             f"Repriced({self.n:,} draws: P(repayment) {m['p_repayment']:.1%}, "
@@ -288,7 +293,7 @@ def reprice(result: Any, contract: Contract | str | None = None) -> Repriced:
     >>> reprice(res, "pro_rata").metrics()["repayment_mean"] >= same.metrics()["repayment_mean"]
     True
     """
-    sc = result.scenario
+    sc: Scenario = result.scenario
     if contract is None:
         contract = sc.contract
     elif isinstance(contract, str):
@@ -328,6 +333,10 @@ def _bad(spec: str, item: str, expected: str) -> InputError:
     return InputError(Problem(f"contract variant {spec!r}", item, expected))
 
 
+@overload
+def _number(spec: str, item: str, text: str, allow_none: Literal[False] = ...) -> float: ...
+@overload
+def _number(spec: str, item: str, text: str, allow_none: bool) -> float | None: ...
 def _number(spec: str, item: str, text: str, allow_none: bool = False) -> float | None:
     if allow_none and text.strip().lower() in ("none", "null", ""):
         return None
@@ -341,19 +350,19 @@ def _number(spec: str, item: str, text: str, allow_none: bool = False) -> float 
 
 
 def _steps(spec: str, item: str, text: str) -> tuple[tuple[float, float], ...]:
-    out = []
+    out: list[tuple[float, float]] = []
     for part in text.split("/"):
         bits = part.split(":")
         if len(bits) != 2:
             raise _bad(spec, item, "steps written level:factor/level:factor (e.g. 0.4:0.5/0.5:1)")
         out.append((_number(spec, item, bits[0]), _number(spec, item, bits[1])))
-    return tuple(out)  # type: ignore[return-value]
+    return tuple(out)
 
 
 def _with_rule(t: Target, rule: str) -> Target:
     if rule == "pro_rata":
         floor = t.floor if t.rule == "pro_rata" else round(max(0.0, t.threshold - PRO_RATA_FLOOR_GAP), 12)
-        floor = min(floor, max(0.0, t.threshold - 1e-6))
+        floor = min(floor, max(0.0, t.threshold - 1e-6))  # type: ignore[type-var]  # a pro-rata target has a floor
         return dataclasses.replace(t, rule="pro_rata", floor=floor, steps=())
     if rule == "graduated":
         steps = t.steps if t.rule == "graduated" else _graduated_steps(t.threshold)
@@ -374,7 +383,7 @@ def _graduated_steps(threshold: float) -> tuple[tuple[float, float], ...]:
 
 def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
     if key == "rule":
-        from .contract import RULES
+        from simkit.contract import RULES
 
         rule = text.strip()
         if rule not in RULES:
@@ -383,7 +392,7 @@ def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
                        + (f" (did you mean {close[0]!r}?)" if close else ""))
         return _with_rule(t, rule)
     if key == "denominator":
-        from .contract import DENOMINATORS
+        from simkit.contract import DENOMINATORS
 
         den = text.strip()
         if den not in DENOMINATORS:
@@ -393,7 +402,7 @@ def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
         return dataclasses.replace(t, rule="graduated", floor=None, steps=_steps(spec, item, text))
     if key == "floor":
         return dataclasses.replace(t, floor=_number(spec, item, text, allow_none=True))
-    return dataclasses.replace(t, **{key: _number(spec, item, text)})
+    return dataclasses.replace(t, **{key: _number(spec, item, text)})  # type: ignore[arg-type]  # key is one of the target's numeric fields
 
 
 def _rate_card(c: Contract, cohort_size: int) -> Contract:
@@ -420,7 +429,7 @@ def _apply_preset(c: Contract, base: Contract, name: str, cohort_size: int) -> C
 
 
 def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
-    """A contract variant from a short spec (grammar in the module docstring).
+    """Build a contract variant from a short spec (grammar in the module docstring).
 
     Parameters
     ----------
@@ -452,7 +461,7 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise _bad(str(spec), str(spec), "a non-empty variant spec such as 'pro_rata' or 'premium=0.08'")
-    from .errors import ScenarioError
+    from simkit.errors import ScenarioError
 
     ids = [t.id for t in contract.targets]
     c = contract
@@ -472,14 +481,14 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
             if key in _CONTRACT_KEYS:
                 v = _number(spec, item, text, allow_none=key in _OPTIONAL)
                 if v is not None:  # the same bounds as in a scenario file (premium=3 is not 300 %)
-                    from .spec import SCHEMA
+                    from simkit.spec import SCHEMA
 
                     issues: list = []
-                    SCHEMA.fields["contract"].fields[key].check(v, f"contract.{key}", issues)
+                    SCHEMA.fields["contract"].fields[key].check(v, f"contract.{key}", issues)  # type: ignore[attr-defined]  # the contract node is a table of fields
                     if issues:
                         raise _bad(spec, item, f"{issues[0].expected} (as in a scenario file's "
                                    f"contract.{key}; a premium of 8 % is written 0.08 or 8%)")
-                c = dataclasses.replace(c, **{key: v})
+                c = dataclasses.replace(c, **{key: v})  # type: ignore[arg-type]  # key is one of the contract's numeric fields
                 continue
             if "." in key:
                 tid, tkey = key.split(".", 1)
@@ -512,7 +521,7 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
 
 
 def default_variants(contract: Contract) -> dict[str, str]:
-    """The side-by-side comparison shown when no variants are given: label -> spec.
+    """Return the side-by-side comparison shown when no variants are given: label -> spec.
 
     Always ``base``; the other rules, ``rate_card`` and ``completer`` where
     they differ from the base; and a premium 3 points higher (if it stays within 100 %).
@@ -578,7 +587,7 @@ class ContractComparison:
         return pd.DataFrame(rows, index=pd.Index(list(self.labels), name="variant"))
 
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON structure (``simkit design --json``, key ``comparison``)."""
+        """Return the stable JSON structure (``simkit design --json``, key ``comparison``)."""
         return {
             "n_draws": self.n_draws,
             "currency": self.currency,
@@ -590,6 +599,7 @@ class ContractComparison:
         }
 
     def text(self) -> str:
+        """Write the comparison as a plain-text table."""
         w = max(len(lab) for lab in self.labels)
         head = (f"{'variant':<{w}}  {'P(repay)':>8}  {'E[repayment]':>13}  {'P(neutral)':>10}  "
                 f"{'E[net]':>12}  {'E[multiple]':>11}  {'P(loss)':>7}")
@@ -602,6 +612,7 @@ class ContractComparison:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text table."""
         return self.text()
 
 
@@ -735,6 +746,7 @@ class Solution:
                 "contract": _contract_dict(self.contract), "n_draws": self.n_draws}
 
     def __repr__(self) -> str:
+        """Return a short summary for notebooks."""
         return f"Solution({self.quantity}{'' if not self.target else ' ' + self.target}): {self.describe()}"
 
 
@@ -764,7 +776,7 @@ def solve_premium(
     contract: Contract | str | None = None,
     max_premium: float = 10.0,
 ) -> Solution:
-    """The risk premium giving the fund a stated expected multiple.
+    """Find the risk premium giving the fund a stated expected multiple.
 
     The expected multiple ``E[repayment / G]`` on the draws is continuous and
     non-decreasing in the premium ``r`` (target amounts are ``∝ 1 + r``; caps
@@ -853,7 +865,7 @@ def solve_threshold(
     target: str | None = None,
     contract: Contract | str | None = None,
 ) -> Solution:
-    """The lowest threshold of one target giving a stated P(budget-neutral).
+    """Find the lowest threshold of one target giving a stated P(budget-neutral).
 
     Raising a threshold makes the target harder to meet, so less is repaid
     and P(net ≥ 0) cannot fall: the answer is the smallest threshold at
@@ -929,7 +941,7 @@ def solve_share(
     target: str | None = None,
     contract: Contract | str | None = None,
 ) -> Solution:
-    """The largest payment share giving a stated P(budget-neutral).
+    """Find the largest payment share giving a stated P(budget-neutral).
 
     The payment share is the sum of the target weights (the most repaid, as a
     share of ``G × (1 + r)``), scaled proportionally, or — with ``target`` —

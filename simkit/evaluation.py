@@ -156,12 +156,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import indicators as ind
-from . import stats
-from .contract import max_repayment, needed_count, repayment
-from .errors import DataError, InputError, Problem, mask_cpr
-from .rng import RngLike, root_seed, stream_generator
-from .terms import terms_used
+from simkit import indicators as ind
+from simkit import stats
+from simkit.contract import max_repayment, needed_count, repayment
+from simkit.errors import DataError, InputError, Problem, mask_cpr
+from simkit.rng import RngLike, root_seed, stream_generator
+from simkit.terms import terms_used
 
 __all__ = [
     "PRIORS",
@@ -219,6 +219,7 @@ class PredictiveGroup:
     parameter_sets: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the fields as a dict."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -254,6 +255,7 @@ class TargetEvaluation:
     groups: tuple[PredictiveGroup, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the counts as a dict."""
         return {
             "achieved": self.achieved, "failed": self.failed, "pending": self.pending,
             "denominator": self.denominator, "rate": self.rate, "ci_low": self.ci_low,
@@ -287,6 +289,7 @@ class RepaymentDue:
     draws: int
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the range as a dict."""
         return {"min": self.min, "max": self.max, "expected": self.expected,
                 "expected_se": self.expected_se, "exact": self.exact,
                 "contract_max": self.contract_max, "currency": self.currency,
@@ -308,6 +311,7 @@ class DisabilityPension:
     draws: int
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the comparison as a dict."""
         return {"observed": self.observed, "expected": self.expected, "interval_low": self.low,
                 "interval_high": self.high, "interval_level": self.level,
                 "expected_bau": self.expected_bau, "p_at_most_observed": self.p_at_most_observed,
@@ -333,6 +337,7 @@ class QualityOfLife:
     level: float
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the fields as a dict."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -354,6 +359,7 @@ class EvaluationProvenance:
     scenario_draws: int
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure."""
         return {"simkit_version": self.simkit_version,
                 "scenario": {"name": self.scenario_name, "sha256": self.scenario_sha256,
                              "sources": list(self.scenario_sources)},
@@ -395,6 +401,7 @@ class EvaluationResult:
 
     # ---------------------------------------------------------------- access
     def target(self, target_id: str) -> TargetEvaluation:
+        """Return the evaluation of the target ``target_id``."""
         for t in self.targets:
             if t.id == target_id:
                 return t
@@ -470,7 +477,7 @@ class EvaluationResult:
 
     # ---------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
-        """The JSON structure of the issue (exact counts), plus extras."""
+        """Return the JSON structure of the issue (exact counts), plus extras."""
         return {
             "as_of": self.as_of.isoformat(),
             "n_referred": self.n_referred,
@@ -493,7 +500,7 @@ class EvaluationResult:
 
     def to_json(self, indent: int = 2) -> str:
         """:meth:`to_dict` as JSON text (NaN and infinities become ``null``)."""
-        from .io.files import to_jsonable
+        from simkit.io.files import to_jsonable
 
         return json.dumps(to_jsonable(self.to_dict()), indent=indent, ensure_ascii=False,
                           allow_nan=False)
@@ -545,7 +552,7 @@ class EvaluationResult:
         return lines
 
     def text(self, min_cell: int | None = None) -> str:
-        """A readable report with the publication table (small counts suppressed)."""
+        """Write a readable report with the publication table (small counts suppressed)."""
         k = self.min_cell if min_cell is None else _check_min_cell(min_cell)
         pv = self.provenance
         prior = ("Jeffreys Beta(1/2, 1/2)" if pv.prior == "jeffreys"
@@ -574,6 +581,7 @@ class EvaluationResult:
         return "\n".join(lines)
 
     def __str__(self) -> str:
+        """Return the readable report."""
         return self.text()
 
     def _repr_html_(self) -> str:
@@ -594,6 +602,7 @@ class EvaluationResult:
         )
 
     def __repr__(self) -> str:
+        """Return a short summary."""
         parts = ", ".join(f"{t.id}={t.status}" for t in self.targets)
         return (f"EvaluationResult(as_of={self.as_of.isoformat()}, n_referred={self.n_referred}, "
                 f"{parts}, repayment_expected={self.repayment.expected:,.0f})")
@@ -640,7 +649,7 @@ class Note(str):
         return note
 
     def render(self, min_cell: int) -> str:
-        """The note with counts below ``min_cell`` shown as ``<min_cell``."""
+        """Write the note with counts below ``min_cell`` shown as ``<min_cell``."""
         template = getattr(self, "template", None)
         if template is None:
             return str(self)
@@ -685,7 +694,7 @@ def _parse_as_of(value: object, sc) -> dt.date:
 
 def _load_data(data: object) -> tuple[pd.DataFrame, str, str | None]:
     """Canonical frame, source label (file name only) and the file's sha256."""
-    from .io.observed import read_observed, validate_observed
+    from simkit.io.observed import read_observed, validate_observed
 
     if isinstance(data, pd.DataFrame):
         return validate_observed(data, "data frame"), "data frame", None
@@ -763,7 +772,7 @@ def _refuse_stale(df: pd.DataFrame, sc, source: str) -> None:
 
 
 def _content_hash(df: pd.DataFrame) -> str:
-    from .io.observed import OBSERVED_COLUMNS
+    from simkit.io.observed import OBSERVED_COLUMNS
 
     cols = [c.name for c in OBSERVED_COLUMNS]
     text = df[cols].to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
@@ -853,7 +862,7 @@ def _scenario_model(sc, T: int, seed: int, draws: int) -> _ScenarioModel:
     key = (sc.sha256, T, seed, draws)
     if key in _MODEL_CACHE:
         return _MODEL_CACHE[key]
-    from .engine import indicator_statuses, simulate_arrays
+    from simkit.engine import indicator_statuses, simulate_arrays
 
     M = sc.day_of(sc.terms.measurement_date)
     W = sc.day_of(sc.terms.outcome_window_end)
@@ -933,8 +942,8 @@ def _moment_beta(s: np.ndarray, n: np.ndarray) -> tuple[float, float] | None:
 
 
 def _scenario_prior(sc, model: _ScenarioModel, indicator: str, denominator: str) -> tuple[float, float]:
-    """The scenario's prior for a target's rate (module docstring)."""
-    from .params import Beta, Fixed
+    """Return the scenario's prior for a target's rate (module docstring)."""
+    from simkit.params import Beta, Fixed
 
     if indicator == "completion":
         dist = sc.parameters["completion_rate"].dist
@@ -1030,8 +1039,8 @@ def evaluate(
     >>> res.n_referred, sorted(t.status in ("met", "not_met") for t in res.targets)
     (95, [True, True])
     """
-    from . import __version__
-    from .io.scenario import load_scenario
+    from simkit import __version__
+    from simkit.io.scenario import load_scenario
 
     sc = scenario if hasattr(scenario, "contract") else load_scenario(scenario)
     problems = []
@@ -1069,7 +1078,7 @@ def evaluate(
     M = sc.day_of(sc.terms.measurement_date)
     W = sc.day_of(sc.terms.outcome_window_end)
     st = _person_states(df, sc, T)
-    model = _scenario_model(sc, T, int(seed), int(scenario_draws))
+    model = _scenario_model(sc, T, int(seed), int(scenario_draws))  # type: ignore[arg-type]  # root_seed() made it an int above
 
     n_rows = len(df)
     referred = st.completion != ind.NOT_REFERRED
@@ -1090,7 +1099,7 @@ def evaluate(
         targets.append(_evaluate_target(sc, t, st, referred, cells, groups, model, prior, future,
                                         n_final))
     rep, p_mc = _repayment_due(sc, targets, st, referred, cells, groups, future, n_final,
-                               int(seed), int(predictive_draws))
+                               int(seed), int(predictive_draws))  # type: ignore[arg-type]  # root_seed() made it an int above
     targets = [
         _replace(t, p_met_final=p_mc[t.id], p_met_final_method="monte_carlo")
         if t.p_met_final_method == "monte_carlo" else t
@@ -1107,7 +1116,7 @@ def evaluate(
     prov = EvaluationProvenance(
         simkit_version=__version__, scenario_name=sc.name, scenario_sha256=sc.sha256,
         scenario_sources=tuple(sc.sources), data_source=mask_cpr(str(source)), data_sha256=file_sha,
-        data_content_sha256=_content_hash(df), as_of=as_of_date, prior=prior, seed=int(seed),
+        data_content_sha256=_content_hash(df), as_of=as_of_date, prior=prior, seed=int(seed),  # type: ignore[arg-type]  # root_seed() made it an int above
         predictive_draws=int(predictive_draws), scenario_draws=int(scenario_draws),
     )
     return EvaluationResult(
@@ -1147,8 +1156,11 @@ def _data_group(name: str, size: int, prior_ab: tuple[float, float], s: int, n: 
 
 
 def _model_group(name: str, size: int, rates: np.ndarray) -> tuple[PredictiveGroup, np.ndarray]:
-    """A scenario-based group; parameter sets that never put anyone in the situation are
-    given the mean of the others (all of them: a Jeffreys-like 1/2)."""
+    """Build a scenario-based group.
+
+    Parameter sets that never put anyone in the situation are
+    given the mean of the others (all of them: a Jeffreys-like 1/2).
+    """
     ok = np.isfinite(rates)
     fill = float(rates[ok].mean()) if ok.any() else 0.5
     r = np.where(ok, rates, fill)
@@ -1192,8 +1204,11 @@ def _groups(sc, st: _States, model: _ScenarioModel, T: int, W: int, prior: str, 
 
 def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup, ...],
                       rates: Mapping[str, np.ndarray]) -> float:
-    """P(final count >= needed): data groups beta-binomial, scenario groups a mixture over
-    parameter sets (binomial given the set), all independent given the parameter set."""
+    """Compute P(final count >= needed).
+
+    Data groups are beta-binomial, scenario groups a mixture over
+    parameter sets (binomial given the set), all independent given the parameter set.
+    """
     data = [(g.size, g.a, g.b) for g in groups if g.basis == "data"]
     model = [g for g in groups if g.basis == "scenario"]
     if not model:
@@ -1214,7 +1229,7 @@ def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup,
 
 
 def _cross_tab(st: _States, referred: np.ndarray) -> dict[tuple[str, str], int]:
-    """Referred persons by completion status (A/F/P) and education/work state (A/F/S/N)."""
+    """Count referred persons by completion status (A/F/P) and education/work state (A/F/S/N)."""
     A, F, P = ind.ACHIEVED, ind.FAILED, ind.PENDING
     comp = {"A": st.completion == A, "F": st.completion == F, "P": st.completion == P}
     edu = {"A": st.edu == A, "F": st.edu == F, "S": st.running,
@@ -1231,6 +1246,7 @@ def _evaluate_target(sc, t, st: _States, referred, cells, groups: _Groups, model
     def reaches(a: int, n: int) -> bool:
         return n > 0 and a >= int(needed_count(thr, n))
 
+    g: tuple[PredictiveGroup, ...]
     if t.denominator == "referred":
         status = st.completion if t.indicator == "completion" else st.edu
         achieved = int((referred & (status == A)).sum())
@@ -1281,7 +1297,7 @@ def _evaluate_target(sc, t, st: _States, referred, cells, groups: _Groups, model
     elif status_txt == NOT_MET:
         p_final, method = 0.0, "decided"
     elif t.denominator == "referred":
-        p_final = _p_final_referred(achieved, needed, g, groups.rates)
+        p_final = _p_final_referred(achieved, needed, g, groups.rates)  # type: ignore[arg-type]  # needed is None only for n_final == 0, where the target is decided
         method = "exact" if all(x.basis == "data" for x in g) else "exact_mixture"
     else:
         p_final, method = math.nan, "monte_carlo"   # filled in from the joint Monte Carlo
@@ -1291,10 +1307,10 @@ def _evaluate_target(sc, t, st: _States, referred, cells, groups: _Groups, model
         denominator=denominator, may_enter=int(may_enter), final_denominator=final_den,
         needed_final=needed, rate=achieved / decided if decided else math.nan,
         rate_of_denominator=achieved / denominator if denominator else math.nan,
-        ci_low=float(ci.low), ci_high=float(ci.high), prior=tuple(float(x) for x in prior_ab),
+        ci_low=float(ci.low), ci_high=float(ci.high), prior=tuple(float(x) for x in prior_ab),  # type: ignore[arg-type]  # a pair
         p_rate_at_least=p_rate, status=status_txt, p_met_final=p_final,
-        p_met_final_method=method, worst_case=tuple(int(x) for x in worst),
-        best_case=tuple(int(x) for x in best), groups=g if status_txt == UNDECIDED else (),
+        p_met_final_method=method, worst_case=tuple(int(x) for x in worst),  # type: ignore[arg-type]  # a pair
+        best_case=tuple(int(x) for x in best), groups=g if status_txt == UNDECIDED else (),  # type: ignore[arg-type]  # a pair
     )
 
 
@@ -1330,10 +1346,10 @@ def _repayment_due(sc, targets, st, referred, cells, groups: _Groups, future, n_
 
     rng = stream_generator(seed, "repayment_due")
     K = draws
-    p_c = rng.beta(groups.completion.a, groups.completion.b, K)
+    p_c = rng.beta(groups.completion.a, groups.completion.b, K)  # type: ignore[arg-type]  # the completion group is a data group (a and b set)
     r_n, r_f = groups.rates[groups.no_spell.name], groups.rates[groups.future_edu.name]
     o = rng.integers(0, r_n.size, K)      # one scenario parameter set per draw
-    p_e = {"S": rng.beta(groups.running.a, groups.running.b, K), "N": r_n[o]}
+    p_e = {"S": rng.beta(groups.running.a, groups.running.b, K), "N": r_n[o]}  # type: ignore[arg-type]  # the running group is a data group (a and b set)
     p_f = r_f[o]
 
     # per cell of the cross-tab: completions X, education/work successes Z, both Y

@@ -35,6 +35,7 @@ class Provenance:
     fixed: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure."""
         return {"simkit_version": self.simkit_version,
                 "scenario": {"name": self.scenario_name, "sha256": self.scenario_sha256,
                              "sources": list(self.sources)},
@@ -148,6 +149,7 @@ class SimulationResult:
 
     @property
     def target_ids(self) -> list[str]:
+        """List the contract's target ids."""
         return [t.id for t in self.scenario.contract.targets]
 
     @property
@@ -209,7 +211,7 @@ class SimulationResult:
 
     # --------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
-        """The stable JSON structure (see README): add keys freely, never rename."""
+        """Return the stable JSON structure (see README): add keys freely, never rename."""
         st = self.stats
         sc = self.scenario
         max_rep = _max_repayment(sc)
@@ -273,8 +275,8 @@ class SimulationResult:
 
     def _cash_summary(self) -> dict[str, Any]:
         """Cash view: per point (budget year end, repayment date) the mean, 5 %/95 % and P(< 0)."""
-        pts = self.scenario.cash_points()
-        c = self.cash_
+        pts = self.scenario.cash_points()  # type: ignore[attr-defined]  # cash_ is set only for version-2 (ModelScenario) runs
+        c: np.ndarray = self.cash_  # type: ignore[assignment]  # called only when cash_ is set
         return {"points": [{"label": lab, "date": d.isoformat(), "mean": float(c[:, k].mean()),
                             "q05": float(np.quantile(c[:, k], 0.05)), "q95": float(np.quantile(c[:, k], 0.95)),
                             "p_negative": float(np.mean(c[:, k] < 0))}
@@ -317,7 +319,7 @@ class SimulationResult:
         """
         import pandas as pd
 
-        from . import labels
+        from simkit import labels
 
         if kind == "draws":  # the kept draws (all of them unless the run was streamed)
             return pd.DataFrame({k: np.asarray(v) for k, v in self.draws_.items()})
@@ -349,7 +351,7 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ repr
     def text(self) -> str:
-        """A plain-text summary (also what ``simkit run`` prints)."""
+        """Write a plain-text summary (also what ``simkit run`` prints)."""
         s = self.summary()
         cur = s["currency"]
         r, b, f = s["repayment"], s["budget"], s["fund"]
@@ -387,10 +389,11 @@ class SimulationResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
     def to_html(self, lang: str | None = None) -> str:
-        """The headline numbers as an HTML table, labelled and formatted in ``lang``.
+        """Format the headline numbers as an HTML table, labelled and formatted in ``lang``.
 
         This is the notebook display (``_repr_html_``), in the language of
         :func:`simkit.labels.language` (Danish unless set).
@@ -404,7 +407,7 @@ class SimulationResult:
         """
         import html as _html
 
-        from . import labels
+        from simkit import labels
 
         lang = lang or labels.language()
         s = self.summary()
@@ -461,7 +464,7 @@ def _summary_rows(s: Mapping[str, Any]):
 
 
 def _unit_name(key: str, currency: str) -> str:
-    from . import labels
+    from simkit import labels
 
     u = labels.unit(key, kind="outputs")
     return currency if u == "money" else u
@@ -480,6 +483,6 @@ def _sd(x: np.ndarray) -> float:
 
 
 def _max_repayment(sc: Scenario) -> float:
-    from .contract import max_repayment
+    from simkit.contract import max_repayment
 
     return float(max_repayment(sc.contract))

@@ -105,7 +105,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -482,7 +482,7 @@ def _read_xlsx_cells(path: Path, name: str, title: str, sheet: str | None = None
 
 
 def _sheet_names(path: Path, name: str, title: str) -> list[str]:
-    """The worksheet names of a workbook (for a ``--sheet`` check)."""
+    """List the worksheet names of a workbook (for a ``--sheet`` check)."""
     try:
         wb = load_workbook(path, read_only=True)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
@@ -591,13 +591,14 @@ def _validate(
     def label(column: str) -> str:
         return labels.get(column, column)
 
-    parsed: dict[str, list[object]] = {spec.name: [] for spec in OBSERVED_COLUMNS}
+    parsed: dict[str, list[Any]] = {spec.name: [] for spec in OBSERVED_COLUMNS}
     row_problems: list[tuple[int, int, Problem]] = []
     need_status_date: list[int] = []
     need_outcome_start: list[int] = []
     need_hours: list[int] = []
     first_row_of_id: dict[str, int] = {}
     order = {spec.name: k for k, spec in enumerate(OBSERVED_COLUMNS)}
+    value: Any  # a date or a number, per column, below
     width = len(header)
 
     for cells, r in zip(rows, row_numbers, strict=True):
@@ -823,12 +824,12 @@ def _check_not_before(dates, later: str, earlier: str, bad, label, note: str = "
         bad(later, f"a date on or after {label(earlier)} ({first:%d-%m-%Y}){note}")
 
 
-def _append_blank(parsed: dict[str, list[object]]) -> None:
+def _append_blank(parsed: dict[str, list[Any]]) -> None:
     for values in parsed.values():
         values.append(None)
 
 
-def _build_frame(parsed: dict[str, list[object]], row_numbers: list[int]) -> pd.DataFrame:
+def _build_frame(parsed: dict[str, list[Any]], row_numbers: list[int]) -> pd.DataFrame:
     data: dict[str, object] = {}
     for spec in OBSERVED_COLUMNS:
         values = parsed[spec.name]
@@ -953,7 +954,7 @@ def _parse_number(text: str) -> float | None:
     return float(text.replace(",", "."))
 
 
-def _format_cell(value: object, kind: str, *, danish: bool) -> str:
+def _format_cell(value: Any, kind: str, *, danish: bool) -> str:
     if kind == "date":
         if pd.isna(value):
             return ""
@@ -968,10 +969,10 @@ def _format_cell(value: object, kind: str, *, danish: bool) -> str:
 
 
 def _inert(text: str, kind: str) -> str:
-    """A text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``), made inert."""
+    """Make inert a text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)."""
     from simkit.io.files import neutralise_formula
 
-    return neutralise_formula(text) if kind == "id" else text
+    return neutralise_formula(text) if kind == "id" else text  # type: ignore[return-value]  # text in, text out
 
 
 def _error(title: str, problems: list[Problem]) -> DataError:

@@ -15,17 +15,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..contract import fund_view, repayment
-from ..engine import BLOCK, Job, _param_rows
-from ..spec import WEEKS_PER_YEAR
-from .indicators import Context, PersonSpells, count, evaluate_indicators
-from .pricing import costs_until, item_prices, prices, spell_costs
-from .pricing import dated_pv as model_dated_pv
-from .simulate import STREAM_SCORES, Histories, _generator, simulate_histories
-from .spec import ARMS, PAYERS, ModelScenario
+from simkit.contract import fund_view, repayment
+from simkit.engine import BLOCK, Job, _param_rows
+from simkit.model.indicators import Context, PersonSpells, count, evaluate_indicators
+from simkit.model.pricing import costs_until, item_prices, prices, spell_costs
+from simkit.model.pricing import dated_pv as model_dated_pv
+from simkit.model.simulate import STREAM_SCORES, Histories, _generator, simulate_histories
+from simkit.model.spec import ARMS, PAYERS, ModelScenario
+from simkit.spec import WEEKS_PER_YEAR
 
 __all__ = ["CeilingExcess", "ModelJob", "arm_spells", "block_outputs", "ceiling_excess", "simulate_model_chunk",
            "simulate_model_shared_chunk"]
@@ -47,7 +48,7 @@ def _prices(sc: ModelScenario):
 
 
 def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
-    """The spells of one arm as a :class:`PersonSpells` table over the block's cells.
+    """Collect the spells of one arm as a :class:`PersonSpells` table over the block's cells.
 
     Times are cut to whole days (``floor(7 t) / 7``): the indicators are defined on
     dates, so simulated and observed histories are measured alike.
@@ -143,6 +144,8 @@ def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray],
     D = h.draws
     horizon_end = sc.agreement.start + dt.timedelta(days=round(sc.budget.horizon_years * 365.25))
     years, bounds = [], []
+    a: Any  # a date in this loop, a week bound in the ones below
+    b: Any
     for y in range(max(c.start.year, sc.agreement.start.year), horizon_end.year + 1):
         a = max(dt.date(y, 1, 1), sc.agreement.start, c.start)
         b = min(dt.date(y + 1, 1, 1), horizon_end)
@@ -182,7 +185,7 @@ def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray],
 
 def statuses(sc: ModelScenario, h: Histories, params: Mapping[str, np.ndarray], score_z: np.ndarray,
              as_of_week: float, final: bool) -> dict[str, dict]:
-    """Indicator statuses of both arms of a block, as of a week."""
+    """Compute the indicator statuses of both arms of a block, as of a week."""
     cell_draw = np.arange(h.draws * h.persons) // h.persons
     per_cell = {k: v[cell_draw] for k, v in params.items()}
     out = {}
@@ -349,12 +352,12 @@ def simulate_model_shared_chunk(sc: ModelScenario, job: ModelJob) -> dict[str, n
     """:func:`simulate_model_chunk` of a job sent without its scenario (the workers hold ``sc``)."""
     from dataclasses import replace
 
-    return simulate_model_chunk(replace(job, scenario=sc))
+    return simulate_model_chunk(replace(job, scenario=sc))  # type: ignore[arg-type]  # Job.scenario is typed for version 1; version-2 jobs carry a ModelScenario
 
 
 def simulate_model_chunk(job: ModelJob) -> dict[str, np.ndarray]:
     """Simulate draws [job.start, job.stop) of a version-2 scenario, block by block."""
-    sc = job.scenario
+    sc: ModelScenario = job.scenario  # type: ignore[assignment]  # a version-2 job carries its ModelScenario
     parts = []
     b0, b1 = job.start // BLOCK, (job.stop - 1) // BLOCK
     for blk in range(b0, b1 + 1):

@@ -35,14 +35,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..contract import needed_count, repayment
-from ..errors import DataError, Problem
-from ..io.observed import read_observed
-from ..io.spells import data_format, read_spells
-from ..stats import clopper_pearson
-from ..terms import terms_used
-from .engine import arm_spells
-from .indicators import (
+from simkit.contract import needed_count, repayment
+from simkit.errors import DataError, Problem
+from simkit.io.observed import read_observed
+from simkit.io.spells import data_format, read_spells
+from simkit.model.engine import arm_spells
+from simkit.model.indicators import (
     ACHIEVED,
     EXCLUDED,
     NOT_REFERRED,
@@ -53,9 +51,11 @@ from .indicators import (
     count,
     evaluate_indicators,
 )
-from .interim import InterimForecast, forecast
-from .simulate import Histories
-from .spec import ModelScenario
+from simkit.model.interim import InterimForecast, forecast
+from simkit.model.simulate import Histories
+from simkit.model.spec import ModelScenario
+from simkit.stats import clopper_pearson
+from simkit.terms import terms_used
 
 __all__ = ["SPELL_COLUMNS", "SpellEvaluation", "cut_at", "evaluate_spells", "histories_to_frame", "observed_states",
            "one_row_to_spells", "read_participants", "spells_from_frame", "spells_to_one_row", "synthesize_spells"]
@@ -94,7 +94,7 @@ def histories_to_frame(sc: ModelScenario, h: Histories, *, draw: int = 0, arm: s
 
     rows = []
     H = h.horizon
-    for c, st, a, b, ev in zip(sp.cell[sel], sp.state[sel], sp.start[sel], sp.end[sel], sp.exit_event[sel], strict=True):
+    for c, st, a, b, ev in zip(sp.cell[sel], sp.state[sel], sp.start[sel], sp.end[sel], sp.exit_event[sel], strict=True):  # type: ignore[index]  # simulated spells carry exit events
         p = int(c - lo)
         running = b >= np.floor(H * 7 + 1e-9) / 7 - 1e-12 or b > cut + 1 / 7 - 1e-9
         rows.append({"person": f"{prefix}{p + 1:03d}", "referral_date": date(round(h.referral[p] * 7)),
@@ -197,6 +197,7 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
         rec.append((p, states[st], a, None if e is None else e + 1, planned, hours, ex, where))
     # overlapping spells of one person
     rec.sort(key=lambda x: (x[0], x[2]))
+    prev: Any  # the previous record in this check, then the previous state per spell
     for prev, cur in itertools.pairwise(rec):
         if prev[0] == cur[0] and (prev[3] is None or prev[3] > cur[2]):
             problems.append(Problem(f"{cur[7]}, column 'start'", cur[2],
@@ -487,9 +488,9 @@ def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.
     >>> df["person"].nunique()
     50
     """
-    from ..engine import BLOCK, _param_rows
-    from ..rng import root_seed
-    from .simulate import simulate_histories
+    from simkit.engine import BLOCK, _param_rows
+    from simkit.model.simulate import simulate_histories
+    from simkit.rng import root_seed
 
     seed = root_seed(seed, allow_none=False)
     block, row = divmod(int(draw), BLOCK)

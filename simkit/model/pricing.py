@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec import DAYS_PER_WEEK, WEEKS_PER_YEAR
-from .spec import PAYERS, ModelScenario
+from simkit.model.spec import PAYERS, ModelScenario
+from simkit.spec import DAYS_PER_WEEK, WEEKS_PER_YEAR
 
 __all__ = ["Prices", "dated_pv", "discount_factor", "item_prices", "prices"]
 
@@ -168,7 +168,7 @@ def prices(sc: ModelScenario) -> Prices:
 
 
 def item_prices(P: Prices, items) -> Prices:
-    """The part of ``P`` whose series carry one of the spending ``items`` (for a budget ceiling).
+    """Select the part of ``P`` whose series carry one of the spending ``items`` (for a budget ceiling).
 
     Examples
     --------
@@ -195,7 +195,7 @@ def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     ``False`` runs the same formulas as numpy passes per state and series.
     """
     if compiled:
-        from . import _kernel
+        from simkit.model import _kernel
 
         c = _kernel.price_spells(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors,
                                  until, discounted)
@@ -230,7 +230,7 @@ def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
 def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
                 stair0: np.ndarray, factors: Mapping[str, np.ndarray], weeks, group: np.ndarray,
                 weight: np.ndarray, groups: int, *, discounted: bool = True) -> np.ndarray:
-    """Sums per group of ``weight`` × each spell's cost before each of ``weeks``: ``(groups, weeks, payers)``.
+    """Sum per group ``weight`` × each spell's cost before each of ``weeks``: ``(groups, weeks, payers)``.
 
     The same as calling :func:`spell_costs` with ``until=w`` for every ``w`` and
     summing by group, in one compiled pass (a spell that ends before ``w`` is
@@ -248,7 +248,7 @@ def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     >>> bool(np.isclose(c[0, 1, 0], full) and c[0, 2, 0] == c[0, 1, 0] and 0 < c[0, 0, 0] < full)
     True
     """
-    from . import _kernel
+    from simkit.model import _kernel
 
     return _kernel.price_cuts(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors, weeks,
                               group, weight, groups, discounted)

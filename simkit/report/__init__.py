@@ -19,11 +19,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..engine import simulate
-from ..io.scenario import embedded_scenarios, load_scenario, read_toml
-from .basecase import PayerYears, budget_periods, payer_years
-from .data import ReportData, base_case_fixed, neutrality, report_data
-from .html import SECTIONS, Context, build_report
+from simkit.engine import simulate
+from simkit.io.scenario import embedded_scenarios, load_scenario, read_toml
+from simkit.report.basecase import PayerYears, budget_periods, payer_years
+from simkit.report.data import ReportData, base_case_fixed, neutrality, report_data
+from simkit.report.html import SECTIONS, Context, build_report
 
 __all__ = ["SECTIONS", "Context", "PayerYears", "ReportData", "apply_range", "base_case_fixed", "budget_periods",
            "build_report", "make_report", "neutrality", "payer_years", "range_layers", "report_data"]
@@ -35,7 +35,7 @@ Layer = tuple[str, Mapping[str, Any]]
 
 
 def range_layers(scenario) -> dict[str, Layer] | None:
-    """The embedded or neighbouring siblings ``<name>_sceptical`` / ``<name>_optimistic`` of a scenario.
+    """Find the embedded or neighbouring siblings ``<name>_sceptical`` / ``<name>_optimistic`` of a scenario.
 
     ``<name>`` is the scenario's first file: an embedded scenario
     (``"norddjurs (embedded)"``) has embedded siblings, a file
@@ -71,7 +71,7 @@ def range_layers(scenario) -> dict[str, Layer] | None:
 
 
 def apply_range(scenario, layers: Mapping[str, Layer | str | Path]) -> dict[str, Any]:
-    """The scenario with each range layer on top: ``{"sceptical": Scenario, "optimistic": Scenario}``.
+    """Build the scenario with each range layer on top: ``{"sceptical": Scenario, "optimistic": Scenario}``.
 
     A layer is a ``(label, document)`` pair or a path / embedded name of a
     scenario file (an override layer: no ``[agreement]``).
@@ -137,6 +137,7 @@ def make_report(scenario=None, *, draws: int = 100_000, seed: int = 2025, base_d
     True
     """
     sc = scenario if scenario is not None else load_scenario()
+    layers: Mapping[str, Layer | str | Path] | None
     if range is None:
         layers = range_layers(sc)
     elif range is False:

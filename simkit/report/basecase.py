@@ -36,14 +36,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..engine import BLOCK
-from ..model.pricing import costs_until, prices
-from ..model.simulate import simulate_histories
-from ..model.spec import PAYERS, ModelScenario
-from ..results import SimulationResult
+from simkit.engine import BLOCK
+from simkit.model.pricing import costs_until, prices
+from simkit.model.simulate import simulate_histories
+from simkit.model.spec import PAYERS, ModelScenario
+from simkit.results import SimulationResult
 
 __all__ = ["PayerYears", "budget_periods", "payer_years"]
 
@@ -152,7 +153,7 @@ def _by_period(weeks_of_items: np.ndarray, amounts: np.ndarray, cuts: np.ndarray
 
 
 def payer_years(base: SimulationResult, *, draws: int | None = None) -> PayerYears:
-    """The base case's flows per payer and budget year, from the base run's own histories.
+    """Compute the base case's flows per payer and budget year, from the base run's own histories.
 
     Parameters
     ----------
@@ -178,7 +179,7 @@ def payer_years(base: SimulationResult, *, draws: int | None = None) -> PayerYea
     >>> t.years[:2], bool(np.isclose(t.grant.sum(), sc.contract.grant))
     ((2022, 2023), True)
     """
-    sc = base.scenario
+    sc: ModelScenario = base.scenario  # type: ignore[assignment]  # a version-2 run, checked next
     if getattr(sc, "version", 1) != 2:
         raise ValueError("payer_years needs a version-2 (declarative-model) scenario")
     if base.provenance.nested:
@@ -195,6 +196,7 @@ def payer_years(base: SimulationResult, *, draws: int | None = None) -> PayerYea
     without = {p: np.zeros(K) for p in PAYERS}
     with_ = {p: np.zeros(K) for p in PAYERS}
     state_cum = np.zeros((2, K, len(PAYERS)))
+    c: Any  # a per-referral cost in the first loop below, a dated cost in the last
     for blk in range((n - 1) // BLOCK + 1):
         lo, hi = blk * BLOCK, min(n, (blk + 1) * BLOCK)
         D = hi - lo

@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..model.pricing import dated_pv as model_dated_pv
-from ..results import SimulationResult
-from ..spec import WEEKS_PER_YEAR
-from .basecase import PayerYears, payer_years
+from simkit.model.pricing import dated_pv as model_dated_pv
+from simkit.report.basecase import PayerYears, payer_years
+from simkit.results import SimulationResult
+from simkit.spec import WEEKS_PER_YEAR
 
 __all__ = ["CashPoint", "CashPosition", "Neutrality", "ReportData", "base_case_fixed", "neutrality",
            "report_data"]
@@ -193,8 +193,8 @@ class _Timing:
             self.ends = np.asarray(years, dtype=float) * WEEKS_PER_YEAR
             self.T = None
         else:
-            from ..budget import budget_tables
-            from ..spec import year_end_week
+            from simkit.budget import budget_tables
+            from simkit.spec import year_end_week
 
             self.ends = np.array([float(year_end_week(int(y))) for y in years])
             self.T = budget_tables(sc)
@@ -206,7 +206,7 @@ class _Timing:
             weeks = np.array([sc.week_of(d) for d, _ in items], dtype=float)
             pv = np.array([model_dated_pv(sc, ((d, a),)) for d, a in items], dtype=float)
             return weeks, pv
-        from ..budget import dated_pv
+        from simkit.budget import dated_pv
 
         weeks = np.array([max(sc.week_of(d), 0) for d, _ in items], dtype=float)
         pv = np.array([dated_pv(self.T, sc, ((d, a),)) for d, a in items], dtype=float)
@@ -215,7 +215,7 @@ class _Timing:
     def curve(self, items) -> np.ndarray:
         """Present value of the items paid by each year end (the engines' cumulative curve)."""
         if self.T is not None:
-            from ..budget import dated_pv
+            from simkit.budget import dated_pv
 
             return np.asarray(dated_pv(self.T, self.sc, items, curve=True), dtype=float)
         weeks, pv = self.dated(items)
@@ -223,7 +223,7 @@ class _Timing:
 
 
 def _operating(result: SimulationResult, tm: _Timing) -> np.ndarray:
-    """The cumulative curve without the grant and the repayment."""
+    """Compute the cumulative curve without the grant and the repayment."""
     sc = result.scenario
     curve = result.curve_
     grant_y = sc.contract.grant * tm.curve(sc.terms.disbursement)
@@ -248,7 +248,7 @@ def _payback(op_mean: np.ndarray) -> int | None:
 
 
 def _outcome_indicator(sc, draws) -> tuple[str, str, str] | None:
-    """The outcome the condition for budget neutrality counts: (indicator id, programme key, bau key).
+    """Find the outcome the condition for budget neutrality counts: (indicator id, programme key, bau key).
 
     The indicator of the last payment target or rate-card line that is not the
     completion indicator (Norddjurs: education or work); version-1 runs count
@@ -266,7 +266,7 @@ def _outcome_indicator(sc, draws) -> tuple[str, str, str] | None:
 
 
 def neutrality(result: SimulationResult) -> Neutrality:
-    """The condition for budget neutrality with the run's means (see :class:`Neutrality`).
+    """Compute the condition for budget neutrality with the run's means (see :class:`Neutrality`).
 
     Examples
     --------
@@ -284,7 +284,7 @@ def neutrality(result: SimulationResult) -> Neutrality:
 
 
 def _cash_points(result: SimulationResult) -> tuple[CashPoint, ...]:
-    """The engine's cash view (version 2), with the same cumulative position without grant and repayment."""
+    """Compute the engine's cash view (version 2), with the same cumulative position without grant and repayment."""
     c = result.cash_
     if c is None or not c.size:
         return ()
@@ -292,7 +292,7 @@ def _cash_points(result: SimulationResult) -> tuple[CashPoint, ...]:
     m = c.shape[0]
     rep = result.draws_["repayment"][:m]
     out = []
-    for k, (lab, day) in enumerate(sc.cash_points()):
+    for k, (lab, day) in enumerate(sc.cash_points()):  # type: ignore[attr-defined]  # cash_ is set only for version-2 (ModelScenario) runs
         wk = sc.week_of(day)
         grant = sc.contract.grant * sum(sh for d, sh in sc.terms.disbursement if sc.week_of(d) <= wk)
         paid = rep * sum(sh for d, sh in sc.terms.schedule if sc.week_of(d) <= wk)

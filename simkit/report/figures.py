@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from .data import ReportData
+from simkit.report.data import ReportData
 
 __all__ = ["DPI", "WIDTH_IN", "fan_chart", "png_base64", "repayment_chart", "targets_chart"]
 
@@ -43,9 +43,9 @@ _TEXT = {
 
 def fan_chart(d: ReportData, lang: str):
     """Fan chart of the cumulative net effect, repayment dates and payback year marked."""
-    from .. import plotting
-    from ..labels import format_date
-    from ..spec import WEEKS_PER_YEAR
+    from simkit import plotting
+    from simkit.labels import format_date
+    from simkit.spec import WEEKS_PER_YEAR
 
     fig = _figure(11)
     ax = fig.subplots()
@@ -68,14 +68,14 @@ def fan_chart(d: ReportData, lang: str):
 
 def repayment_chart(d: ReportData, lang: str):
     """Distribution of the repayment: bars at each amount when there are few, else a histogram."""
-    from .. import plotting
+    from simkit import plotting
 
     fig = _figure(7.5)
     ax = fig.subplots()
     rep = d.result.draws_["repayment"]
     levels = np.unique(np.round(rep, 2))
     if levels.size <= 12:
-        from ..labels import format_money, format_percent
+        from simkit.labels import format_money, format_percent
 
         share = np.array([np.mean(np.round(rep, 2) == v) for v in levels])
         x = np.arange(levels.size)
@@ -95,7 +95,7 @@ def repayment_chart(d: ReportData, lang: str):
 
 def targets_chart(d: ReportData, lang: str):
     """P(each payment target met), with 95 % Monte Carlo error bars."""
-    from .. import plotting
+    from simkit import plotting
 
     fig = _figure(2.5 + 1.6 * len(d.summary["targets"]))
     ax = fig.subplots()

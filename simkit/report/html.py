@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import labels as L
-from .data import ReportData, report_data
-from .figures import fan_chart, png_base64, repayment_chart, targets_chart
+from simkit import labels as L
+from simkit.report.data import Neutrality, ReportData, report_data
+from simkit.report.figures import fan_chart, png_base64, repayment_chart, targets_chart
 
 __all__ = ["SECTIONS", "Context", "build_report", "format_headline", "summary_value"]
 
@@ -46,35 +46,41 @@ class Context:
 
     # ----------------------------------------------------------- text helpers
     def t(self, da: str, en: str) -> str:
-        """The text in the report's language."""
+        """Pick the text in the report's language."""
         return da if self.lang == "da" else en
 
     @property
     def scenario(self):
+        """Return the run's scenario."""
         return self.data.result.scenario
 
     @property
     def currency(self) -> str:
+        """Return the scenario's currency."""
         return self.scenario.currency
 
     def money(self, x: float, *, millions: bool = False) -> str:
+        """Format an amount of money in the report's language."""
         return L.format_money(x, self.lang, millions=millions, currency=self.currency)
 
     def mio(self, x: float, decimals: int = 1) -> str:
-        """An amount in millions without the unit (the column header says "mio. kr.")."""
+        """Format an amount in millions without the unit (the column header says "mio. kr.")."""
         return L.format_number(x / 1e6, self.lang, decimals=decimals)
 
     def pct(self, x: float, decimals: int = 1) -> str:
+        """Format a share as a percentage in the report's language."""
         return L.format_percent(x, self.lang, decimals=decimals)
 
     def date(self, d, style: str = "long") -> str:
+        """Format a date in the report's language."""
         return L.format_date(d, self.lang, style=style)
 
     def label(self, id: str, kind: str | None = None) -> str:
+        """Return the label of an id in the report's language."""
         return L.label(id, self.lang, kind=kind, scenario=self.scenario)
 
     def num(self, key: str, fmt: str = "auto", *, run: str | None = None) -> str:
-        """A headline number from the run summary, formatted and tagged with its key.
+        """Format a headline number from the run summary, formatted and tagged with its key.
 
         ``key`` is a path in :meth:`SimulationResult.summary` (``"budget.p_neutral"``,
         ``"targets.edu_work.p_met"``, ``"cash.points.3.mean"``: a number indexes a
@@ -93,7 +99,7 @@ class Context:
 
 
 def summary_value(summary, key: str):
-    """The value at a dotted path of a run summary; a whole number indexes a list.
+    """Look up the value at a dotted path of a run summary; a whole number indexes a list.
 
     Examples
     --------
@@ -129,7 +135,7 @@ def format_headline(value: float, fmt: str, lang: str, currency: str = "DKK") ->
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, cls: str = "", caption: str = "",
            numeric_from: int = 1) -> str:
-    """An HTML table; cells are HTML already (escape text before); columns >= numeric_from right-aligned."""
+    """Build an HTML table; cells are HTML already (escape text before); columns >= numeric_from right-aligned."""
     h = "".join(f'<th class="{"r" if i >= numeric_from else ""}">{c.replace(" %", "&nbsp;%")}</th>'
                 for i, c in enumerate(head))
     b = "".join("<tr>" + "".join(f'<td class="{"r" if i >= numeric_from else ""}">{c}</td>'
@@ -203,7 +209,7 @@ def section_agreement(ctx: Context) -> str:
 
 
 def _course(ctx: Context) -> str:
-    """The course in one sentence: its phases (version 1) or the model's programme states (version 2)."""
+    """Describe the course in one sentence: its phases (version 1) or the model's programme states (version 2)."""
     sc = ctx.scenario
     if hasattr(sc, "programme"):
         phases = ", ".join(f"{ctx.label(p.name, 'phases').lower()} ({p.weeks} {ctx.t('uger', 'weeks')})"
@@ -271,7 +277,7 @@ def section_key_figures(ctx: Context) -> str:
     out.append(_neutrality_sentence(ctx))
     for pos in d.positions:
         if pos.basis == "nominal":
-            k = pos.key
+            k: str = pos.key  # type: ignore[assignment]  # nominal positions carry their summary key
             out.append(ctx.t(
                 f"Lige efter tilbagebetalingen {ctx.date(pos.date)} er kommunens akkumulerede kassebeholdning "
                 f"(nominelt, tilskud og tilbagebetaling medregnet) i gennemsnit {ctx.num(k + '.mean', 'money_m')}"
@@ -289,6 +295,7 @@ def section_key_figures(ctx: Context) -> str:
             f"Just after the repayment on {ctx.date(pos.date)} the cumulative net effect is "
             f"{ctx.money(pos.mean, millions=True)} on average, and the probability that it is negative is "
             f"{ctx.pct(pos.p_negative)}."))
+    y: int | None
     if d.payback_year is not None:
         y = d.payback_year
         out.append(ctx.t(
@@ -321,8 +328,8 @@ def section_key_figures(ctx: Context) -> str:
 
 
 def _neutrality_sentence(ctx: Context) -> str:
-    """The condition for budget neutrality, with the run's means (:class:`~simkit.report.data.Neutrality`)."""
-    n = ctx.data.neutrality
+    """Write the condition for budget neutrality, with the run's means (:class:`~simkit.report.data.Neutrality`)."""
+    n: Neutrality = ctx.data.neutrality  # type: ignore[assignment]  # report_data always sets it
     if ctx.data.summary["budget"]["uncovered_cost_mean"] >= 0:
         unc = ctx.t(f"− udgifter som tilskuddet ikke dækker {ctx.num('budget.uncovered_cost_mean', 'money_m')}",
                     f"− costs the grant does not cover {ctx.num('budget.uncovered_cost_mean', 'money_m')}")
@@ -538,9 +545,9 @@ def section_range(ctx: Context) -> str:
         if p.basis == "nominal":
             rows.append(row(ctx.t(f"Kassebeholdning lige efter tilbagebetalingen {ctx.date(p.date, 'short')}",
                                   f"Cash position just after the repayment on {ctx.date(p.date, 'short')}"),
-                            p.key + ".mean", "money_m"))
+                            p.key + ".mean", "money_m"))  # type: ignore[operator]  # nominal positions carry their key
             rows.append(row(ctx.t("– sandsynlighed for at den er negativ", "– probability that it is negative"),
-                            p.key + ".p_negative", "percent"))
+                            p.key + ".p_negative", "percent"))  # type: ignore[operator]  # nominal positions carry their key
     rows.append(row(ctx.t("Fondens gennemsnitlige multipel", "Fund's mean multiple"), "fund.multiple_mean"))
     rows.append(row(ctx.t("Sandsynlighed for at fonden taber", "Probability that the fund loses"), "fund.p_loss"))
     head = [ctx.t("Scenarie", "Scenario")] + [ctx.t(*RANGE_NAMES[r]).capitalize() for r in cols]
@@ -566,7 +573,7 @@ def _central_words(ctx: Context) -> str:
 
 
 def section_payers(ctx: Context) -> str:
-    """The base case by payer and budget year, SØM style (version 2)."""
+    """Write the base case by payer and budget year, SØM style (version 2)."""
     t = ctx.data.payers
     if t is None:
         return ""
@@ -606,7 +613,7 @@ def section_payers(ctx: Context) -> str:
                               t.cumulative))
             rows.append(level(ctx.t("– uden tilskud og tilbagebetaling", "– without grant and repayment"),
                               t.cumulative_operating))
-    total = sum(t.saving[p] for p in ("municipality", "state", "region"))
+    total: np.ndarray = sum(t.saving[p] for p in ("municipality", "state", "region"))  # type: ignore[assignment]  # a sum of arrays
     rows.append(flow(ctx.t("Besparelse i alt, offentlige budgetter", "Total saving, public budgets"), total,
                      bold=True))
     cu = L.unit_text("money", ctx.lang, currency=ctx.currency)
@@ -640,7 +647,7 @@ def section_payers(ctx: Context) -> str:
 
 
 def section_cash(ctx: Context) -> str:
-    """The Monte Carlo cash view per budget year and at each repayment date (version 2)."""
+    """Write the Monte Carlo cash view per budget year and at each repayment date (version 2)."""
     d = ctx.data
     if not d.cash:
         return ""
@@ -725,7 +732,7 @@ def section_provenance(ctx: Context) -> str:
 
 
 def _shell_name(source: str) -> str:
-    """A scenario source as it is given on the command line (``"norddjurs (embedded)"`` → ``norddjurs``)."""
+    """Write a scenario source as it is given on the command line (``"norddjurs (embedded)"`` → ``norddjurs``)."""
     name = source.removesuffix(" (embedded)")
     return name if name and all(c.isalnum() or c in "._-/+" for c in name) else "'" + name.replace("'", "") + "'"
 
@@ -794,7 +801,7 @@ code { font-size: 8.5pt; word-break: break-all; }
 
 def build_report(result, base=None, *, lang: str = "da", sections: Sequence[Section] | None = None,
                  variants=None, payer_draws: int | None = None) -> str:
-    """The committee report as one self-contained HTML text.
+    """Build the committee report as one self-contained HTML text.
 
     Parameters
     ----------

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 def bad(where: str, value: object, expected: str) -> ValueError:
-    """A ``ValueError`` worded like :class:`simkit.errors.Problem`."""
+    """Make a ``ValueError`` worded like :class:`simkit.errors.Problem`."""
     return ValueError(f"{where}: got {value!r}; expected {expected}")
 
 
@@ -28,7 +32,7 @@ def check_names(
     return out
 
 
-def columns_of(a: object) -> list[str] | None:
+def columns_of(a: ArrayLike) -> list[str] | None:
     """Column names of a pandas DataFrame (or name of a Series), else ``None``."""
     cols = getattr(a, "columns", None)
     if cols is not None:
@@ -40,7 +44,7 @@ def columns_of(a: object) -> list[str] | None:
 
 
 def fmt(x: float) -> str:
-    """A number for a sentence: thousands separators when large, else 3 significant figures."""
+    """Format a number for a sentence: thousands separators when large, else 3 significant figures."""
     x = float(x)
     if not np.isfinite(x):
         return str(x)
@@ -52,7 +56,7 @@ def fmt(x: float) -> str:
 
 
 def pct(share: float) -> str:
-    """A share as a whole-number percentage, ``"18 %"``; below 1 % as ``"0.4 %"``."""
+    """Format a share as a whole-number percentage, ``"18 %"``; below 1 % as ``"0.4 %"``."""
     v = 100 * float(share)
     if not np.isfinite(v):
         return "n/a"

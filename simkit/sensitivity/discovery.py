@@ -49,12 +49,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from simkit.sensitivity._common import bad, check_names, columns_of, fmt, pct
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["PrimResult", "prim"]
 
@@ -126,7 +130,7 @@ class PrimResult:
     min_effect: float
 
     def conditions(self) -> list[str]:
-        """The box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``."""
+        """Describe the box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``."""
         out = []
         for name, lo, hi in zip(self.restricted, self.lower, self.upper, strict=True):
             if np.isfinite(lo) and np.isfinite(hi):
@@ -161,7 +165,7 @@ class PrimResult:
             f"this region holds {pct(self.coverage)} of all such cases."
         )
 
-    def contains(self, X: object) -> np.ndarray:
+    def contains(self, X: ArrayLike) -> np.ndarray:
         """Boolean mask of the rows of ``X`` (same columns as fitted) inside the box.
 
         Parameters
@@ -190,7 +194,7 @@ class PrimResult:
         return inside
 
     def to_frame(self) -> pd.DataFrame:
-        """The box: one row per restricted parameter.
+        """Tabulate the box: one row per restricted parameter.
 
         Returns
         -------
@@ -211,7 +215,7 @@ class PrimResult:
         )
 
     def trajectory_frame(self) -> pd.DataFrame:
-        """The peeling trajectory: mass, coverage, density per step, and the step chosen.
+        """Tabulate the peeling trajectory: mass, coverage, density per step, and the step chosen.
 
         Returns
         -------
@@ -229,6 +233,7 @@ class PrimResult:
         )
 
     def __repr__(self) -> str:
+        """Return a short summary."""
         return (
             f"PrimResult(mass={self.mass:.3f}, coverage={self.coverage:.3f}, "
             f"density={self.density:.3f}, base_rate={self.base_rate:.3f}, "
@@ -378,8 +383,8 @@ def _bound_test(
 
 
 def prim(
-    X: object,
-    y: object,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     names: Sequence[str] | None = None,
     alpha: float = 0.05,
@@ -495,7 +500,7 @@ def prim(
 
     keep = np.flatnonzero(np.isfinite(lower) | np.isfinite(upper))
     p_lo, p_hi, e_lo, e_hi = (np.full(len(keep), np.nan) for _ in range(4))
-    for i, j in enumerate(keep):
+    for i, j in enumerate(keep):  # type: ignore[assignment]  # j was an int above; here a numpy index
         if np.isfinite(lower[j]):
             p_lo[i], e_lo[i] = _bound_test(xa, ya, lower, upper, j, "lower", base_rate)
         if np.isfinite(upper[j]):

@@ -114,7 +114,7 @@ DRAW_OUTPUTS = ("repayment", "repayment_pv", "net_pv", "savings_pv", "fund_multi
 
 
 def as_scenario(scenario: Any = None):
-    """A Scenario from None (embedded default), a path/name/list, or a Scenario."""
+    """Resolve a Scenario from None (embedded default), a path/name/list, or a Scenario."""
     from simkit.io.scenario import load_scenario
     from simkit.model.spec import ModelScenario
     from simkit.spec import Scenario
@@ -268,7 +268,7 @@ def provenance(sc: Any, seed: int, **extra: Any) -> dict[str, Any]:
 
 
 def check_count(name: str, value: Any, minimum: int = 1) -> int:
-    """A whole number >= minimum (booleans refused)."""
+    """Check a whole number >= minimum (booleans refused)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(Problem(name, value, f"a whole number >= {minimum}"))
     return int(value)
@@ -416,6 +416,7 @@ class ModelSobolResult:
                 "correlations_ignored": self.correlations_ignored, "outputs": outs}
 
     def text(self) -> str:
+        """Write the indices as plain text."""
         lvl = f"{100 * self.raw.confidence_level:g} %"
         lines = [f"Sobol' indices of E[output | parameters]: n = {self.n}, {self.n_evaluations:,} "
                  f"parameter sets × {self.inner} cohorts = {self.n_cohort_draws:,} simulated cohorts; "
@@ -435,6 +436,7 @@ class ModelSobolResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
 
@@ -594,7 +596,7 @@ def _largest_remainder(counts: Sequence[int], total: int) -> list[int]:
 
 
 def scale_cohort(scenario: Any, size: int):
-    """The scenario with a different cohort size, everything per person kept.
+    """Resize the scenario to a different cohort size, everything per person kept.
 
     The intake windows keep their dates; their counts are scaled (largest
     remainder, so they add up to ``size``). The grant, the overall cap and the
@@ -669,7 +671,7 @@ class CohortVarianceResult:
     provenance: Mapping[str, Any] = field(repr=False)
 
     def split(self, cohort_size: int, output: str) -> VarianceSplit:
-        """The split for one cohort size and output."""
+        """Return the split for one cohort size and output."""
         return self.splits[self.cohort_sizes.index(cohort_size)][self.outputs.index(output)]
 
     def to_frame(self) -> pd.DataFrame:
@@ -705,6 +707,7 @@ class CohortVarianceResult:
                 f"uncertain parameters): {', '.join(parts)}.")
 
     def text(self) -> str:
+        """Write the variance split as plain text."""
         lines = [f"Variance split: {self.outer:,} parameter sets × {self.inner} cohorts per cohort size"]
         for o in self.outputs:
             lines.append(f"  {o}")
@@ -716,6 +719,7 @@ class CohortVarianceResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
 
@@ -950,6 +954,7 @@ class ValueOfInformation:
         }
 
     def text(self) -> str:
+        """Write the value of information as plain text."""
         lines = [f"Value of information — decision: {self.decision} ({self.perspective}'s view, "
                  f"{self.currency})", "  " + self.describe(), repr(self.table)]
         if self.all_parameters is not None:
@@ -957,6 +962,7 @@ class ValueOfInformation:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
 
@@ -1002,6 +1008,7 @@ def value_of_information(
         nb = decision_enter(result, perspective=perspective)
         decision = decision or "enter the agreement or not"
     decision = decision or "custom options"
+    members: Sequence[str]
     if groups is None:
         groups = {}
         for g, members in DEFAULT_GROUPS.items():
@@ -1160,10 +1167,12 @@ class ScenarioDiscovery:
         return {"n_draws": self.n_draws, "events": items}
 
     def text(self) -> str:
+        """Write the scenario discovery as plain text."""
         return "\n".join([f"Scenario discovery (PRIM) on {self.n_draws:,} draws",
                           *(f"  {s}" for s in self.sentences())])
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
 

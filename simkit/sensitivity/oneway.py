@@ -169,6 +169,7 @@ class TornadoResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,7 @@ class SobolResult:
         return pd.DataFrame(cols, index=index)
 
     def __repr__(self) -> str:
+        """Return the indices as a plain-text table."""
         pct = f"{100 * self.confidence_level:g} %"
         head = (
             f"SobolResult(n={self.n}, evaluations={self.n_evaluations}, "
@@ -136,7 +138,7 @@ def _sobol_engine(d: int, gen: np.random.Generator) -> qmc.Sobol:
 def _indices(
     f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """scipy's estimators on precomputed outputs; returns two ``(s, d)`` arrays."""
+    """Scipy's estimators on precomputed outputs; returns two ``(s, d)`` arrays."""
     res = sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     s, d = f_a.shape[0], f_ab.shape[0]
     return (
@@ -147,7 +149,7 @@ def _indices(
 
 def sobol(
     func: Callable[[np.ndarray], np.ndarray],
-    dists: Sequence[object],
+    dists: Sequence[Any],
     n: int,
     *,
     rng: RngLike = None,

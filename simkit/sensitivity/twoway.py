@@ -111,6 +111,7 @@ class TwoWayResult:
                 "se": {o: self.se[j].tolist() for j, o in enumerate(self.outputs)}}
 
     def text(self, output: str = "p_neutral") -> str:
+        """Write the grid of one output as plain text."""
         g = self.grid(output)
         prob = output.startswith("p_")
         fmt = (lambda v: f"{v:7.1%}") if prob else (lambda v: f"{v:>12,.0f}")
@@ -124,6 +125,7 @@ class TwoWayResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the plain-text summary."""
         return self.text()
 
 
@@ -140,7 +142,7 @@ def _grid(values: Sequence[float] | None, lo: float, hi: float, n: int, name: st
 
 
 def default_axes(scenario: Any) -> tuple[str, str]:
-    """The two-way grid's default axes: the first two uncertain parameters, in declaration order.
+    """Pick the two-way grid's default axes: the first two uncertain parameters, in declaration order.
 
     Parameters
     ----------

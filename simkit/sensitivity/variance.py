@@ -25,12 +25,16 @@ are independent; the inner draws of one set stay together).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from simkit.rng import RngLike, as_generator
 from simkit.sensitivity._common import bad, fmt, pct
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["VarianceSplit", "split_variance"]
 
@@ -95,6 +99,7 @@ class VarianceSplit:
         )
 
     def __repr__(self) -> str:
+        """Return the variance split as plain text."""
         def part(name: str, v: float, se: float, share: float) -> str:
             se_txt = "" if np.isnan(se) else f" ± {fmt(se)}"
             return f"  {name:<9} {fmt(v)}{se_txt}  ({pct(share)})"
@@ -119,7 +124,7 @@ def _components(
     return parameter, cohort
 
 
-def split_variance(y: object, *, rng: RngLike = None, n_resamples: int = 999) -> VarianceSplit:
+def split_variance(y: ArrayLike, *, rng: RngLike = None, n_resamples: int = 999) -> VarianceSplit:
     """Split the variance of nested draws into parameter and cohort parts.
 
     Parameters

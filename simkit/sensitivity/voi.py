@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,9 @@ from scipy import sparse, stats
 from scipy.interpolate import BSpline
 
 from simkit.sensitivity._common import bad, check_names, columns_of, fmt, pct
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["EvppiTable", "VoiResult", "evpi", "evpi_normal", "evppi", "evppi_table"]
 
@@ -132,6 +136,7 @@ class VoiResult:
         return pd.DataFrame([row], index=pd.Index([self.label], name="quantity"))
 
     def __repr__(self) -> str:
+        """Return the value as plain text."""
         head = f"{self.label} = {fmt(self.value)}"
         if self.kind == "EVPI":
             head += f" (MC SE {fmt(self.se)})"
@@ -199,6 +204,7 @@ class EvppiTable:
         )
 
     def __repr__(self) -> str:
+        """Return the table as plain text."""
         width = max((len(n) for n in self.names), default=4)
         lines = [f"EvppiTable: EVPI {fmt(self.evpi)} from {self.n_draws:,} draws"]
         for name, v in zip(self.names, self.values, strict=True):
@@ -210,7 +216,7 @@ class EvppiTable:
 # ----------------------------------------------------------------- validation
 
 
-def _check_nb(nb: object, options: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
+def _check_nb(nb: ArrayLike, options: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
     cols = columns_of(nb) if np.ndim(nb) == 2 else None
     a = np.asarray(nb, dtype=float)
     if a.ndim == 1:
@@ -233,7 +239,7 @@ def _check_nb(nb: object, options: Sequence[str] | None) -> tuple[np.ndarray, tu
 
 
 def _check_x(
-    x: object, n_draws: int, names: Sequence[str] | None
+    x: ArrayLike, n_draws: int, names: Sequence[str] | None
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     cols = columns_of(x)
     a = np.asarray(x, dtype=float)
@@ -293,8 +299,8 @@ def _evpi_parts(nb: np.ndarray) -> tuple[float, float, np.ndarray, int]:
     return value, se, means, best
 
 
-def evpi(nb: object, *, options: Sequence[str] | None = None) -> VoiResult:
-    """Expected value of perfect information, ``E[max_d NB_d] - max_d E[NB_d]``.
+def evpi(nb: ArrayLike, *, options: Sequence[str] | None = None) -> VoiResult:
+    """Compute the expected value of perfect information, ``E[max_d NB_d] - max_d E[NB_d]``.
 
     Parameters
     ----------
@@ -451,14 +457,14 @@ def _fit_gcv(x: np.ndarray, y: np.ndarray, method: str) -> tuple[np.ndarray, str
 
 
 def evppi(
-    nb: object,
-    x: object,
+    nb: ArrayLike,
+    x: ArrayLike,
     *,
     method: str = "auto",
     options: Sequence[str] | None = None,
     names: Sequence[str] | None = None,
 ) -> VoiResult:
-    """Expected value of partial perfect information about one parameter or a group.
+    """Compute the expected value of partial perfect information about one parameter or a group.
 
     Estimates ``E_x[max_d E(NB_d | x)] - max_d E[NB_d]`` by regressing the net
     benefit of each option, incremental to the first option, on the sampled
@@ -546,7 +552,7 @@ def evppi(
 
 
 def evppi_table(
-    nb: object,
+    nb: ArrayLike,
     params: Mapping[str, object],
     groups: Mapping[str, Sequence[str]] | None = None,
     *,
@@ -588,6 +594,7 @@ def evppi_table(
     if clash:
         raise bad("groups", sorted(clash), "group names different from parameter names")
     cols: dict[str, np.ndarray] = {}
+    values: Any  # the name holds each parameter's draws, then the EVPPI values
     for name, values in params.items():
         v = np.asarray(values, dtype=float)
         if v.ndim != 1:
@@ -602,6 +609,8 @@ def evppi_table(
         rows.append((str(gname), members_t))
 
     total = _evpi_parts(a)[0]
+    methods: list[str]
+    dfs: list[int]
     values, methods, dfs = [], [], []
     for _, members_t in rows:
         xg = np.column_stack([cols[m] for m in members_t])
