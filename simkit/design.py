@@ -454,7 +454,7 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
     Examples
     --------
     >>> import simkit
-    >>> sc = simkit.load_scenario()
+    >>> sc = simkit.load_scenario(["norddjurs", "norddjurs_threshold"])  # a contract with targets
     >>> c = variant(sc.contract, "pro_rata,edu_work.floor=0.3", cohort_size=95)
     >>> [(t.rule, t.floor) for t in c.targets]
     [('pro_rata', 0.6), ('pro_rata', 0.3)]

@@ -1034,7 +1034,7 @@ def evaluate(
     --------
     >>> import simkit
     >>> from simkit.synth import synthesize
-    >>> sc = simkit.load_scenario()
+    >>> sc = simkit.load_scenario("norddjurs_v1")  # the one-row path of the 0.1 model
     >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)
     >>> res.n_referred, sorted(t.status in ("met", "not_met") for t in res.targets)
     (95, [True, True])

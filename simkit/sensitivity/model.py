@@ -505,7 +505,9 @@ def sobol_model(
     Examples
     --------
     >>> from simkit.sensitivity import sobol_model
-    >>> res = sobol_model(params="completion_rate,outcome_rate_completers", n=64, inner=2,
+    >>> import simkit
+    >>> v1 = simkit.load_scenario("norddjurs_v1")  # the 0.1 model: a quick example
+    >>> res = sobol_model(v1, params="completion_rate,outcome_rate_completers", n=64, inner=2,
     ...                   n_resamples=0, seed=1)
     >>> res.n_evaluations, res.n_cohort_draws
     (256, 512)

@@ -213,7 +213,9 @@ def tornado(
     Examples
     --------
     >>> from simkit.sensitivity import tornado
-    >>> res = tornado(params="completion_rate", draws=500, seed=1)
+    >>> import simkit
+    >>> v1 = simkit.load_scenario("norddjurs_v1")  # the 0.1 model: a quick example
+    >>> res = tornado(v1, params="completion_rate", draws=500, seed=1)
     >>> bool(res.high[res.outputs.index("p_met:completion"), 0]
     ...      >= res.low[res.outputs.index("p_met:completion"), 0])
     True
