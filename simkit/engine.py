@@ -32,7 +32,7 @@ from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
 from simkit.contract import fund_view, repayment
 from simkit.errors import InputError, Problem
 from simkit.io.scenario import load_scenario
-from simkit.limits import check_memory
+from simkit.limits import check_memory, check_time
 from simkit.model.spec import ModelScenario
 from simkit.params import draw_parameters
 from simkit.results import Provenance, SimulationResult
@@ -389,6 +389,7 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     if streamed and (inner > 1 or keep_persons):
         raise InputError(Problem("keep_draws", keep_draws, f"all {draws:,} draws (a nested run or one that keeps "
                                                             "persons cannot be streamed)"))
+    check_time(sc, draws)  # a streamed run's memory is flat: a very long one is refused by its time
     check_memory(sc, draws, chunk_size=chunk_size, workers=1 if backend == "serial" else workers,
                  keep_persons=keep_persons, curve_draws=curve_draws, keep_draws=keep)
 

@@ -179,14 +179,25 @@ def test_memory_refusal_states_the_figure_and_the_way_out(monkeypatch):
     assert "about 29.1 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
 
 
-def test_memory_refusal_of_the_declarative_default_states_its_figure(capsys, monkeypatch):
+def test_memory_refusal_of_the_declarative_default_states_its_figure(monkeypatch):
     monkeypatch.setenv("SIMKIT_MAX_MEMORY_MB", "1000")
-    assert main(["run", "--draws", "100000000"]) == 2
-    err = capsys.readouterr().err
+    monkeypatch.setenv("SIMKIT_MAX_CPU_HOURS", "1000000")  # past the time bound, to reach the memory one
+    with pytest.raises(InputError) as exc:  # every draw kept in memory
+        simkit.simulate(draws=100_000_000, seed=1, keep_draws=True)
+    err = str(exc.value)
     # per draw 8 x (10 parameters + 16) + 4 x 7 x 4 indicators + 8 x 3 x 3 rate-card lines + 32 = 424 bytes:
     # 1e8 draws = 42.4e9; + baseline 320 MiB (0.336e9) + one block 2,600 B x 95 persons x 1,024 draws (0.253e9)
     # + curve and cash view 2 x 8 x 20,000 x (10 years + 2 + 4 instalments) (0.005e9) = 42.99e9
     assert "about 43.0 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
+
+
+def test_a_run_of_the_declarative_default_that_would_take_days_is_refused_up_front(capsys):
+    """Was: with streamed results memory no longer refuses it, and `simkit run --draws 10**8` ran for a day."""
+    assert main(["run", "--draws", "100000000"]) == 2
+    err = capsys.readouterr().err
+    # lower bound 5 us per person and draw: 1e8 x 95 x 5e-6 s = 47,500 s = 13.2 h > the 12-hour bound;
+    # the largest accepted run is 12 / 13.19 x 1e8 = 90,947,368 draws
+    assert "at least 13 CPU hours" in err and "at most 90,947,368 draws" in err and "fewer --draws" in err
 
 
 def test_huge_cohort_is_refused_with_the_bound(tmp_path, capsys):
