@@ -94,24 +94,25 @@ def neutrality(result) -> dict[str, Any]:
     True
     """
     sc, d = result.scenario, result.draws_
+    st = result.stats  # every draw, also of a streamed run (exact block sums)
     ind = _outcome_indicator(sc, d)
     out: dict[str, Any] = {"indicator": ind, "measurement_date": sc.terms.measurement_date.isoformat()}
     if ind is not None:
-        prog = float(np.mean(d[f"count:{ind}:achieved"]))
-        bau = float(np.mean(d[f"count_bau:{ind}:achieved"]))
+        prog = st.mean(f"count:{ind}:achieved")
+        bau = st.mean(f"count_bau:{ind}:achieved")
     else:
         prog = bau = float("nan")
     add = prog - bau
-    money = {"repayment": float(np.mean(d["repayment_pv"])), "savings": float(np.mean(d["savings_pv"])),
-             "avoided_activation": float(np.mean(d["bau_cost_pv"])),
-             "uncovered_costs": float(np.mean(d["uncovered_pv"]))}
+    money = {"repayment": st.mean("repayment_pv"), "savings": st.mean("savings_pv"),
+             "avoided_activation": st.mean("bau_cost_pv"),
+             "uncovered_costs": st.mean("uncovered_pv")}
     net = money["savings"] + money["avoided_activation"] - money["uncovered_costs"] - money["repayment"]
     out.update(outcomes=prog, outcomes_bau=bau, additional_outcomes=add, **money, net=net)
     per_ok = bool(np.isfinite(add) and add > 1e-9)
     for k in (*money, "net"):
         out[f"{k}_per_additional"] = (out[k] / add) if per_ok else None
     out["met_on_average"] = bool(net >= 0)
-    out["p_neutral"] = float(np.mean(d["net_pv"] >= 0))
+    out["p_neutral"] = st.mean("is:neutral")
     out["condition"] = neutrality_sentence(out, "en", currency=sc.currency)
     return out
 

@@ -41,7 +41,8 @@ P5;01-12-2025;job;01-07-2026;;37;
 
 @pytest.fixture(scope="module")
 def sc():
-    return simkit.load_scenario("norddjurs")
+    # the examples are extracted at the threshold variant's measurement date (the default's is a year later)
+    return simkit.load_scenario(["norddjurs", "norddjurs_threshold"])
 
 
 def _files(tmp_path):

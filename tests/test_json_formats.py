@@ -87,7 +87,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
                         _json(tmp, "evaluate", str(EXAMPLES / "norddjurs_spells_interim_2026-11-01.csv"),
                               "--scenario", "norddjurs", "--as-of", "2026-11-01", "--forecast-draws", "16"),
                         # the default's contract is a rate card; its threshold variant has payment targets
-                        _json(tmp, "evaluate", str(spells), "--scenario", v2, "norddjurs_threshold")],
+                        _json(tmp, "evaluate", str(EXAMPLES / "norddjurs_spells_final.csv"), "--scenario", v2,
+                              "norddjurs_threshold")],
         "sensitivity": list(sens.values()),
         **{f"sensitivity.{m}": [d["result"]] for m, d in sens.items()},
         "design": [_json(tmp, "design", v1, "--draws", "500", "--compare", "base", "pr:pro_rata",

@@ -185,10 +185,10 @@ def test_memory_refusal_of_the_declarative_default_states_its_figure(monkeypatch
     with pytest.raises(InputError) as exc:  # every draw kept in memory
         simkit.simulate(draws=100_000_000, seed=1, keep_draws=True)
     err = str(exc.value)
-    # per draw 8 x (10 parameters + 16) + 4 x 7 x 4 indicators + 8 x 3 x 3 rate-card lines + 32 = 424 bytes:
-    # 1e8 draws = 42.4e9; + baseline 320 MiB (0.336e9) + one block 2,600 B x 95 persons x 1,024 draws (0.253e9)
-    # + curve and cash view 2 x 8 x 20,000 x (10 years + 2 + 4 instalments) (0.005e9) = 42.99e9
-    assert "about 43.0 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
+    # per draw 8 x (11 parameters + 16) + 4 x 7 x 4 indicators + 8 x 3 x 3 rate-card lines + 32 = 432 bytes:
+    # 1e8 draws = 43.2e9; + baseline 320 MiB (0.336e9) + one block 2,600 B x 95 persons x 1,024 draws (0.253e9)
+    # + curve and cash view 2 x 8 x 20,000 x (10 years + 2 + 4 instalments) (0.005e9) = 43.79e9
+    assert "about 43.8 GB" in err and "bound of 1.0 GB" in err and "fewer --draws" in err
 
 
 def test_a_run_of_the_declarative_default_that_would_take_days_is_refused_up_front(capsys):
