@@ -295,7 +295,7 @@ def plot_twoway(result, output="p_neutral", *, ax=None, annotate=True):
     Examples
     --------
     >>> from simkit.sensitivity import twoway
-    >>> ax = plot_twoway(twoway(n_grid=3, draws=100, seed=1), "p_met:completion")
+    >>> ax = plot_twoway(twoway(n_grid=3, draws=100, seed=1), "p_neutral")
     """
     ax = _axes(ax)
     g = result.grid(output)
@@ -346,7 +346,7 @@ def plot_sobol(result, output=None, *, ax=None):
     Examples
     --------
     >>> from simkit.sensitivity import sobol_model
-    >>> ax = plot_sobol(sobol_model(params="completion_rate,outcome_rate_bau", n=32, inner=2,
+    >>> ax = plot_sobol(sobol_model(params="hr_starts,bau_weeks_to_start", n=32, inner=2,
     ...                             n_resamples=20, seed=1))
     """
     ax = _axes(ax)

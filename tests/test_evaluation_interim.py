@@ -27,7 +27,8 @@ TRUE_DROPOUT = 45.0
 
 @pytest.fixture(scope="module")
 def sc():
-    return simkit.load_scenario("norddjurs")
+    # the forecast of payment targets (the default's rate card has none)
+    return simkit.load_scenario(["norddjurs", "norddjurs_threshold"])
 
 
 def _cohorts(sc, params, seed):

@@ -433,7 +433,7 @@ def forecast(sc: ModelScenario, sp: PersonSpells, as_of: dt.date, *, seed: int, 
     --------
     >>> import simkit
     >>> from simkit.model.observed import spells_from_frame, synthesize_spells
-    >>> sc = simkit.load_scenario("norddjurs")
+    >>> sc = simkit.load_scenario(["norddjurs", "norddjurs_threshold"])  # a contract with targets
     >>> day = dt.date(2026, 11, 1)
     >>> sp, _ = spells_from_frame(sc, synthesize_spells(sc, seed=41, as_of=day), as_of=day)
     >>> f = forecast(sc, sp, day, seed=1, draws=32, replicates=2)
