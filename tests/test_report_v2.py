@@ -248,9 +248,9 @@ def test_headline_sentence_gives_the_default_with_its_range(v2_outputs):
     assert (f"Sandsynligheden for at aftalen er udgiftsneutral er {pct(b['default'])} "
             f"(skeptisk: {pct(b['sceptical'])}, optimistisk: {pct(b['optimistic'])})") in plain
     # the cash position at the repayment date (nominal) from the JSON's cash view
-    (k,) = [i for i, q in enumerate(runs["default"]["cash"]["points"]) if q["label"].startswith("repayment")]
-    mean = runs["default"]["cash"]["points"][k]["mean"]
-    assert f"{abs(mean) / 1e6:.1f}".replace(".", ",") + " mio. kr." in plain
+    # (the default repays in instalments: the position at one of the repayment dates is stated)
+    means = [q["mean"] for q in runs["default"]["cash"]["points"] if q["label"].startswith("repayment")]
+    assert any(f"{abs(m) / 1e6:.1f}".replace(".", ",") + " mio. kr." in plain for m in means)
     assert "Standard, skeptisk og optimistisk" in plain and "Kassebeholdning pr. budgetår" in plain
 
 
