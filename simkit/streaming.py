@@ -454,7 +454,7 @@ def add_target_views(sc, arr: dict[str, Any]) -> dict[str, Any]:
     Examples
     --------
     >>> import simkit
-    >>> sc = simkit.load_scenario()
+    >>> sc = simkit.load_scenario(["norddjurs", "norddjurs_threshold"])  # a contract with targets
     >>> keys = ("achieved", "referred", "achieved_completed", "completed")
     >>> arr = add_target_views(sc, {f"count:{t.indicator}:{k}": np.arange(3)
     ...                             for t in sc.contract.targets for k in keys})

@@ -164,7 +164,7 @@ def synthesize(
     Examples
     --------
     >>> import simkit
-    >>> df = synthesize(simkit.load_scenario(), seed=1, as_of="2028-04-30")
+    >>> df = synthesize(simkit.load_scenario("norddjurs_v1"), seed=1, as_of="2028-04-30")  # the one-row format of the 0.1 model
     >>> len(df), df["id"].str.match(r"^SK-[0-9a-f]{8}$").all()
     (95, np.True_)
     """
