@@ -184,7 +184,7 @@ def payer_years(base: SimulationResult, *, draws: int | None = None) -> PayerYea
         raise ValueError("payer_years needs a version-2 (declarative-model) scenario")
     if base.provenance.nested:
         raise ValueError("payer_years needs a run that is not nested")
-    seed = base.provenance.seed
+    seed = int(base.provenance.seed or 0)   # a simulation's provenance always has its seed
     names = [k.removeprefix("param:") for k in base.draws_ if k.startswith("param:")]
     n = base.n if draws is None else max(1, min(int(draws), base.n))
     years, ends, cuts = budget_periods(sc)

@@ -1,4 +1,4 @@
-"""Result objects: small, frozen, pleasant in a notebook, stable as JSON."""
+"""The result of a Monte Carlo run (:class:`SimulationResult`) and its small helpers."""
 
 from __future__ import annotations
 
@@ -13,35 +13,13 @@ import numpy as np
 
 from simkit.errors import InputError, Problem
 from simkit.headline import neutrality, neutrality_sentence, rate_card_lines
+from simkit.results.base import Provenance
 from simkit.spec import Scenario
 from simkit.streaming import RunStats, stats_of
 
 __all__ = ["Provenance", "SimulationResult"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a result came from: enough to reproduce it exactly."""
-
-    simkit_version: str
-    scenario_name: str
-    scenario_sha256: str
-    sources: tuple[str, ...]
-    seed: int
-    draws: int
-    nested: tuple[int, int] | None = None
-    fixed: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the stable JSON structure."""
-        return {"simkit_version": self.simkit_version,
-                "scenario": {"name": self.scenario_name, "sha256": self.scenario_sha256,
-                             "sources": list(self.sources)},
-                "seed": self.seed, "draws": self.draws,
-                "nested": list(self.nested) if self.nested else None,
-                "fixed_parameters": list(self.fixed)}
 
 
 def mean_and_se(x: np.ndarray, clusters: int | None = None) -> tuple[float, float]:
