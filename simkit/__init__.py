@@ -11,32 +11,36 @@ one, comes last in results.
 
 __version__ = "0.1.0"
 
-from simkit.io.scenario import embedded_scenarios, load_scenario
+from simkit.io.scenario import embedded_scenarios
 
 __all__ = ["__version__", "compare", "embedded_scenarios", "evaluate", "load_scenario", "set_parameter",
            "simulate", "synthesize"]
 
 
 def __getattr__(name: str):
-    """Load ``simkit.simulate``, ``evaluate`` and ``synthesize`` (numpy/pandas) only when first used.
+    """Load ``simkit.load_scenario``, ``simulate``, ``evaluate`` and ``synthesize`` (numpy/pandas) only when first used.
 
     So the command line handles Ctrl-C from its first instant.
     """
-    # start-up speed: each loads numpy/pandas, so only when first used
+    # start-up speed (each import below): each loads numpy/pandas, so only when first used
+    if name == "load_scenario":
+        from simkit.scenario import load_scenario  # start-up speed
+
+        return load_scenario
     if name == "simulate":
-        from simkit.engine import simulate
+        from simkit.engine import simulate  # start-up speed
 
         return simulate
     if name == "evaluate":
-        from simkit.evaluation import evaluate
+        from simkit.evaluation import evaluate  # start-up speed
 
         return evaluate
     if name in ("compare", "set_parameter"):
-        from simkit import whatif
+        from simkit import whatif  # start-up speed
 
         return getattr(whatif, name)
     if name == "synthesize":
-        from simkit.synth import synthesize
+        from simkit.synth import synthesize  # start-up speed
 
         return synthesize
     raise AttributeError(f"module 'simkit' has no attribute {name!r}")

@@ -38,9 +38,11 @@ plain script that uses them needs the ``if __name__ == "__main__":`` guard.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import platform
+import sys
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -270,9 +272,7 @@ def _collect(results: Iterable[tuple[int, dict]], bounds: list[tuple[int, int]],
 def _progress(it, show: bool, total: int | None = None):
     if not show:
         return it
-    # a progress bar on stderr; the command line turns it on only on a terminal
-    import sys
-
+    # start-up speed: tqdm (a progress bar on stderr) loads only when a bar is shown, on a terminal
     from tqdm import tqdm
 
     return tqdm(it, total=total, unit="chunk", file=sys.stderr, leave=False)
@@ -400,7 +400,7 @@ def _import(name: str):
 def _default_client():
     """Return the active dask.distributed Client, or None (also when distributed is not installed)."""
     try:
-        from distributed import default_client
+        from distributed import default_client  # optional dependency (dask.distributed)
     except ImportError:  # pragma: no cover - optional
         return None
     try:
@@ -412,7 +412,7 @@ def _default_client():
 def _client_for(scheduler, workers: int):
     """``(client, close)``: the client to use and whether this call must close it."""
     _import("distributed")
-    from distributed import Client
+    from distributed import Client  # optional dependency (dask.distributed)
 
     if isinstance(scheduler, Client):
         return scheduler, False
@@ -422,8 +422,8 @@ def _client_for(scheduler, workers: int):
         if not isinstance(address, str):
             raise InputError(Problem(where, address, "a distributed.Client or a scheduler address "
                                                      "such as 'tcp://10.0.0.5:8786'"))
-        from distributed.comm import parse_address
-        from distributed.comm.registry import get_backend
+        from distributed.comm import parse_address  # optional dependency (dask.distributed)
+        from distributed.comm.registry import get_backend  # optional dependency
 
         try:  # a malformed address fails here, before a half-built Client hangs on closing
             get_backend(parse_address(address)[0])
@@ -444,9 +444,7 @@ def _client_for(scheduler, workers: int):
 def _local_client(n: int):
     """Start a LocalCluster of ``n`` single-threaded worker processes, started once per process."""
     if n not in _LOCAL:
-        import atexit
-
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # optional dependency (dask.distributed)
 
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster, set_as_default=False)
@@ -464,7 +462,7 @@ def _close_local(n: int) -> None:
 
 
 def _run_distributed(job_for, bounds, chunk_fn, shared, has_shared, workers, scheduler, retries) -> Iterator:
-    from distributed import as_completed
+    from distributed import as_completed  # optional dependency (dask.distributed)
 
     client, close = _client_for(scheduler, workers)
     try:

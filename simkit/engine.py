@@ -27,36 +27,23 @@ import numpy as np
 from simkit import __version__, backends
 from simkit import indicators as ind
 from simkit.backends import BLOCK
+from simkit.blocks import Job, _param_rows
 from simkit.budget import arm_costs, budget_tables, dated_pv, referral_pv
 from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
 from simkit.contract import fund_view, repayment
 from simkit.errors import InputError, Problem
-from simkit.io.scenario import load_scenario
 from simkit.limits import check_memory, check_time
+from simkit.model.engine import ModelJob, simulate_model_chunk, simulate_model_shared_chunk
 from simkit.model.spec import ModelScenario
-from simkit.params import draw_parameters
 from simkit.results import Provenance, SimulationResult
 from simkit.rng import RngLike, block_generator, root_seed
+from simkit.scenario import load_scenario
 from simkit.spec import DAYS_PER_WEEK, MODEL_PARAMETERS, Scenario
 from simkit.streaming import add_target_views, stats_of
 
-__all__ = ["BLOCK", "KEEP_DRAWS", "run_chunks", "simulate_arrays"]
+__all__ = ["BLOCK", "KEEP_DRAWS", "Job", "run_chunks", "simulate_arrays"]
 
 _CURVE_BATCH = 256
-
-
-def _param_rows(sc: Scenario | ModelScenario, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
-    """Parameter draws with indices [start, stop), block by block."""
-    dists = {n: p.dist for n, p in sc.parameters.items()}
-    chol = sc.chol
-    out: dict[str, list] = {n: [] for n in dists}
-    b0, b1 = start // BLOCK, (stop - 1) // BLOCK
-    for b in range(b0, b1 + 1):
-        lo, hi = max(start, b * BLOCK), min(stop, (b + 1) * BLOCK)
-        d = draw_parameters(dists, hi - b * BLOCK, rng=block_generator(seed, "parameters", b), chol=chol)
-        for n in dists:
-            out[n].append(d[n][lo - b * BLOCK:])
-    return {n: np.concatenate(v) for n, v in out.items()}
 
 
 def _uniforms(seed: int, start: int, stop: int, persons: int) -> np.ndarray:
@@ -66,20 +53,6 @@ def _uniforms(seed: int, start: int, stop: int, persons: int) -> np.ndarray:
         u = block_generator(seed, "cohort", b).random((hi - b * BLOCK, persons, N_UNIFORMS), dtype=np.float32)
         parts.append(u[lo - b * BLOCK:])
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything a worker needs for one chunk (picklable); ``scenario`` is None when sent without it."""
-
-    scenario: Scenario | None
-    seed: int
-    start: int
-    stop: int
-    inner: int
-    fixed: Mapping[str, object]
-    curve_draws: int
-    keep_persons: bool = False
 
 
 def _person_params(sc: Scenario, p: dict[str, np.ndarray], referral: np.ndarray) -> dict[str, np.ndarray]:
@@ -332,9 +305,6 @@ class StreamInputs:
 def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
     """Run a chunk of a streamed run: return its stats, and its per-draw arrays only for draws kept in memory."""
     sc, model, keep, first = shared.scenario, shared.model, shared.keep, shared.first
-    # the version-2 engine imports this module, so it is imported here, not at the top
-    from simkit.model.engine import simulate_model_chunk
-
     job = replace(job, scenario=sc)
     out = simulate_model_chunk(job) if model else simulate_chunk(job)
     a = job.start - first
@@ -410,9 +380,6 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
         return {**kept, **out}
 
     if isinstance(sc, ModelScenario):
-        # simkit.model.engine builds on this module (its Job); imported when a version-2 scenario runs
-        from simkit.model.engine import ModelJob, simulate_model_shared_chunk
-
         def model_job(a: int, b: int):
             cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
             return ModelJob(None, seed, first + a, first + b, inner, cut, curve_draws, keep_persons)

@@ -272,7 +272,7 @@ def plot_tornado(result, output="net_mean", *, ax=None, top=None, lang=None):
         ticks = [f"{label(n, lang, short=True)}\n{_param_value(n, result.param_low[result.parameters.index(n)], lang)}"
                  f" → {_param_value(n, result.param_high[result.parameters.index(n)], lang)}" for n in names]
     ax.set_yticklabels(ticks, fontsize=8)
-    # simkit.sensitivity imports this module's callers; loaded only for a sensitivity figure
+    # start-up speed: simkit.sensitivity loads pandas; only for a sensitivity figure
     from simkit.sensitivity.model import output_label
 
     ax.set_xlabel(output_label(output) + ("" if _is_prob(output) else f" ({result.currency})"))
@@ -309,7 +309,7 @@ def plot_twoway(result, output="p_neutral", *, ax=None, annotate=True):
     ax.set_yticklabels([f"{v:.3g}" for v in g.index], fontsize=8)
     ax.set_xlabel(result.x)
     ax.set_ylabel(result.y)
-    # simkit.sensitivity imports this module's callers; loaded only for a sensitivity figure
+    # start-up speed: simkit.sensitivity loads pandas; only for a sensitivity figure
     from simkit.sensitivity.model import output_label
 
     ax.set_title(output_label(output))

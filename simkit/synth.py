@@ -67,8 +67,8 @@ import pandas as pd
 from simkit.engine import simulate_arrays
 from simkit.errors import InputError, Problem
 from simkit.io.observed import validate_observed
-from simkit.io.scenario import load_scenario
 from simkit.rng import RngLike, root_seed, stream_generator
+from simkit.scenario import load_scenario
 
 __all__ = ["synthesize"]
 

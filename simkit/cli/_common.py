@@ -17,7 +17,6 @@ from typing import Any
 from simkit import __version__
 from simkit.errors import Interrupted
 from simkit.io.files import check_output_file, write_json
-from simkit.io.scenario import auto_base, load_scenario
 
 #: Exit code of a user error (one message on stderr, nothing written).
 EXIT_USER_ERROR = 2
@@ -78,9 +77,13 @@ def load(args: argparse.Namespace) -> Any:
 
     Examples
     --------
-    >>> load(argparse.Namespace(scenario=[])).name == load_scenario().name
+    >>> import simkit
+    >>> load(argparse.Namespace(scenario=[])).name == simkit.load_scenario().name
     True
     """
+    # start-up speed: building the scenario loads numpy; the parser (--help) imports this module
+    from simkit.scenario import auto_base, load_scenario
+
     sc = load_scenario(args.scenario or None)
     if auto_base(sc, args.scenario):
         print(f"note: {args.scenario[0]} has no [agreement]: it is an override, layered on the embedded "
@@ -107,7 +110,8 @@ def header(sc: Any, seed: int, **extra: Any) -> dict[str, Any]:
 
     Examples
     --------
-    >>> sorted(header(load_scenario(), 1, command="design"))
+    >>> import simkit
+    >>> sorted(header(simkit.load_scenario(), 1, command="design"))
     ['command', 'scenario', 'seed', 'simkit_version']
     """
     return {**extra, "simkit_version": __version__,

@@ -103,7 +103,7 @@ def _figures(res: Any, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # start-up speed (as above)
 
     for name, fn in (("repayment", plotting.plot_repayment), ("net_budget", plotting.plot_net_budget),
                      ("cumulative_budget", plotting.plot_cumulative_budget), ("targets", plotting.plot_targets)):

@@ -17,10 +17,10 @@ from simkit.cli._common import check_out_paths
 from simkit.errors import InputError, Problem, SimkitError
 from simkit.io.files import atomic_write, display_path, neutralise_formula
 from simkit.io.observed import OBSERVED_COLUMNS, validate_observed, write_observed_csv
-from simkit.io.scenario import load_scenario
 from simkit.io.spells import write_spells_csv
 from simkit.model.observed import spells_to_one_row, synthesize_spells
 from simkit.model.spec import ModelScenario
+from simkit.scenario import load_scenario
 from simkit.synth import MAX_DRAW, synthesize
 
 

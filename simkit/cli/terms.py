@@ -6,7 +6,7 @@ import argparse
 
 from simkit.cli._common import check_out_paths
 from simkit.io.files import atomic_write, display_path
-from simkit.io.scenario import load_scenario
+from simkit.scenario import load_scenario
 from simkit.terms import terms_template
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from simkit.io.files import display_path
-from simkit.io.scenario import load_scenario
+from simkit.scenario import load_scenario
 
 #: File name endings read as observed participant data; anything else is a scenario.
 DATA_SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv", ".xls", ".xlsm", ".xlsb", ".xltx", ".xltm", ".ods")

@@ -112,6 +112,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from simkit.errors import DataError, Problem, find_cpr
+from simkit.io.files import neutralise_formula
 
 __all__ = [
     "COURSE_STATUS_CODES",
@@ -970,8 +971,6 @@ def _format_cell(value: Any, kind: str, *, danish: bool) -> str:
 
 def _inert(text: str, kind: str) -> str:
     """Make inert a text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)."""
-    from simkit.io.files import neutralise_formula
-
     return neutralise_formula(text) if kind == "id" else text  # type: ignore[return-value]  # text in, text out
 
 

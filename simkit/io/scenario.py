@@ -1,5 +1,8 @@
 """Reading scenario files (TOML), layering them, and the embedded default.
 
+This module only reads and merges files; :mod:`simkit.scenario` builds the
+validated scenario from what it returns (:func:`simkit.load_scenario`).
+
 A scenario is one TOML file or several layered in order: each later file
 overrides the earlier ones key by key (tables merge recursively; a list —
 e.g. ``contract.targets`` — is replaced as a whole), except the top-level
@@ -15,6 +18,7 @@ checkout it is read from ``data/scenarios`` beside the package.
 from __future__ import annotations
 
 import copy
+import importlib
 import importlib.resources
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -23,7 +27,7 @@ from typing import Any
 
 from simkit.errors import Problem, ScenarioError, mask_cpr
 
-__all__ = ["DEFAULT_SCENARIO", "MAX_DEPTH", "embedded_scenarios", "load_scenario", "merge_documents", "read_toml"]
+__all__ = ["DEFAULT_SCENARIO", "MAX_DEPTH", "embedded_scenarios", "merge_documents", "read_layers", "read_toml"]
 
 DEFAULT_SCENARIO = "norddjurs"
 _ACCUMULATE = ("changes",)
@@ -135,50 +139,39 @@ def merge_documents(
     return merged, prov
 
 
-def auto_base(sc, given) -> bool:
-    """Whether :func:`load_scenario` put the first of ``given`` (paths or names) on the embedded default.
-
-    Examples
-    --------
-    >>> auto_base(load_scenario(["norddjurs"]), ["norddjurs"])  # a whole scenario: not layered
-    False
-    """
-    return bool(given) and len(sc.sources) == len(given) + 1
-
-
-def load_scenario(
+def read_layers(
     source: str | Path | Sequence[str | Path | Mapping[str, Any]] | Mapping[str, Any] | None = None,
-):
-    """Load, layer and validate a scenario.
+) -> tuple[dict[str, Any], dict[str, str], tuple[str, ...]]:
+    """Read and layer a scenario's files; returns (merged document, key path -> label, labels).
+
+    Nothing is validated here: :func:`simkit.load_scenario` (in :mod:`simkit.scenario`)
+    hands the result to :mod:`simkit.spec` or :mod:`simkit.model.spec`.
 
     Parameters
     ----------
     source : None, path, embedded name, dict, or a list of these
-        ``None`` loads the embedded default (the Norddjurs–DSI agreement). A
-        list is layered in order, e.g. ``["norddjurs", "reform.toml"]``; a dict
-        is an in-memory layer (handy in notebooks). When the first file is an
-        *override* (it has no ``[agreement]`` table), it is layered on the
-        embedded default, which then appears first in the scenario's
-        ``sources`` (:func:`auto_base` says whether that happened).
+        ``None`` reads the embedded default. A list is layered in order; a
+        dict is an in-memory layer. When the first file is an *override*
+        (it has no ``[agreement]`` table), it is layered on the embedded
+        default, whose label then comes first.
 
     Returns
     -------
-    simkit.spec.Scenario
-
-    Raises
-    ------
-    ScenarioError
-        For any problem, naming the file, key path and value.
+    doc : dict
+        The merged document.
+    provenance : dict
+        Key path -> label of the file it came from.
+    sources : tuple of str
+        The labels, in layering order.
 
     Examples
     --------
-    >>> sc = load_scenario()
-    >>> sc.agreement.cohort_size
-    95
+    >>> doc, prov, sources = read_layers(["norddjurs_v1", {"agreement": {"cohort_size": 40}}])
+    >>> doc["agreement"]["cohort_size"], prov["agreement.cohort_size"]
+    (40, '(layer 2, in memory)')
+    >>> sources
+    ('norddjurs_v1 (embedded)', '(layer 2, in memory)')
     """
-    # io only reads files; validation is simkit.spec's (imported here, on use, to keep io free of it at import)
-    from simkit.spec import build_scenario
-
     if source is None:
         source = [DEFAULT_SCENARIO]
     elif isinstance(source, str | Path | Mapping):
@@ -192,10 +185,20 @@ def load_scenario(
     if layers and not isinstance(source[0], Mapping) and "agreement" not in layers[0][1]:
         layers.insert(0, read_toml(DEFAULT_SCENARIO))  # an override file: put it on the default
     doc, prov = merge_documents(layers)
-    version = doc.get("scenario", {}).get("version") if isinstance(doc.get("scenario"), Mapping) else None
-    if version == 2:
-        # start-up speed: the version-2 builder only for a version-2 file
-        from simkit.model.spec import build_model_scenario
+    return doc, prov, tuple(label for label, _ in layers)
 
-        return build_model_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)
-    return build_scenario(doc, sources=tuple(label for label, _ in layers), provenance=prov)
+
+#: names that moved to :mod:`simkit.scenario` (they build a Scenario, which io does not)
+_MOVED = ("auto_base", "load_scenario")
+
+
+def __getattr__(name: str):
+    """Compatibility alias: ``simkit.io.scenario.load_scenario`` is :func:`simkit.load_scenario`.
+
+    The builder sits above io (``simkit.scenario`` imports io, never the other
+    way), so the alias is resolved by name on first use.
+    """
+    if name in _MOVED:
+        # compatibility alias, resolved on first use (start-up speed; io never imports the spec at import)
+        return getattr(importlib.import_module("simkit.scenario"), name)
+    raise AttributeError(f"module 'simkit.io.scenario' has no attribute {name!r}")

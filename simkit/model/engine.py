@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from simkit.blocks import BLOCK, Job, _param_rows
 from simkit.contract import fund_view, repayment
-from simkit.engine import BLOCK, Job, _param_rows
 from simkit.model.indicators import Context, PersonSpells, count, evaluate_indicators
 from simkit.model.pricing import costs_until, item_prices, prices, spell_costs
 from simkit.model.pricing import dated_pv as model_dated_pv
@@ -350,8 +350,6 @@ def _cash(sc, pr, h, sign, sub, fac, draw, m, rep_total, p, D) -> np.ndarray:
 
 def simulate_model_shared_chunk(sc: ModelScenario, job: ModelJob) -> dict[str, np.ndarray]:
     """:func:`simulate_model_chunk` of a job sent without its scenario (the workers hold ``sc``)."""
-    from dataclasses import replace
-
     return simulate_model_chunk(replace(job, scenario=sc))  # type: ignore[arg-type]  # Job.scenario is typed for version 1; version-2 jobs carry a ModelScenario
 
 

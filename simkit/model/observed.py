@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.blocks import BLOCK, _param_rows
 from simkit.contract import needed_count, repayment
 from simkit.errors import DataError, Problem
 from simkit.io.observed import read_observed
@@ -52,8 +53,9 @@ from simkit.model.indicators import (
     evaluate_indicators,
 )
 from simkit.model.interim import InterimForecast, forecast
-from simkit.model.simulate import Histories
+from simkit.model.simulate import Histories, simulate_histories
 from simkit.model.spec import ModelScenario
+from simkit.rng import root_seed
 from simkit.stats import clopper_pearson
 from simkit.terms import terms_used
 
@@ -488,10 +490,6 @@ def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.
     >>> df["person"].nunique()
     50
     """
-    from simkit.engine import BLOCK, _param_rows
-    from simkit.model.simulate import simulate_histories
-    from simkit.rng import root_seed
-
     seed = root_seed(seed, allow_none=False)
     block, row = divmod(int(draw), BLOCK)
     p = _param_rows(sc, seed, block * BLOCK, block * BLOCK + row + 1)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simkit.model import _kernel
 from simkit.model.spec import PAYERS, ModelScenario
 from simkit.spec import DAYS_PER_WEEK, WEEKS_PER_YEAR
 
@@ -195,8 +196,6 @@ def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     ``False`` runs the same formulas as numpy passes per state and series.
     """
     if compiled:
-        from simkit.model import _kernel
-
         c = _kernel.price_spells(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors,
                                  until, discounted)
         return {p: c[:, i] for i, p in enumerate(PAYERS)}
@@ -248,7 +247,5 @@ def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     >>> bool(np.isclose(c[0, 1, 0], full) and c[0, 2, 0] == c[0, 1, 0] and 0 < c[0, 0, 0] < full)
     True
     """
-    from simkit.model import _kernel
-
     return _kernel.price_cuts(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors, weeks,
                               group, weight, groups, discounted)

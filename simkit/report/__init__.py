@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from simkit.engine import simulate
-from simkit.io.scenario import embedded_scenarios, load_scenario, read_toml
+from simkit.io.scenario import embedded_scenarios, read_toml
 from simkit.report.basecase import PayerYears, budget_periods, payer_years
 from simkit.report.data import ReportData, base_case_fixed, neutrality, report_data
 from simkit.report.html import SECTIONS, Context, build_report
+from simkit.scenario import load_scenario
 
 __all__ = ["SECTIONS", "Context", "PayerYears", "ReportData", "apply_range", "base_case_fixed", "budget_periods",
            "build_report", "make_report", "neutrality", "payer_years", "range_layers", "report_data"]

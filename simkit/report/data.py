@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simkit.budget import budget_tables, dated_pv
 from simkit.model.pricing import dated_pv as model_dated_pv
 from simkit.report.basecase import PayerYears, payer_years
 from simkit.results import SimulationResult
-from simkit.spec import WEEKS_PER_YEAR
+from simkit.spec import WEEKS_PER_YEAR, year_end_week
 
 __all__ = ["CashPoint", "CashPosition", "Neutrality", "ReportData", "base_case_fixed", "neutrality",
            "report_data"]
@@ -193,9 +194,6 @@ class _Timing:
             self.ends = np.asarray(years, dtype=float) * WEEKS_PER_YEAR
             self.T = None
         else:
-            from simkit.budget import budget_tables
-            from simkit.spec import year_end_week
-
             self.ends = np.array([float(year_end_week(int(y))) for y in years])
             self.T = budget_tables(sc)
 
@@ -206,8 +204,6 @@ class _Timing:
             weeks = np.array([sc.week_of(d) for d, _ in items], dtype=float)
             pv = np.array([model_dated_pv(sc, ((d, a),)) for d, a in items], dtype=float)
             return weeks, pv
-        from simkit.budget import dated_pv
-
         weeks = np.array([max(sc.week_of(d), 0) for d, _ in items], dtype=float)
         pv = np.array([dated_pv(self.T, sc, ((d, a),)) for d, a in items], dtype=float)
         return weeks, pv
@@ -215,9 +211,7 @@ class _Timing:
     def curve(self, items) -> np.ndarray:
         """Present value of the items paid by each year end (the engines' cumulative curve)."""
         if self.T is not None:
-            from simkit.budget import dated_pv
-
-            return np.asarray(dated_pv(self.T, self.sc, items, curve=True), dtype=float)
+                return np.asarray(dated_pv(self.T, self.sc, items, curve=True), dtype=float)
         weeks, pv = self.dated(items)
         return np.array([pv[weeks <= e].sum() for e in self.ends], dtype=float)
 

@@ -12,7 +12,10 @@ import io
 
 import numpy as np
 
+from simkit import plotting
+from simkit.labels import format_date, format_money, format_percent
 from simkit.report.data import ReportData
+from simkit.spec import WEEKS_PER_YEAR
 
 __all__ = ["DPI", "WIDTH_IN", "fan_chart", "png_base64", "repayment_chart", "targets_chart"]
 
@@ -21,6 +24,7 @@ DPI = 200
 
 
 def _figure(height_cm: float):
+    # start-up speed: matplotlib loads only when a figure is drawn
     from matplotlib.figure import Figure
 
     return Figure(figsize=(WIDTH_IN, height_cm / 2.54), dpi=DPI, layout="constrained")
@@ -43,10 +47,6 @@ _TEXT = {
 
 def fan_chart(d: ReportData, lang: str):
     """Fan chart of the cumulative net effect, repayment dates and payback year marked."""
-    from simkit import plotting
-    from simkit.labels import format_date
-    from simkit.spec import WEEKS_PER_YEAR
-
     fig = _figure(11)
     ax = fig.subplots()
     res = d.result
@@ -68,15 +68,11 @@ def fan_chart(d: ReportData, lang: str):
 
 def repayment_chart(d: ReportData, lang: str):
     """Distribution of the repayment: bars at each amount when there are few, else a histogram."""
-    from simkit import plotting
-
     fig = _figure(7.5)
     ax = fig.subplots()
     rep = d.result.draws_["repayment"]
     levels = np.unique(np.round(rep, 2))
     if levels.size <= 12:
-        from simkit.labels import format_money, format_percent
-
         share = np.array([np.mean(np.round(rep, 2) == v) for v in levels])
         x = np.arange(levels.size)
         ax.bar(x, share, color="#4c72b0", width=0.6)
@@ -95,8 +91,6 @@ def repayment_chart(d: ReportData, lang: str):
 
 def targets_chart(d: ReportData, lang: str):
     """P(each payment target met), with 95 % Monte Carlo error bars."""
-    from simkit import plotting
-
     fig = _figure(2.5 + 1.6 * len(d.summary["targets"]))
     ax = fig.subplots()
     plotting.plot_targets(d.result, ax=ax, lang=lang)

@@ -145,7 +145,7 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, cls: str = "",
 
 
 def _figure(fig, alt: str, caption: str) -> str:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # start-up speed: matplotlib loads only when a figure is drawn
 
     data = png_base64(fig)
     plt.close(fig)
@@ -836,7 +836,7 @@ def build_report(result, base=None, *, lang: str = "da", sections: Sequence[Sect
     >>> html.startswith("<!DOCTYPE html>") and "budget-neutral" in html
     True
     """
-    import matplotlib
+    import matplotlib  # start-up speed: matplotlib loads only when a report is built
 
     lang = L._lang(lang)
     with matplotlib.rc_context({"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,

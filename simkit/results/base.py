@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from simkit import __version__
+
 __all__ = ["Provenance", "Result", "jsonable"]
 
 
@@ -136,9 +138,6 @@ class Provenance:
         >>> d["scenario"]["sha256"] == sc.sha256, d["draws"], d["method"]
         (True, 10, 'example')
         """
-        # simkit/__init__ imports this module: a module-level import would cycle
-        from simkit import __version__
-
         return cls(__version__, scenario.name, scenario.sha256, tuple(scenario.sources), seed, int(draws),
                    nested, tuple(fixed), dict(extra))
 

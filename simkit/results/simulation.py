@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as _html
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -11,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from simkit import labels
+from simkit.contract import max_repayment
 from simkit.errors import InputError, Problem
-from simkit.headline import neutrality, neutrality_sentence, rate_card_lines
+from simkit.neutrality import neutrality, neutrality_sentence, rate_card_lines
 from simkit.results.base import Provenance
 from simkit.spec import Scenario
 from simkit.streaming import RunStats, stats_of
@@ -295,9 +298,7 @@ class SimulationResult:
         >>> str(df["value"].dtype)
         'float64'
         """
-        import pandas as pd
-
-        from simkit import labels
+        import pandas as pd  # start-up speed: pandas loads only when a frame is asked for
 
         if kind == "draws":  # the kept draws (all of them unless the run was streamed)
             return pd.DataFrame({k: np.asarray(v) for k, v in self.draws_.items()})
@@ -383,10 +384,6 @@ class SimulationResult:
         >>> html.startswith("<table") and "Probability that the agreement is budget-neutral" in html
         True
         """
-        import html as _html
-
-        from simkit import labels
-
         lang = lang or labels.language()
         s = self.summary()
         cur = s["currency"]
@@ -442,8 +439,6 @@ def _summary_rows(s: Mapping[str, Any]):
 
 
 def _unit_name(key: str, currency: str) -> str:
-    from simkit import labels
-
     u = labels.unit(key, kind="outputs")
     return currency if u == "money" else u
 
@@ -461,6 +456,4 @@ def _sd(x: np.ndarray) -> float:
 
 
 def _max_repayment(sc: Scenario) -> float:
-    from simkit.contract import max_repayment
-
     return float(max_repayment(sc.contract))

@@ -37,6 +37,7 @@ from simkit.sensitivity.model import (
     provenance,
     run_model,
 )
+from simkit.spec import MODEL_PARAMETERS
 
 __all__ = ["TwoWayResult", "default_axes", "twoway"]
 
@@ -229,7 +230,6 @@ def twoway(
     draws = check_count("draws", draws, 2)
     level = check_level(level)
     seed = root_seed(seed)
-    from simkit.spec import MODEL_PARAMETERS
 
     grids = []
     for name, vals in zip(names, (x_values, y_values), strict=True):
