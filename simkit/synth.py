@@ -65,8 +65,10 @@ import numpy as np
 import pandas as pd
 
 from simkit.engine import simulate_arrays
-from simkit.errors import InputError, Problem
+from simkit.errors import DataError, InputError, Problem
 from simkit.io.observed import validate_observed
+from simkit.model.observed import spells_to_one_row, synthesize_spells
+from simkit.model.spec import ModelScenario
 from simkit.rng import RngLike, root_seed, stream_generator
 from simkit.scenario import load_scenario
 
@@ -134,9 +136,12 @@ def synthesize(
 
     Parameters
     ----------
-    scenario : Scenario, optional
+    scenario : Scenario or ModelScenario, optional
         From :func:`simkit.load_scenario`; default the embedded Norddjurs–DSI
-        scenario.
+        scenario (version 2). A version-2 scenario's cohort is simulated as
+        spells (:func:`simkit.model.observed.synthesize_spells`, as
+        ``simkit synth --layout one-row``) and returned one row per person;
+        ``part_time_share`` applies to version 1 only.
     seed : int, SeedSequence or Generator
         Root seed of the simulation (keyword-only, required: synthetic data
         must be reproducible; see :func:`simkit.rng.root_seed`).
@@ -159,7 +164,8 @@ def synthesize(
     Raises
     ------
     simkit.errors.InputError
-        If ``as_of`` is not a date, or nobody is referred by then.
+        If ``as_of`` is not a date, or nobody is referred by then, or a
+        version-2 scenario has no ``[observed]`` mapping for the one-row format.
 
     Examples
     --------
@@ -184,6 +190,16 @@ def synthesize(
         raise InputError(problems, header="synthesize")
     as_of_date = sc.terms.measurement_date if as_of is None else _as_date(as_of, "as_of")
     seed, draw = int(seed), int(draw)  # type: ignore[arg-type]  # whole numbers: checked above
+    if isinstance(sc, ModelScenario):  # a declared model: its spells, one row per person
+        spells = synthesize_spells(sc, seed=seed, draw=draw, as_of=as_of_date)
+        try:
+            one_row = spells_to_one_row(sc, spells)
+        except DataError as exc:
+            raise InputError(exc.problems, header=f"synthesize: scenario {sc.name!r} has no complete [observed] "
+                             "mapping for the one-row format; pass a scenario that has one (e.g. the default, "
+                             "'norddjurs') or take its long format, "
+                             "simkit.model.observed.synthesize_spells(scenario, seed=...)") from None
+        return validate_observed(one_row, "synthetic")
 
     out = simulate_arrays(sc, draw + 1, seed=seed, keep_persons=True, curve_draws=0)
     c, i = _pick_draw(out, draw)

@@ -130,3 +130,22 @@ def test_bad_arguments(sc):
     # under three weeks in: only the first few referrals
     early = synthesize(sc, seed=1, as_of="2025-11-20")
     assert 0 < len(early) < 5 and (early["referral_date"] <= "2025-11-20").all()
+
+
+def test_default_is_version_2_and_synthesizes_one_row_per_person():
+    """The embedded default is a version-2 scenario: synthesize() without a scenario works on it.
+
+    (It failed with KeyError 'cohort': the version-1 path read a version-2 run.) The default
+    file states ``cohort_size = 95`` and refers everyone before its measurement date, so the
+    one-row table has 95 persons, each id once, in the observed format.
+    """
+    df = synthesize(seed=1)
+    assert len(df) == 95 and df["id"].is_unique
+    assert {"id", "referral_date", "course_status", "outcome_type"} <= set(df.columns)
+    assert df.equals(synthesize(simkit.load_scenario("norddjurs"), seed=1))
+
+
+def test_version_2_without_a_one_row_mapping_names_what_to_pass():
+    with pytest.raises(InputError, match=r"SundInvest 2021.*no complete \[observed\] mapping.*synthesize_spells") as e:
+        synthesize(simkit.load_scenario("sundinvest_2021"), seed=1)
+    assert "observed.outcomes.education" in str(e.value)  # the missing key, from the mapping check
