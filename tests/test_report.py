@@ -142,13 +142,14 @@ def test_self_contained_and_figures_embedded(cli_outputs):
     assert "script" not in p.tags and "link" not in p.tags and "iframe" not in p.tags
     assert not re.search(r"https?://", da)  # no network: nothing fetched, not even a font
     assert all(u.startswith("data:image/png;base64,") for u in p.urls)
-    assert len(p.imgs) == 3
+    assert len(p.imgs) == 2  # repayment and fan chart: the default's rate card has no payment targets
+    assert "<h2>Betalingsmål</h2>" not in da  # ... so no targets section, and no empty figure
     for img in p.imgs:
         png = base64.b64decode(img["src"].split(",", 1)[1])
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         w, h = struct.unpack(">II", png[16:24])
         # 16 cm at 200 dpi: print resolution for the A4 text width
-        assert abs(w - 16 / 2.54 * 200) < 1 and h > 150   # a figure of a few bars (the rate card) is short
+        assert abs(w - 16 / 2.54 * 200) < 1 and h > 300
         assert img["alt"]
     assert "@page { size: A4" in da and '<html lang="da">' in da
     for tag in ("section", "table", "thead", "tbody", "tr", "td", "th", "ul", "li", "figure", "figcaption", "p",
@@ -158,7 +159,10 @@ def test_self_contained_and_figures_embedded(cli_outputs):
 
 def test_report_is_reproducible():
     res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=500, seed=3)   # report: 0.1 model only
-    assert build_report(res) == build_report(res)
+    html = build_report(res)
+    assert html == build_report(res)
+    # the 0.1 contract has two payment targets: their section with its figure (three figures in all)
+    assert "<h2>Betalingsmål</h2>" in html and html.count("<img ") == 3
 
 
 def test_user_errors_exit_2_and_write_nothing(tmp_path, capsys):

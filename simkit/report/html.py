@@ -373,6 +373,8 @@ def _neutrality_sentence(ctx: Context) -> str:
 
 def section_targets(ctx: Context) -> str:
     s = ctx.data.summary
+    if not s["targets"]:  # a contract without payment targets (e.g. a rate card): no section, no empty figure
+        return ""
     rows = []
     for tid, t in s["targets"].items():
         rows.append([esc(ctx.label(tid, "targets")), ctx.num(f"targets.{tid}.threshold"),
