@@ -257,15 +257,40 @@ class Scenario:
         return self.terms.contract
 
     def week_of(self, day: dt.date) -> int:
-        """Whole weeks from the agreement start to ``day`` (floor)."""
+        """Whole weeks from the agreement start to ``day`` (floor).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")  # starts 1 November 2025
+        >>> sc.week_of(dt.date(2025, 11, 15)), sc.week_of(dt.date(2025, 11, 14))  # 14 days, 13 days
+        (2, 1)
+        """
         return (day - self.agreement.start).days // DAYS_PER_WEEK
 
     def day_of(self, day: dt.date) -> int:
-        """Return the days from the agreement start to ``day``."""
+        """Return the days from the agreement start to ``day``.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> import simkit
+        >>> simkit.load_scenario("norddjurs_v1").day_of(dt.date(2026, 1, 1))  # 30 + 31 days after 1 November
+        61
+        """
         return (day - self.agreement.start).days
 
     def referral_weeks(self):
-        """Referral week of each person, from the intake schedule (evenly spread in each window)."""
+        """Referral week of each person, from the intake schedule (evenly spread in each window).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")  # first window: 35 persons over 181 days from the start
+        >>> sc.referral_weeks()[:3]  # days floor((i + 0.5) 181 / 35) = 2, 7, 12
+        array([0, 1, 1])
+        """
         weeks = []
         for w in self.agreement.intake:
             a, b = self.day_of(w.start), self.day_of(w.end)
@@ -280,7 +305,15 @@ class Scenario:
         return copula_cholesky(list(self.parameters), dict(self.rank_correlation))
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> Scenario:
-        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
+        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1").with_updates({"contract": {"grant": 1_000_000}})
+        >>> sc.contract.grant, sc.sources[-1]
+        (1000000.0, '(update)')
+        """
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_scenario(doc, sources=(*self.sources, label), provenance=prov)
 
@@ -586,6 +619,13 @@ def build_scenario(
     ScenarioError
         Listing every problem found, each with the file (from ``provenance``),
         key path, value and what was expected.
+
+    Examples
+    --------
+    >>> from simkit.io.scenario import read_layers
+    >>> doc, prov, sources = read_layers("norddjurs_v1")
+    >>> build_scenario(doc, sources=sources, provenance=prov).agreement.cohort_size
+    95
     """
     norm, issues = S.check(SCHEMA, doc)
     sc = None

@@ -290,16 +290,37 @@ class Model:
     cost_changes: tuple[CostChange, ...] = ()
 
     def state(self, name: str) -> State:
-        """Return the state called ``name``."""
+        """Return the state called ``name``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> simkit.load_scenario().model.state("course").id
+        'course'
+        """
         return next(s for s in self.states if s.id == name)
 
     def state_ids(self, names) -> np.ndarray:
-        """Return the indices of the states called ``names``."""
+        """Return the indices of the states called ``names``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> simkit.load_scenario().model.state_ids(["neet", "course"])  # the order the file declares them
+        array([0, 1], dtype=int16)
+        """
         idx = {s.id: s.index for s in self.states}
         return np.array([idx[n] for n in names], dtype=np.int16)
 
     def indicator(self, name: str) -> IndicatorSpec:
-        """Return the indicator called ``name``."""
+        """Return the indicator called ``name``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> simkit.load_scenario().model.indicator("completion").kind
+        'completion'
+        """
         return next(i for i in self.indicators if i.id == name)
 
 
@@ -385,15 +406,38 @@ class ModelScenario:
         return self.terms.contract
 
     def week_of(self, day: dt.date) -> float:
-        """Weeks (fractional) from the agreement start to ``day``."""
+        """Weeks (fractional) from the agreement start to ``day``.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> import simkit
+        >>> simkit.load_scenario().week_of(dt.date(2025, 11, 4))  # 3 days after the start, 1 November 2025
+        0.42857142857142855
+        """
         return (day - self.agreement.start).days / DAYS_PER_WEEK
 
     def day_of(self, day: dt.date) -> int:
-        """Return the days from the agreement start to ``day``."""
+        """Return the days from the agreement start to ``day``.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> import simkit
+        >>> simkit.load_scenario().day_of(dt.date(2026, 1, 1))  # 30 + 31 days after 1 November 2025
+        61
+        """
         return (day - self.agreement.start).days
 
     def referral_days(self) -> np.ndarray:
-        """Referral day of each person, spread evenly within each intake window."""
+        """Referral day of each person, spread evenly within each intake window.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> simkit.load_scenario().referral_days()[:3]  # 35 persons over 181 days: floor((i + 0.5) 181 / 35)
+        array([ 2,  7, 12])
+        """
         days = []
         for w in self.agreement.intake:
             a, b = self.day_of(w.start), self.day_of(w.end)
@@ -402,11 +446,27 @@ class ModelScenario:
         return np.concatenate(days) if days else np.zeros(0, dtype=int)
 
     def referral_weeks(self) -> np.ndarray:
-        """Return the referral week (fractional) of each person."""
+        """Return the referral week (fractional) of each person.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> simkit.load_scenario().referral_weeks()[:2] * 7  # the referral days, in weeks
+        array([2., 7.])
+        """
         return self.referral_days() / DAYS_PER_WEEK
 
     def subgroup_of_person(self) -> np.ndarray:
-        """Subgroup index of each person: each subgroup spread evenly over the intake order."""
+        """Subgroup index of each person: each subgroup spread evenly over the intake order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import simkit
+        >>> sc = simkit.load_scenario()  # subgroups of 10, 19, 33 and 33 persons
+        >>> np.bincount(sc.subgroup_of_person()).tolist()
+        [10, 19, 33, 33]
+        """
         keys, labels = [], []
         for g in self.model.subgroups:
             keys.append((np.arange(g.count) + 0.5) / max(g.count, 1))
@@ -426,6 +486,12 @@ class ModelScenario:
 
         Each budget (calendar) year's end within the horizon and each
         repayment date; labels ``"budget year 2026"`` / ``"repayment 2028-06-30"``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> simkit.load_scenario().cash_points()[0]
+        ('budget year 2025', datetime.date(2025, 12, 31))
         """
         end = self.agreement.start + dt.timedelta(days=round(self.budget.horizon_years * 365.25))
         pts = [(f"budget year {y}", dt.date(y, 12, 31)) for y in range(self.agreement.start.year, end.year + 1)
@@ -434,7 +500,15 @@ class ModelScenario:
         return tuple(sorted(pts, key=lambda x: (x[1], x[0])))
 
     def with_updates(self, updates: Mapping[str, Any], label: str = "(update)") -> ModelScenario:
-        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top."""
+        """Return a new scenario with ``updates`` (a TOML-like nested dict) layered on top.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario().with_updates({"contract": {"grant": 1_000_000}})
+        >>> sc.contract.grant, sc.sources[-1]
+        (1000000.0, '(update)')
+        """
         doc, prov = merge_documents([(" + ".join(self.sources), self.document), (label, updates)])
         return build_model_scenario(doc, sources=(*self.sources, label), provenance=prov)
 
