@@ -59,7 +59,16 @@ class BudgetTables:
     reset: int
 
     def discount(self, week) -> np.ndarray:
-        """Return the discount factor at ``week`` (clipped to the horizon)."""
+        """Return the discount factor at ``week`` (clipped to the horizon).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import simkit
+        >>> T = budget_tables(simkit.load_scenario("norddjurs_v1"))  # 3.5 % a year, 522-week horizon
+        >>> T.discount(np.array([0, 522])).round(4)  # 1.035 ** -(522 / 52.18) = 0.7088
+        array([1.    , 0.7088])
+        """
         return self.v[np.clip(week, 0, self.horizon)]
 
 
@@ -82,7 +91,15 @@ def municipal_share(sc: Scenario, max_week: int) -> np.ndarray:
 
 
 def budget_tables(sc: Scenario) -> BudgetTables:
-    """Tabulate discounted costs for a scenario (see the module docstring)."""
+    """Tabulate discounted costs for a scenario (see the module docstring).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> T = budget_tables(simkit.load_scenario("norddjurs_v1"))
+    >>> T.horizon, len(T.year_ends)  # ten budget years of whole weeks
+    (522, 10)
+    """
     b = sc.budget
     H = b.horizon_weeks
     year_ends = np.array([year_end_week(y) for y in range(1, b.horizon_years + 1)])
@@ -164,7 +181,17 @@ def arm_costs(T: BudgetTables, referral, outcome, start, spell, education, dp, d
 
 def dated_pv(T: BudgetTables, sc: Scenario, items: tuple[tuple[dt.date, float], ...], *,
              curve: bool = False) -> float | np.ndarray:
-    """PV of amounts on dates (per unit: multiply by the amount); per year-end if ``curve``."""
+    """PV of amounts on dates (per unit: multiply by the amount); per year-end if ``curve``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")  # starts 1 November 2025, 3.5 % a year
+    >>> items = ((dt.date(2025, 11, 1), 1.0), (dt.date(2026, 11, 7), 1.0))  # week 0 and week 53
+    >>> round(dated_pv(budget_tables(sc), sc, items), 4)  # 1 + 1.035 ** -(53 / 52.18)
+    1.9657
+    """
     weeks = np.array([max(sc.week_of(d), 0) for d, _ in items])
     amounts = np.array([a for _, a in items], dtype=float)
     pv = amounts * T.discount(weeks)

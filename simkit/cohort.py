@@ -85,11 +85,37 @@ class Events:
         return self.idx % self.shape[1]
 
     def take(self, name: str) -> np.ndarray:
-        """Return a (draw, person) array restricted to the active cells."""
+        """Return a (draw, person) array restricted to the active cells.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> p = {k: np.array([[v]]) for k, v in dict(completion_rate=1, outcome_rate_completers=1,
+        ...     outcome_rate_dropouts=0, outcome_rate_bau=0, weeks_to_outcome=0, weeks_to_outcome_bau=0,
+        ...     spell_mean_weeks=52, spell_mean_weeks_bau=52, education_share=0.5, dp_rate_bau=0,
+        ...     dp_relative_risk=1).items()}
+        >>> ev = simulate_cohort(np.random.default_rng(0).random((1, 3, 6)), p, np.array([0, 1, 2]),
+        ...                      course_weeks=26, search_offset=14, horizon_weeks=520)
+        >>> ev.take("outcome").tolist()  # everyone completes and finds work: all three cells are active
+        [True, True, True]
+        """
         return getattr(self, name).reshape(-1)[self.idx]
 
     def full(self, name: str, fill) -> np.ndarray:
-        """Expand a compressed array to (draw, person), ``fill`` elsewhere."""
+        """Expand a compressed array to (draw, person), ``fill`` elsewhere.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> p = {k: np.array([[v]]) for k, v in dict(completion_rate=1, outcome_rate_completers=1,
+        ...     outcome_rate_dropouts=0, outcome_rate_bau=0, weeks_to_outcome=0, weeks_to_outcome_bau=0,
+        ...     spell_mean_weeks=52, spell_mean_weeks_bau=52, education_share=0.5, dp_rate_bau=0,
+        ...     dp_relative_risk=1).items()}
+        >>> ev = simulate_cohort(np.random.default_rng(0).random((1, 3, 6)), p, np.array([0, 1, 2]),
+        ...                      course_weeks=26, search_offset=14, horizon_weeks=520)
+        >>> ev.full("start", -1).tolist()  # referral + 14 weeks' search offset, no wait
+        [[14, 15, 16]]
+        """
         v = getattr(self, name)
         out = np.full(self.shape[0] * self.shape[1], fill, dtype=v.dtype)
         out[self.idx] = v
@@ -116,7 +142,20 @@ class Cohort:
 
     @classmethod
     def from_events(cls, ev: Events) -> Cohort:
-        """Return the full (draw, person) arrays of compressed :class:`Events`."""
+        """Return the full (draw, person) arrays of compressed :class:`Events`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> p = {k: np.array([[v]]) for k, v in dict(completion_rate=1, outcome_rate_completers=1,
+        ...     outcome_rate_dropouts=0, outcome_rate_bau=0, weeks_to_outcome=0, weeks_to_outcome_bau=0,
+        ...     spell_mean_weeks=52, spell_mean_weeks_bau=52, education_share=0.5, dp_rate_bau=0,
+        ...     dp_relative_risk=1).items()}
+        >>> ev = simulate_cohort(np.random.default_rng(0).random((1, 3, 6)), p, np.array([0, 1, 2]),
+        ...                      course_weeks=26, search_offset=14, horizon_weeks=520)
+        >>> Cohort.from_events(ev).start.tolist()
+        [[14, 15, 16]]
+        """
         return cls(
             referral=ev.referral, completed=ev.completed, course_end=ev.course_end, outcome=ev.outcome,
             start=ev.full("start", NEVER), spell=ev.full("spell", 1), education=ev.full("education", False),

@@ -677,6 +677,17 @@ class Repayment:
         Columns ``total``, ``subtotal``, ``capped``, ``floored``,
         ``amount[<target>]``, ``factor[<target>]``, ``met[<target>]``,
         ``line[<line>]``. Only for 0-d or 1-d results.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> c = Contract(5_700_000, premium=0.05, targets=(
+        ...     Target("completion", "completion", 0.8, 0.3),
+        ...     Target("edu_work", "edu_work", 0.5, 0.7)))
+        >>> rep = repayment(c, {"completion": {"achieved": np.array([78, 60]), "referred": np.array([95, 95])},
+        ...                     "edu_work": {"achieved": np.array([45, 50]), "referred": np.array([95, 95])}})
+        >>> rep.to_frame()["total"].round(2).tolist()  # 5.985 m x 0.3 (completion met in draw 0); x 0.7 (edu_work in draw 1)
+        [1795500.0, 4189500.0]
         """
         # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
@@ -732,7 +743,14 @@ class FundView:
     irr: NDArray[np.float64]
 
     def to_frame(self):  # -> pandas.DataFrame
-        """One row per draw: ``multiple``, ``loss``, ``irr``."""
+        """One row per draw: ``multiple``, ``loss``, ``irr``.
+
+        Examples
+        --------
+        >>> fv = fund_view(Contract(1_000_000, schedule=((2.0, 1.0),)), [0.0, 1_166_400])
+        >>> fv.to_frame()[["multiple", "loss"]].values.tolist()
+        [[0.0, True], [1.1664, False]]
+        """
         # start-up speed: pandas loads only when a table is asked for
         import pandas as pd
 

@@ -277,6 +277,14 @@ def run_chunks(
     """Run :func:`simulate_chunk` on all chunks (:func:`simkit.backends.run_chunks`), in draw order.
 
     The scenario of the jobs is sent to each worker once, not with every chunk.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> out = run_chunks(lambda a, b: Job(sc, 1, a, b, 1, {}, 0), 8, chunk_size=4)
+    >>> out["repayment"].shape
+    (8,)
     """
     template = job_for(0, min(draws, BLOCK))
     sc = template.scenario
@@ -337,6 +345,15 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     order under the key ``"stats"``, and only the first ``keep_draws`` draws'
     arrays are returned (with the ``"curve"`` and ``"cash_curve"`` of the
     first ``curve_draws``), so memory is flat in ``draws``.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> a = simulate_arrays(sc, 8, seed=1)
+    >>> b = simulate_arrays(sc, 4, seed=1, first=4)  # draws 4-7 of the same run
+    >>> bool((a["repayment"][4:] == b["repayment"]).all())
+    True
     """
     inner = 1
     if nested is not None:

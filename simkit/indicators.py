@@ -146,7 +146,13 @@ def _floating(x) -> np.ndarray:
 
 
 def dp_status(referral_day, award_day, as_of):
-    """Disability-pension award status: ACHIEVED (= awarded) if the award day is on/before ``as_of``."""
+    """Disability-pension award status: ACHIEVED (= awarded) if the award day is on/before ``as_of``.
+
+    Examples
+    --------
+    >>> dp_status([0, 0, 40], [10, 50, 60], 30).tolist()  # awarded by day 30; later; referred after day 30
+    [1, 0, -1]
+    """
     referral_day = np.asarray(referral_day)
     award = _floating(award_day)
     out = FAILED + (award <= as_of).astype(np.int8) * np.int8(ACHIEVED - FAILED)
@@ -159,6 +165,13 @@ def count_statuses(completion: np.ndarray, edu_work: np.ndarray) -> Mapping[str,
     ``referred`` counts everyone referred by the as-of date; the completer
     denominator counts completions achieved, and ``achieved_completed`` the
     education/work achievements among them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = count_statuses(np.array([[1, 1, 0, -1]]), np.array([[1, 0, 1, -1]]))  # four persons, one not referred
+    >>> int(c["completion"]["achieved"][0]), int(c["edu_work"]["referred"][0]), int(c["edu_work"]["achieved_completed"][0])
+    (2, 3, 1)
     """
     referred = (completion != NOT_REFERRED).sum(axis=-1)
     done = completion == ACHIEVED

@@ -41,7 +41,13 @@ def _scenario_dir():
 
 
 def embedded_scenarios() -> list[str]:
-    """Names of the scenarios shipped with simkit (``load_scenario(name)`` loads one)."""
+    """Names of the scenarios shipped with simkit (``load_scenario(name)`` loads one).
+
+    Examples
+    --------
+    >>> {"norddjurs", "norddjurs_v1"} <= set(embedded_scenarios())
+    True
+    """
     return sorted(p.name[:-5] for p in _scenario_dir().iterdir() if p.name.endswith(".toml"))
 
 
@@ -54,6 +60,12 @@ def read_toml(path: str | Path) -> tuple[str, dict[str, Any]]:
 
     The label is the path as given, with CPR-like numbers masked (it is
     printed and recorded in provenance).
+
+    Examples
+    --------
+    >>> label, doc = read_toml("norddjurs_v1")  # an embedded name, or a path
+    >>> label, doc["agreement"]["cohort_size"]
+    ('norddjurs_v1 (embedded)', 95)
     """
     p = Path(path)
     shown = mask_cpr(str(path))
@@ -104,7 +116,15 @@ def _depth(doc: Any) -> int:
 def merge_documents(
     layers: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Layer documents in order; returns (merged, provenance key path -> label)."""
+    """Layer documents in order; returns (merged, provenance key path -> label).
+
+    Examples
+    --------
+    >>> merged, prov = merge_documents([("a.toml", {"x": {"y": 1, "z": 2}, "changes": [1]}),
+    ...                                 ("b.toml", {"x": {"y": 3}, "changes": [2]})])
+    >>> merged, prov["x.y"], prov["x.z"]  # tables merge key by key, ``changes`` accumulates
+    ({'x': {'y': 3, 'z': 2}, 'changes': [1, 2]}, 'b.toml', 'a.toml')
+    """
     merged: dict[str, Any] = {}
     prov: dict[str, str] = {}
 
