@@ -139,7 +139,15 @@ def plot_repayment(result, *, ax=None, bins=60, lang=None):
 
 
 def plot_net_budget(result, *, ax=None, bins=80, lang=None):
-    """Histogram of the municipality's discounted net budget effect; the loss side shaded."""
+    """Histogram of the municipality's discounted net budget effect; the loss side shaded.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> ax = plot_net_budget(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=500, seed=1))
+    >>> ax.get_xlabel() != ""
+    True
+    """
     ax = _axes(ax)
     net = result.draws_["net_pv"]
     cur = _cur(result, lang)
@@ -160,7 +168,15 @@ def plot_net_budget(result, *, ax=None, bins=80, lang=None):
 
 
 def plot_cumulative_budget(result, *, ax=None, bands=((0.05, 0.95), (0.25, 0.75)), lang=None):
-    """Fan chart of the cumulative discounted net budget effect by year."""
+    """Fan chart of the cumulative discounted net budget effect by year.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> ax = plot_cumulative_budget(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=500, seed=1))
+    >>> len(ax.lines) >= 1  # the median line over the bands
+    True
+    """
     ax = _axes(ax)
     c = result.curve_
     years = result.year_ends
@@ -181,7 +197,15 @@ def plot_cumulative_budget(result, *, ax=None, bands=((0.05, 0.95), (0.25, 0.75)
 
 
 def plot_targets(result, *, ax=None, lang=None):
-    """P(target met) per payment target, with 95 % Monte Carlo error bars."""
+    """P(target met) per payment target, with 95 % Monte Carlo error bars.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> ax = plot_targets(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=500, seed=1))
+    >>> len(ax.patches)  # one bar per payment target of the 0.1 contract
+    2
+    """
     ax = _axes(ax)
     s = result.summary()["targets"]
     ids = list(s)

@@ -55,7 +55,16 @@ class TargetValue:
         return self.modelled - self.target.target
 
     def within(self, mc_se: float = 4.0) -> bool:
-        """Whether the gap is within the stated tolerance plus ``mc_se`` Monte Carlo SEs."""
+        """Whether the gap is within the stated tolerance plus ``mc_se`` Monte Carlo SEs.
+
+        Examples
+        --------
+        >>> from simkit.model.spec import CalibrationTarget
+        >>> t = CalibrationTarget("bau_18m", "bau", ("job",), 18.0, None, target=0.465, tolerance=0.05, source="assumption")
+        >>> # gap 0.065 against 0.05 + 4 SE: 0.09 (SE 0.01) or 0.062 (SE 0.003)
+        >>> TargetValue(t, modelled=0.40, se=0.01).within(), TargetValue(t, modelled=0.40, se=0.003).within()
+        (True, False)
+        """
         return abs(self.gap) <= self.target.tolerance + mc_se * self.se
 
 
@@ -229,7 +238,17 @@ class Fit:
     evaluations: int
 
     def table(self) -> pd.DataFrame:
-        """Return the fit table: each target with its value before and after the fit."""
+        """Return the fit table: each target with its value before and after the fit.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.model.calibrate import modelled_targets
+        >>> v = modelled_targets(simkit.load_scenario("norddjurs"), seed=1, draws=10)
+        >>> t = Fit({}, {}, 0.0, 0.0, v, v, 0).table()  # a fit that moved nothing: before = after
+        >>> bool((t["before fit"] == t["modelled"]).all())
+        True
+        """
         t = targets_table(self.after)
         t.insert(5, "before fit", targets_table(self.before)["modelled"])
         return t
