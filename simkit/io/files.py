@@ -172,7 +172,14 @@ def neutralise_formula(value: object) -> object:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Plain-JSON version of results: numpy scalars to Python, NaN/inf to null."""
+    """Plain-JSON version of results: numpy scalars to Python, NaN/inf to null.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_jsonable({"p": np.float64(0.5), "x": np.array([1, 2]), "bad": float("nan")})
+    {'p': 0.5, 'x': [1, 2], 'bad': None}
+    """
     # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     import numpy as np
 
@@ -196,6 +203,15 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> No
     writable; no partial or temporary file is left behind, also on an
     interrupt. The file gets the permissions of any new file (``0o666`` less
     the umask), not the private ones of a temporary file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> atomic_write(out, lambda tmp: tmp.write_text("done", encoding="utf-8"))
+    >>> out.read_text(encoding="utf-8"), [p.name for p in out.parent.iterdir()]  # no temporary file left
+    ('done', ['a.txt'])
     """
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
@@ -276,13 +292,34 @@ class OutputDir:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as indented UTF-8 JSON, atomically."""
+    """Write ``obj`` as indented UTF-8 JSON, atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp()) / "a.json"
+    >>> write_json(out, {"p": float("inf")})
+    >>> out.read_text(encoding="utf-8").split()  # infinity is no JSON number: null
+    ['{', '"p":', 'null', '}']
+    """
     text = json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     atomic_write(path, lambda t: t.write_text(text, encoding="utf-8"))
 
 
 def write_frame_csv(path: str | os.PathLike, df) -> None:
-    """Write a pandas frame as CSV, atomically; text cells that look like formulas are made inert."""
+    """Write a pandas frame as CSV, atomically; text cells that look like formulas are made inert.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> out = Path(tempfile.mkdtemp()) / "a.csv"
+    >>> write_frame_csv(out, pd.DataFrame({"name": ["=1+1"], "n": [3]}))
+    >>> out.read_text(encoding="utf-8").splitlines()[1]  # the formula-like cell is made inert
+    "0,'=1+1,3"
+    """
     # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
@@ -358,7 +395,18 @@ def write_frames_xlsx(path: str | os.PathLike, sheets, *, formats=None) -> None:
 
 
 def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
-    """Return a frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically."""
+    """Return a frame as Danish-dialect CSV (``;`` between fields, decimal comma), atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> out = Path(tempfile.mkdtemp()) / "a.csv"
+    >>> write_frame_csv_danish(out, pd.DataFrame({"p": [0.25]}))
+    >>> out.read_text(encoding="utf-8").splitlines()
+    [';p', '0;0,25']
+    """
     # start-up speed: io.files is imported to build the command line; numpy, pandas and openpyxl load on use
     from pandas.api.types import is_numeric_dtype
 
@@ -370,5 +418,11 @@ def write_frame_csv_danish(path: str | os.PathLike, df) -> None:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """Return a path as shown in printed output and provenance (CPR-like numbers masked)."""
+    """Return a path as shown in printed output and provenance (CPR-like numbers masked).
+
+    Examples
+    --------
+    >>> display_path("out/report.html")
+    'out/report.html'
+    """
     return mask_cpr(os.fspath(path))

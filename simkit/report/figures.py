@@ -31,7 +31,15 @@ def _figure(height_cm: float):
 
 
 def png_base64(fig) -> str:
-    """Render a matplotlib figure to PNG and return it base64-encoded (ASCII)."""
+    """Render a matplotlib figure to PNG and return it base64-encoded (ASCII).
+
+    Examples
+    --------
+    >>> import base64
+    >>> fig = _figure(5.0)
+    >>> base64.b64decode(png_base64(fig))[1:4]
+    b'PNG'
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -46,7 +54,16 @@ _TEXT = {
 
 
 def fan_chart(d: ReportData, lang: str):
-    """Fan chart of the cumulative net effect, repayment dates and payback year marked."""
+    """Fan chart of the cumulative net effect, repayment dates and payback year marked.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.report.data import report_data
+    >>> d = report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1))
+    >>> fan_chart(d, "da").get_size_inches()[0].round(2)  # 16 cm wide
+    np.float64(6.3)
+    """
     fig = _figure(11)
     ax = fig.subplots()
     res = d.result
@@ -67,7 +84,16 @@ def fan_chart(d: ReportData, lang: str):
 
 
 def repayment_chart(d: ReportData, lang: str):
-    """Distribution of the repayment: bars at each amount when there are few, else a histogram."""
+    """Distribution of the repayment: bars at each amount when there are few, else a histogram.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.report.data import report_data
+    >>> d = report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1))
+    >>> len(repayment_chart(d, "en").axes)
+    1
+    """
     fig = _figure(7.5)
     ax = fig.subplots()
     rep = d.result.draws_["repayment"]
@@ -90,7 +116,16 @@ def repayment_chart(d: ReportData, lang: str):
 
 
 def targets_chart(d: ReportData, lang: str):
-    """P(each payment target met), with 95 % Monte Carlo error bars."""
+    """P(each payment target met), with 95 % Monte Carlo error bars.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.report.data import report_data
+    >>> d = report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1))
+    >>> targets_chart(d, "en").get_size_inches()[1].round(3)  # 2.5 + 1.6 cm per target (two) = 5.7 cm
+    np.float64(2.244)
+    """
     fig = _figure(2.5 + 1.6 * len(d.summary["targets"]))
     ax = fig.subplots()
     plotting.plot_targets(d.result, ax=ax, lang=lang)

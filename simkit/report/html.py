@@ -46,7 +46,16 @@ class Context:
 
     # ----------------------------------------------------------- text helpers
     def t(self, da: str, en: str) -> str:
-        """Pick the text in the report's language."""
+        """Pick the text in the report's language.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.report.data import report_data
+        >>> ctx = Context(report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)), "da")
+        >>> ctx.t("ja", "yes")
+        'ja'
+        """
         return da if self.lang == "da" else en
 
     @property
@@ -60,23 +69,69 @@ class Context:
         return self.scenario.currency
 
     def money(self, x: float, *, millions: bool = False) -> str:
-        """Format an amount of money in the report's language."""
+        """Format an amount of money in the report's language.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.report.data import report_data
+        >>> ctx = Context(report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)), "da")
+        >>> ctx.money(1_234_567)
+        '1.234.567 kr.'
+        """
         return L.format_money(x, self.lang, millions=millions, currency=self.currency)
 
     def mio(self, x: float, decimals: int = 1) -> str:
-        """Format an amount in millions without the unit (the column header says "mio. kr.")."""
+        """Format an amount in millions without the unit (the column header says "mio. kr.").
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.report.data import report_data
+        >>> ctx = Context(report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)), "da")
+        >>> ctx.mio(1_234_567)
+        '1,2'
+        """
         return L.format_number(x / 1e6, self.lang, decimals=decimals)
 
     def pct(self, x: float, decimals: int = 1) -> str:
-        """Format a share as a percentage in the report's language."""
+        """Format a share as a percentage in the report's language.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.report.data import report_data
+        >>> ctx = Context(report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)), "da")
+        >>> ctx.pct(0.372)
+        '37,2 %'
+        """
         return L.format_percent(x, self.lang, decimals=decimals)
 
     def date(self, d, style: str = "long") -> str:
-        """Format a date in the report's language."""
+        """Format a date in the report's language.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> import simkit
+        >>> from simkit.report.data import report_data
+        >>> ctx = Context(report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)), "da")
+        >>> ctx.date(dt.date(2028, 6, 30))
+        '30. juni 2028'
+        """
         return L.format_date(d, self.lang, style=style)
 
     def label(self, id: str, kind: str | None = None) -> str:
-        """Return the label of an id in the report's language."""
+        """Return the label of an id in the report's language.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.report.data import report_data
+        >>> ctx = Context(report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)), "da")
+        >>> ctx.label("completion", "targets") == ctx.label("completion", "targets").strip() != ""
+        True
+        """
         return L.label(id, self.lang, kind=kind, scenario=self.scenario)
 
     def num(self, key: str, fmt: str = "auto", *, run: str | None = None) -> str:
@@ -88,6 +143,14 @@ class Context:
         as a cost, with a minus), ``mio`` (millions without the unit), ``percent``,
         ``ratio`` (2 decimals) or ``auto`` (by the key's unit). ``run`` names one
         of the range's runs (``"sceptical"``); the tag then carries ``data-run``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.report.data import report_data
+        >>> ctx = Context(report_data(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)), "da")
+        >>> ctx.num("draws").startswith('<span class="num" data-key="draws"')
+        True
         """
         v = summary_value(self.data.summary if run is None else self.data.variant_summaries[run], key)
         if fmt == "auto":
@@ -113,7 +176,13 @@ def summary_value(summary, key: str):
 
 
 def format_headline(value: float, fmt: str, lang: str, currency: str = "DKK") -> str:
-    """How :meth:`Context.num` writes a number (also what the tests re-apply to the JSON)."""
+    """How :meth:`Context.num` writes a number (also what the tests re-apply to the JSON).
+
+    Examples
+    --------
+    >>> format_headline(0.372, "percent", "da"), format_headline(1_234_567, "money_m", "en")
+    ('37,2 %', 'DKK 1.2 million')
+    """
     if fmt == "money":
         return L.format_money(value, lang, currency=currency)
     if fmt == "money_m":
