@@ -24,7 +24,7 @@ import pandas as pd
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
 from simkit.rng import RngLike, root_seed
-from simkit.sensitivity.model import (
+from simkit.sensitivity.model_common import (
     DEFAULT_SEED,
     as_scenario,
     central_values,
