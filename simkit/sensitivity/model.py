@@ -47,117 +47,53 @@ correlations of the scenario are ignored and flagged.
 
 from __future__ import annotations
 
-# every name the module held before the split, re-exported (``X as X`` marks a re-export)
-from simkit.sensitivity.model_cohort import (
-    _SPLIT_KEYS as _SPLIT_KEYS,
+# every name the module held before the split, re-exported
+from simkit.sensitivity.model_cohort import (  # noqa: F401 (re-exported)
+    _SPLIT_KEYS,
+    CohortVarianceResult,
+    _largest_remainder,
+    scale_cohort,
+    variance_by_cohort_size,
 )
-from simkit.sensitivity.model_cohort import (
-    CohortVarianceResult as CohortVarianceResult,
-)
-from simkit.sensitivity.model_cohort import (
-    _largest_remainder as _largest_remainder,
-)
-from simkit.sensitivity.model_cohort import (
-    scale_cohort as scale_cohort,
-)
-from simkit.sensitivity.model_cohort import (
-    variance_by_cohort_size as variance_by_cohort_size,
-)
-from simkit.sensitivity.model_common import (
-    _MAX_INTERACTION_GROUP as _MAX_INTERACTION_GROUP,
-)
-from simkit.sensitivity.model_common import (
-    DEFAULT_GROUPS as DEFAULT_GROUPS,
-)
-from simkit.sensitivity.model_common import (
-    DEFAULT_SEED as DEFAULT_SEED,
-)
-from simkit.sensitivity.model_common import (
-    DRAW_OUTPUTS as DRAW_OUTPUTS,
-)
-from simkit.sensitivity.model_common import (
-    EVENTS as EVENTS,
-)
-from simkit.sensitivity.model_common import (
-    OUTPUT_LABELS as OUTPUT_LABELS,
-)
-from simkit.sensitivity.model_common import (
-    _check_outputs as _check_outputs,
-)
-from simkit.sensitivity.model_common import (
-    _draw_output as _draw_output,
-)
-from simkit.sensitivity.model_common import (
-    _suggest as _suggest,
-)
-from simkit.sensitivity.model_common import (
-    as_scenario as as_scenario,
-)
-from simkit.sensitivity.model_common import (
-    central_values as central_values,
-)
-from simkit.sensitivity.model_common import (
-    check_count as check_count,
-)
-from simkit.sensitivity.model_common import (
-    check_level as check_level,
-)
-from simkit.sensitivity.model_common import (
-    check_params as check_params,
-)
-from simkit.sensitivity.model_common import (
-    check_ranges as check_ranges,
-)
-from simkit.sensitivity.model_common import (
-    output_label as output_label,
-)
-from simkit.sensitivity.model_common import (
-    output_names as output_names,
-)
-from simkit.sensitivity.model_common import (
-    per_draw as per_draw,
-)
-from simkit.sensitivity.model_common import (
-    provenance as provenance,
-)
-from simkit.sensitivity.model_common import (
-    run_model as run_model,
-)
-from simkit.sensitivity.model_common import (
-    uncertain_parameters as uncertain_parameters,
+from simkit.sensitivity.model_common import (  # noqa: F401 (re-exported)
+    _MAX_INTERACTION_GROUP,
+    DEFAULT_GROUPS,
+    DEFAULT_SEED,
+    DRAW_OUTPUTS,
+    EVENTS,
+    OUTPUT_LABELS,
+    _check_outputs,
+    _draw_output,
+    _suggest,
+    as_scenario,
+    central_values,
+    check_count,
+    check_level,
+    check_params,
+    check_ranges,
+    output_label,
+    output_names,
+    per_draw,
+    provenance,
+    run_model,
+    uncertain_parameters,
 )
 from simkit.sensitivity.model_discovery import (
-    ScenarioDiscovery as ScenarioDiscovery,
+    ScenarioDiscovery,
+    discover,
+    discover_events,
 )
-from simkit.sensitivity.model_discovery import (
-    discover as discover,
+from simkit.sensitivity.model_sobol import (  # noqa: F401 (re-exported)
+    ModelSobolResult,
+    _correct,
+    sobol_model,
 )
-from simkit.sensitivity.model_discovery import (
-    discover_events as discover_events,
-)
-from simkit.sensitivity.model_sobol import (
-    ModelSobolResult as ModelSobolResult,
-)
-from simkit.sensitivity.model_sobol import (
-    _correct as _correct,
-)
-from simkit.sensitivity.model_sobol import (
-    sobol_model as sobol_model,
-)
-from simkit.sensitivity.model_voi import (
-    ValueOfInformation as ValueOfInformation,
-)
-from simkit.sensitivity.model_voi import (
-    _perspective as _perspective,
-)
-from simkit.sensitivity.model_voi import (
-    decision_contracts as decision_contracts,
-)
-from simkit.sensitivity.model_voi import (
-    decision_enter as decision_enter,
-)
-from simkit.sensitivity.model_voi import (
-    value_of_information as value_of_information,
+from simkit.sensitivity.model_voi import (  # noqa: F401 (re-exported)
+    ValueOfInformation,
+    _perspective,
+    decision_contracts,
+    decision_enter,
+    value_of_information,
 )
 
 __all__ = [
