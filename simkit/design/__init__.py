@@ -77,6 +77,8 @@ from simkit.design.cache import (  # noqa: F401 (re-exported)
     _PV_CACHE,
     _pv_unit,
     _schedule_pv,
+    pv_unit,
+    schedule_pv,
 )
 from simkit.design.comparison import (  # noqa: F401 (re-exported)
     _FRAME_METRICS,

@@ -18,7 +18,7 @@ from simkit.results import mean_and_se
 
 if TYPE_CHECKING:
     from simkit.spec import Scenario
-from simkit.design.cache import _pv_unit, _schedule_pv
+from simkit.design.cache import pv_unit, schedule_pv
 from simkit.design.variants import variant
 
 __all__ = [
@@ -170,11 +170,11 @@ def reprice(result: Any, contract: Contract | str | None = None) -> Repriced:
     d = result.require_draws("repricing a contract")
     rep = repayment(contract, counts_from_draws(d))
     total = np.asarray(rep.total, dtype=float)
-    rep_pv = total * _schedule_pv(sc, contract)
+    rep_pv = total * schedule_pv(sc, contract)
     # the change in repayment PV is exactly 0 for the scenario's own contract, so net is reproduced
     net = np.asarray(d["net_pv"], dtype=float) - (rep_pv - np.asarray(d["repayment_pv"], dtype=float))
     if contract.grant != sc.contract.grant:
-        net = net + (contract.grant - sc.contract.grant) * _pv_unit(sc, sc.terms.disbursement)
+        net = net + (contract.grant - sc.contract.grant) * pv_unit(sc, sc.terms.disbursement)
     fv = fund_view(contract, total)
     return Repriced(
         contract=contract,

@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.design.cache import pv_unit
+from simkit.design.repricing import reprice
+from simkit.design.variants import split_label
 from simkit.errors import InputError, Problem
 from simkit.sensitivity._common import fmt
 from simkit.sensitivity.model_common import (
@@ -53,15 +56,13 @@ def decision_enter(result: Any, *, perspective: str = "municipality") -> pd.Data
     pandas.DataFrame
         Columns ``["do not enter", "enter"]``, one row per draw.
     """
-    from simkit.design import _pv_unit
-
     _perspective(perspective)
     d = result.require_draws("the decision table")
     if perspective == "municipality":
         nb = np.asarray(d["net_pv"], dtype=float)
     else:
         sc = result.scenario
-        nb = np.asarray(d["repayment_pv"], dtype=float) - sc.contract.grant * _pv_unit(
+        nb = np.asarray(d["repayment_pv"], dtype=float) - sc.contract.grant * pv_unit(
             sc, sc.terms.disbursement)
     return pd.DataFrame({"do not enter": np.zeros_like(nb), "enter": nb})
 
@@ -84,8 +85,6 @@ def decision_contracts(result: Any, variants: Mapping[str, Any] | Sequence[str] 
     pandas.DataFrame
         One column per variant, one row per draw.
     """
-    from simkit.design import _pv_unit, reprice, split_label
-
     _perspective(perspective)
     if not isinstance(variants, Mapping):
         variants = dict(split_label(v) for v in variants)
@@ -96,7 +95,7 @@ def decision_contracts(result: Any, variants: Mapping[str, Any] | Sequence[str] 
     for label, v in variants.items():
         rp = reprice(result, v)
         cols[str(label)] = (rp.net_pv_ if perspective == "municipality" else
-                            rp.repayment_pv_ - rp.contract.grant * _pv_unit(sc, sc.terms.disbursement))
+                            rp.repayment_pv_ - rp.contract.grant * pv_unit(sc, sc.terms.disbursement))
     return pd.DataFrame(cols)
 
 
