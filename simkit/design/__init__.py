@@ -91,6 +91,7 @@ from simkit.design.repricing import (  # noqa: F401 (re-exported)
     _clusters,
     counts_from_draws,
     reprice,
+    result_provenance,
 )
 from simkit.design.solvers import (  # noqa: F401 (re-exported)
     Solution,

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simkit.contract import Contract
-from simkit.design.repricing import reprice
+from simkit.design.repricing import reprice, result_provenance
 from simkit.design.variants import default_variants, split_label
 from simkit.errors import InputError, Problem
+from simkit.results.base import Provenance, Result
 
 __all__ = [
     "ContractComparison",
@@ -22,7 +23,7 @@ _FRAME_METRICS = ("p_repayment", "repayment_mean", "p_neutral", "p_neutral_se", 
 
 
 @dataclass(frozen=True, repr=False)
-class ContractComparison:
+class ContractComparison(Result):
     """Contract variants evaluated side by side on the same draws.
 
     Attributes
@@ -33,6 +34,7 @@ class ContractComparison:
         :meth:`Repriced.metrics` of each variant.
     n_draws : int
     currency : str
+    provenance : Provenance
     """
 
     labels: tuple[str, ...]
@@ -41,6 +43,8 @@ class ContractComparison:
     metrics: tuple[dict, ...]
     n_draws: int
     currency: str = "DKK"
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
 
     def to_frame(self):
         """One row per variant; columns the headline metrics and ``p_met[<target>]``.
@@ -59,8 +63,14 @@ class ContractComparison:
         return pd.DataFrame(rows, index=pd.Index(list(self.labels), name="variant"))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the stable JSON structure (``simkit design --json``, key ``comparison``)."""
+        """Return the stable JSON structure (``simkit design --json``, key ``comparison``, less ``provenance``).
+
+        Returns
+        -------
+        dict
+        """
         return {
+            "provenance": self.provenance.as_dict(),
             "n_draws": self.n_draws,
             "currency": self.currency,
             "variants": [
@@ -140,4 +150,5 @@ def compare_contracts(
         contracts.append(rp.contract)
         metrics.append(rp.metrics())
     return ContractComparison(tuple(labels), tuple(specs), tuple(contracts), tuple(metrics),
-                              result.n, sc.currency)
+                              result.n, sc.currency,
+                              result_provenance(result, method="compare", variants=list(specs)))

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from simkit.contract import Contract, fund_view, max_repayment, repayment
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.results.base import Provenance, Result, jsonable
 
 if TYPE_CHECKING:
     from simkit.spec import Scenario
@@ -25,6 +27,7 @@ __all__ = [
     "Repriced",
     "counts_from_draws",
     "reprice",
+    "result_provenance",
 ]
 
 
@@ -59,7 +62,7 @@ def counts_from_draws(draws: Mapping[str, np.ndarray]) -> dict[str, dict[str, np
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class Repriced:
+class Repriced(Result):
     """A contract evaluated on the draws of a simulation result.
 
     Attributes
@@ -74,6 +77,8 @@ class Repriced:
     clusters : int or None
         Outer draws of a nested result (standard errors use cluster means).
     currency : str
+    provenance : Provenance
+        The simulation's seed and draws (:func:`result_provenance`).
     """
 
     contract: Contract
@@ -86,6 +91,8 @@ class Repriced:
     factor_: Mapping[str, np.ndarray]
     clusters: int | None = None
     currency: str = "DKK"
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -122,6 +129,55 @@ class Repriced:
         out["p_met_se"] = {k: mean_and_se(v, c)[1] for k, v in self.met_.items()}
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: the draws, the :meth:`metrics` and the provenance.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.design import reprice
+        >>> d = reprice(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1, curve_draws=0)).to_dict()
+        >>> d["n_draws"], d["provenance"]["draws"], d["provenance"]["method"]
+        (200, 200, 'reprice')
+        """
+        return {"n_draws": self.n, "currency": self.currency, "metrics": jsonable(self.metrics()),
+                "provenance": self.provenance.as_dict()}
+
+    def to_frame(self, kind: str = "metrics") -> pd.DataFrame:
+        """Return the metrics as a one-row table (``kind="metrics"``) or the per-draw arrays (``"draws"``).
+
+        Parameters
+        ----------
+        kind : {"metrics", "draws"}
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.design import reprice
+        >>> rp = reprice(simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1, curve_draws=0))
+        >>> rp.to_frame("draws").shape[0], float(rp.to_frame().loc[0, "p_neutral"]) == rp.metrics()["p_neutral"]
+        (200, True)
+        """
+        if kind == "draws":
+            cols = {"repayment": self.repayment_, "repayment_pv": self.repayment_pv_, "net_pv": self.net_pv_,
+                    "fund_multiple": self.fund_multiple_, "fund_irr": self.fund_irr_,
+                    **{f"met:{k}": np.asarray(v, dtype=float) for k, v in self.met_.items()}}
+            return pd.DataFrame(cols)
+        if kind != "metrics":
+            raise InputError(Problem("kind", kind, "'metrics' or 'draws'"))
+        m = self.metrics()
+        row = {k: v for k, v in m.items() if not isinstance(v, dict)}
+        row.update({f"p_met[{k}]": v for k, v in m["p_met"].items()})
+        return pd.DataFrame([row])
+
     def __repr__(self) -> str:
         """Return a short summary for notebooks."""
         m = self.metrics()
@@ -131,6 +187,32 @@ class Repriced:
             f"P(budget-neutral) {m['p_neutral']:.1%}, fund E[multiple] "
             f"{m['fund_multiple_mean']:.3f}, P(loss) {m['p_loss']:.1%})"
         )
+
+
+def result_provenance(result: Any, **extra: Any) -> Provenance:
+    """Return the provenance of a design result computed on the draws of ``result``.
+
+    Parameters
+    ----------
+    result : SimulationResult
+    **extra
+        The method and its settings.
+
+    Returns
+    -------
+    Provenance
+        The simulation's scenario, seed, draws and nested shape, with ``extra``.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=100, seed=4, curve_draws=0)
+    >>> p = result_provenance(res, method="example").as_dict()
+    >>> p["seed"], p["draws"], p["method"]
+    (4, 100, 'example')
+    """
+    p = result.provenance
+    return Provenance.of(result.scenario, seed=p.seed, draws=result.n, nested=p.nested, fixed=p.fixed, **extra)
 
 
 def reprice(result: Any, contract: Contract | str | None = None) -> Repriced:
@@ -187,4 +269,5 @@ def reprice(result: Any, contract: Contract | str | None = None) -> Repriced:
         factor_=dict(rep.factor),
         clusters=_clusters(result),
         currency=sc.currency,
+        provenance=result_provenance(result, method="reprice"),
     )

@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import brentq
 
 from simkit.contract import Contract, Target, needed_count
 from simkit.design.comparison import _contract_dict
-from simkit.design.repricing import _clusters, reprice
+from simkit.design.repricing import _clusters, reprice, result_provenance
 from simkit.design.variants import variant
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.results.base import Provenance, Result
 
 __all__ = [
     "Solution",
@@ -27,7 +29,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, repr=False)
-class Solution:
+class Solution(Result):
     """A contract term solved on simulated draws.
 
     Attributes
@@ -50,6 +52,7 @@ class Solution:
     metrics : dict
         :meth:`Repriced.metrics` of the solved contract.
     n_draws : int
+    provenance : Provenance
     """
 
     quantity: str
@@ -63,6 +66,8 @@ class Solution:
     contract: Contract = field(repr=False)
     metrics: dict = field(repr=False)
     n_draws: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
 
     def describe(self) -> str:
         """One sentence an analyst can quote."""
@@ -82,7 +87,21 @@ class Solution:
                 "goal": self.goal, "value": self.value, "value_se": self.value_se,
                 "achieved": self.achieved, "achieved_se": self.achieved_se,
                 "sentence": self.describe(), "metrics": self.metrics,
-                "contract": _contract_dict(self.contract), "n_draws": self.n_draws}
+                "contract": _contract_dict(self.contract), "n_draws": self.n_draws,
+                "provenance": self.provenance.as_dict()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the solution as a one-row table: the term found, the criterion achieved, their SEs.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return pd.DataFrame([{"value": self.value, "value_se": self.value_se, "goal": self.goal,
+                              "achieved": self.achieved, "achieved_se": self.achieved_se,
+                              "n_draws": self.n_draws}],
+                            index=pd.Index([f"{self.quantity}{':' + self.target if self.target else ''}"],
+                                           name="solve"))
 
     def __repr__(self) -> str:
         """Return a short summary for notebooks."""
@@ -168,7 +187,8 @@ def solve_premium(
     slope = (f(r + h) - f(max(r - h, 0.0))) / (r + h - max(r - h, 0.0))
     value_se = m["fund_multiple_mean_se"] / slope if slope > 0 else float("nan")
     return Solution("premium", None, "fund_multiple_mean", goal, r, value_se,
-                    m["fund_multiple_mean"], m["fund_multiple_mean_se"], solved, m, result.n)
+                    m["fund_multiple_mean"], m["fund_multiple_mean_se"], solved, m, result.n,
+                    result_provenance(result, method="solve premium", goal=goal))
 
 
 def _pick_target(contract: Contract, target: str | None, *, allow_none: bool) -> Target | None:
@@ -270,7 +290,8 @@ def solve_threshold(
     solved = _replace_target(base, t.id, threshold=min(x, 1.0))
     m = reprice(result, solved).metrics()
     return Solution("threshold", t.id, "p_neutral", goal, min(x, 1.0), float("nan"),
-                    m["p_neutral"], m["p_neutral_se"], solved, m, result.n)
+                    m["p_neutral"], m["p_neutral_se"], solved, m, result.n,
+                    result_provenance(result, method="solve threshold", goal=goal, target=t.id))
 
 
 def solve_share(
@@ -346,4 +367,6 @@ def solve_share(
     solved = make(s)
     m = reprice(result, solved).metrics()
     return Solution("share", None if t is None else t.id, "p_neutral", goal, s, float("nan"),
-                    m["p_neutral"], m["p_neutral_se"], solved, m, result.n)
+                    m["p_neutral"], m["p_neutral_se"], solved, m, result.n,
+                    result_provenance(result, method="solve share", goal=goal,
+                                      target=None if t is None else t.id))

@@ -13,7 +13,7 @@ import numpy as np
 
 from simkit.errors import InputError, Problem
 from simkit.headline import neutrality, neutrality_sentence, rate_card_lines
-from simkit.results.base import Provenance
+from simkit.results.base import Provenance, Result
 from simkit.spec import Scenario
 from simkit.streaming import RunStats, stats_of
 
@@ -45,7 +45,7 @@ def mean_and_se(x: np.ndarray, clusters: int | None = None) -> tuple[float, floa
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(Result):
     """Monte Carlo result of :func:`simkit.simulate`.
 
     Attributes
@@ -326,6 +326,23 @@ class SimulationResult:
         for c in ("group", "target", "quantity", "label", "unit"):
             df[c] = df[c].astype("string")
         return df
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: :meth:`summary` with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(draws=200, seed=3, curve_draws=0)
+        >>> d = res.to_dict()
+        >>> d["provenance"]["seed"], d["draws"], {k: v for k, v in d.items() if k != "provenance"} == res.summary()
+        (3, 200, True)
+        """
+        return {**self.summary(), "provenance": self.provenance.as_dict()}
 
     # ------------------------------------------------------------------ repr
     def text(self) -> str:

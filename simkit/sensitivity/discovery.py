@@ -48,13 +48,14 @@ participatory, computer-assisted approach to scenario discovery.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simkit.results.base import Provenance, Result, fields_dict
 from simkit.sensitivity._common import bad, check_names, columns_of, fmt, pct
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ __all__ = ["PrimResult", "prim"]
 
 
 @dataclass(frozen=True, repr=False)
-class PrimResult:
+class PrimResult(Result):
     """A box in parameter space where an event is concentrated.
 
     Attributes
@@ -128,6 +129,18 @@ class PrimResult:
     min_coverage: float
     significance: float
     min_effect: float
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return fields_dict(self)
+
 
     def conditions(self) -> list[str]:
         """Describe the box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``."""
@@ -534,4 +547,7 @@ def prim(
         min_coverage=float(min_coverage),
         significance=float(significance),
         min_effect=float(min_effect),
+        provenance=Provenance.of(None, seed=None, draws=n, method="PRIM", alpha=float(alpha),
+                                 min_support=float(min_support), min_coverage=float(min_coverage),
+                                 significance=float(significance), min_effect=float(min_effect)),
     )

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import InputError, Problem
+from simkit.results.base import Provenance, Result
 from simkit.rng import RngLike, root_seed
 from simkit.sensitivity._common import fmt, pct
 from simkit.sensitivity.model_common import (
@@ -100,7 +101,7 @@ def scale_cohort(scenario: Any, size: int):
 
 
 @dataclass(frozen=True, repr=False)
-class CohortVarianceResult:
+class CohortVarianceResult(Result):
     """Parameter vs cohort variance of outputs, for several cohort sizes.
 
     Attributes
@@ -110,7 +111,7 @@ class CohortVarianceResult:
     splits : tuple of tuple of VarianceSplit
         ``splits[i][j]``: cohort size ``i``, output ``j``.
     outer, inner : int
-    provenance : dict
+    provenance : Provenance
     """
 
     cohort_sizes: tuple[int, ...]
@@ -118,7 +119,7 @@ class CohortVarianceResult:
     splits: tuple[tuple[VarianceSplit, ...], ...]
     outer: int
     inner: int
-    provenance: Mapping[str, Any] = field(repr=False)
+    provenance: Provenance = field(repr=False)
 
     def split(self, cohort_size: int, output: str) -> VarianceSplit:
         """Return the split for one cohort size and output."""
@@ -141,6 +142,15 @@ class CohortVarianceResult:
         return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(idx, names=["cohort_size", "output"]))
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``--method variance``, key ``result``)."""
         return {"outer": self.outer, "inner": self.inner, "outputs": list(self.outputs),
                 "cohort_sizes": [
@@ -245,4 +255,6 @@ def variance_by_cohort_size(
         splits.append(tuple(
             split_variance(_draw_output(dr, o).reshape(outer, inner), rng=seed, n_resamples=n_resamples)
             for o in outs))
-    return CohortVarianceResult(sizes, outs, tuple(splits), outer, inner, provenance(sc, seed))
+    return CohortVarianceResult(sizes, outs, tuple(splits), outer, inner,
+                                provenance(sc, seed, draws=outer * inner, nested=(outer, inner),
+                                           method="variance", n_resamples=int(n_resamples)))

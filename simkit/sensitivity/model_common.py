@@ -17,6 +17,7 @@ import numpy as np
 
 from simkit.backends import pick_backend
 from simkit.errors import InputError, Problem
+from simkit.results.base import Provenance
 
 __all__ = [
     "DEFAULT_GROUPS",
@@ -67,7 +68,14 @@ DRAW_OUTPUTS = ("repayment", "repayment_pv", "net_pv", "savings_pv", "fund_multi
 
 
 def as_scenario(scenario: Any = None):
-    """Resolve a Scenario from None (embedded default), a path/name/list, or a Scenario."""
+    """Resolve a Scenario from None (embedded default), a path/name/list, or a Scenario.
+
+    Examples
+    --------
+    >>> sc = as_scenario("norddjurs_v1")
+    >>> as_scenario(sc) is sc
+    True
+    """
     from simkit.io.scenario import load_scenario
     from simkit.model.spec import ModelScenario
     from simkit.spec import Scenario
@@ -78,7 +86,13 @@ def as_scenario(scenario: Any = None):
 
 
 def uncertain_parameters(sc: Any) -> tuple[str, ...]:
-    """Names of the scenario's parameters that are not fixed, in scenario order."""
+    """Names of the scenario's parameters that are not fixed, in scenario order.
+
+    Examples
+    --------
+    >>> uncertain_parameters(as_scenario("norddjurs_v1"))[:2]
+    ('completion_rate', 'outcome_rate_completers')
+    """
     return tuple(n for n, p in sc.parameters.items() if not p.dist.is_fixed)
 
 
@@ -93,6 +107,11 @@ def check_params(sc: Any, names: Sequence[str] | str | None, *, where: str = "pa
 
     A fixed parameter is accepted only if it is in ``allow_fixed`` (e.g. one
     given an explicit range).
+
+    Examples
+    --------
+    >>> check_params(as_scenario("norddjurs_v1"), "completion_rate, outcome_rate_bau")
+    ('completion_rate', 'outcome_rate_bau')
     """
     if names is None:
         out = uncertain_parameters(sc)
@@ -122,7 +141,13 @@ def check_params(sc: Any, names: Sequence[str] | str | None, *, where: str = "pa
 
 def check_ranges(sc: Any, ranges: Mapping[str, Sequence[float]] | None,
                  where: str = "ranges") -> dict[str, tuple[float, float]]:
-    """Validate ``name -> (low, high)`` overrides against the model's bounds."""
+    """Validate ``name -> (low, high)`` overrides against the model's bounds.
+
+    Examples
+    --------
+    >>> check_ranges(as_scenario("norddjurs_v1"), {"completion_rate": [0.4, 0.8]})
+    {'completion_rate': (0.4, 0.8)}
+    """
     from simkit.spec import MODEL_PARAMETERS
 
     out: dict[str, tuple[float, float]] = {}
@@ -150,12 +175,25 @@ def check_ranges(sc: Any, ranges: Mapping[str, Sequence[float]] | None,
 
 
 def central_values(sc: Any) -> dict[str, float]:
-    """Central value (``dist.central``) of every uncertain parameter."""
+    """Central value (``dist.central``) of every uncertain parameter.
+
+    Examples
+    --------
+    >>> sc = as_scenario("norddjurs_v1")
+    >>> set(central_values(sc)) == set(uncertain_parameters(sc))
+    True
+    """
     return {n: float(p.dist.central) for n, p in sc.parameters.items() if not p.dist.is_fixed}
 
 
 def output_names(sc: Any) -> tuple[str, ...]:
-    """Names of the expectation outputs of one-way and two-way analyses."""
+    """Names of the expectation outputs of one-way and two-way analyses.
+
+    Examples
+    --------
+    >>> output_names(as_scenario("norddjurs_v1"))[-2:]
+    ('p_met:completion', 'p_met:edu_work')
+    """
     return ("p_neutral", "repayment_mean", "net_mean", "p_repayment", "fund_multiple_mean",
             *(f"p_met:{t.id}" for t in sc.contract.targets))
 
@@ -170,14 +208,27 @@ OUTPUT_LABELS = {
 
 
 def output_label(name: str) -> str:
-    """Readable label of an output name (``p_met:edu_work`` -> ``P(edu_work met)``)."""
+    """Readable label of an output name (``p_met:edu_work`` -> ``P(edu_work met)``).
+
+    Examples
+    --------
+    >>> output_label("p_met:edu_work"), output_label("net_mean")
+    ('P(edu_work met)', 'E[net budget effect]')
+    """
     if name.startswith("p_met:"):
         return f"P({name[6:]} met)"
     return OUTPUT_LABELS.get(name, name)
 
 
 def per_draw(draws: Mapping[str, np.ndarray], sc: Any) -> dict[str, np.ndarray]:
-    """Per-draw arrays whose means are the :func:`output_names` outputs."""
+    """Per-draw arrays whose means are the :func:`output_names` outputs.
+
+    Examples
+    --------
+    >>> sc = as_scenario("norddjurs_v1")
+    >>> set(per_draw(run_model(sc, 50, seed=1), sc)) == set(output_names(sc))
+    True
+    """
     out = {
         "p_neutral": np.asarray(draws["net_pv"]) >= 0,
         "repayment_mean": np.asarray(draws["repayment"], dtype=float),
@@ -198,6 +249,11 @@ def run_model(sc: Any, draws: int, *, seed: int, fixed: Mapping[str, Any] | None
 
     ``first`` > 0: draws ``[first, first + draws)`` of the run with ``seed``
     (the engine's per-draw outputs, without :func:`simkit.simulate`'s views).
+
+    Examples
+    --------
+    >>> len(run_model(as_scenario("norddjurs_v1"), 50, seed=1)["repayment"])
+    50
     """
     from simkit.engine import simulate, simulate_arrays
 
@@ -211,24 +267,57 @@ def run_model(sc: Any, draws: int, *, seed: int, fixed: Mapping[str, Any] | None
     return res.draws_
 
 
-def provenance(sc: Any, seed: int, **extra: Any) -> dict[str, Any]:
-    """Provenance dict of a sensitivity result."""
-    from simkit import __version__
+def provenance(sc: Any, seed: int | None, *, draws: int = 0, nested: tuple[int, int] | None = None,
+               **extra: Any) -> Provenance:
+    """Return the provenance of a sensitivity result (the one format, :class:`~simkit.results.base.Provenance`).
 
-    return {"simkit_version": __version__,
-            "scenario": {"name": sc.name, "sha256": sc.sha256, "sources": list(sc.sources)},
-            "seed": int(seed), **extra}
+    Parameters
+    ----------
+    sc : Scenario or ModelScenario
+    seed : int or None
+        The root seed of the model runs.
+    draws : int
+        Monte Carlo draws behind the result (per run, for the one-way and two-way analyses).
+    nested : (int, int), optional
+        Parameter sets × cohorts per set.
+    **extra
+        The method and its settings.
+
+    Returns
+    -------
+    Provenance
+
+    Examples
+    --------
+    >>> import simkit
+    >>> p = provenance(simkit.load_scenario(), 7, draws=100, method="tornado").as_dict()
+    >>> p["seed"], p["draws"], p["method"]
+    (7, 100, 'tornado')
+    """
+    return Provenance.of(sc, seed=None if seed is None else int(seed), draws=draws, nested=nested, **extra)
 
 
 def check_count(name: str, value: Any, minimum: int = 1) -> int:
-    """Check a whole number >= minimum (booleans refused)."""
+    """Check a whole number >= minimum (booleans refused).
+
+    Examples
+    --------
+    >>> check_count("draws", 10)
+    10
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(Problem(name, value, f"a whole number >= {minimum}"))
     return int(value)
 
 
 def check_level(level: Any) -> float:
-    """Check a probability strictly between 0 and 1 (a confidence level)."""
+    """Check a probability strictly between 0 and 1 (a confidence level).
+
+    Examples
+    --------
+    >>> check_level("0.9")
+    0.9
+    """
     try:
         v = float(level)
     except (TypeError, ValueError):

@@ -6,7 +6,7 @@ event (no repayment, a budget loss, ...) likely, in sentences an analyst can quo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import InputError, Problem
+from simkit.results.base import Provenance, Result
 from simkit.sensitivity.discovery import PrimResult, prim
 from simkit.sensitivity.model_common import (
     EVENTS,
@@ -89,7 +90,7 @@ def discover(
 
 
 @dataclass(frozen=True, repr=False)
-class ScenarioDiscovery:
+class ScenarioDiscovery(Result):
     """PRIM boxes for several events on the same draws.
 
     Attributes
@@ -101,7 +102,7 @@ class ScenarioDiscovery:
     boxes : tuple of (PrimResult or None)
         None when the event never (or always) occurs.
     n_draws : int
-    provenance : dict
+    provenance : Provenance
     """
 
     events: tuple[str, ...]
@@ -109,7 +110,7 @@ class ScenarioDiscovery:
     rates: np.ndarray
     boxes: tuple[PrimResult | None, ...]
     n_draws: int
-    provenance: Mapping[str, Any] = field(repr=False)
+    provenance: Provenance = field(repr=False)
 
     def sentences(self) -> list[str]:
         """One quotable sentence per event."""
@@ -123,6 +124,15 @@ class ScenarioDiscovery:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``--method discovery``, key ``result``).
 
         Box bounds are ``null`` where a side is free.
@@ -138,6 +148,28 @@ class ScenarioDiscovery:
                                  for p, lo, hi in zip(box.restricted, box.lower, box.upper, strict=True)])
             items.append(item)
         return {"n_draws": self.n_draws, "events": items}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per event: its rate and its box's mass, coverage and density (NaN without a box).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``event``; columns ``rate, mass, coverage, density, box``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.sensitivity import discover_events
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=400, seed=5, curve_draws=0)
+        >>> list(discover_events(res, ["no_repayment"]).to_frame().columns)
+        ['rate', 'mass', 'coverage', 'density', 'box']
+        """
+        nan = float("nan")
+        rows = [{"rate": float(r), "mass": b.mass if b else nan, "coverage": b.coverage if b else nan,
+                 "density": b.density if b else nan, "box": "; ".join(b.conditions()) if b else ""}
+                for r, b in zip(self.rates, self.boxes, strict=True)]
+        return pd.DataFrame(rows, index=pd.Index(list(self.events), name="event"))
 
     def text(self) -> str:
         """Write the scenario discovery as plain text."""
@@ -187,4 +219,4 @@ def discover_events(
         k = int(y.sum())
         boxes.append(None if k in (0, y.size) else discover(result, ev, params=params, **prim_options))
     return ScenarioDiscovery(tuple(events), tuple(phrases), np.array(rates), tuple(boxes), result.n,
-                             provenance(sc, result.provenance.seed, draws=result.n))
+                             provenance(sc, result.provenance.seed, draws=result.n, method="discovery"))

@@ -28,7 +28,7 @@ correlations of the scenario are ignored and flagged.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import InputError, Problem
+from simkit.results.base import Provenance, Result
 from simkit.rng import RngLike, root_seed
 from simkit.sensitivity._common import pct
 from simkit.sensitivity.model_common import (
@@ -58,7 +59,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, repr=False)
-class ModelSobolResult:
+class ModelSobolResult(Result):
     """Sobol' indices of ``E[output | parameters]`` for the simkit model.
 
     Attributes
@@ -85,12 +86,13 @@ class ModelSobolResult:
     n_cohort_draws : int
         Simulated cohorts, ``n_evaluations × inner``.
     seconds : float
-        Wall-clock time (the only field that differs between identical runs).
+        Wall-clock time; not part of :meth:`to_dict` or of equality (results are reproducible
+        byte for byte; ``simkit sensitivity`` prints the time it measures itself).
     held_fixed : tuple of str
         Uncertain parameters held at their central values.
     correlations_ignored : bool
         The scenario has rank correlations, which Sobol' indices ignore.
-    provenance : dict
+    provenance : Provenance
     """
 
     parameters: tuple[str, ...]
@@ -107,10 +109,10 @@ class ModelSobolResult:
     inner: int
     n_evaluations: int
     n_cohort_draws: int
-    seconds: float
+    seconds: float = field(compare=False)
     held_fixed: tuple[str, ...]
     correlations_ignored: bool
-    provenance: Mapping[str, Any] = field(repr=False)
+    provenance: Provenance = field(repr=False)
 
     def ranked(self, output: str | None = None, order: str = "total") -> tuple[str, ...]:
         """Parameters by decreasing total-order (or first-order) index of one output."""
@@ -138,6 +140,15 @@ class ModelSobolResult:
         return pd.DataFrame({k: np.asarray(v).ravel() for k, v in cols.items()}, index=idx)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``simkit sensitivity --method sobol``, key ``result``)."""
         outs = {}
         for j, o in enumerate(self.outputs):
@@ -157,7 +168,7 @@ class ModelSobolResult:
             }
         return {"parameters": list(self.parameters), "held_fixed": list(self.held_fixed),
                 "n": self.n, "inner": self.inner, "n_evaluations": self.n_evaluations,
-                "n_cohort_draws": self.n_cohort_draws, "seconds": self.seconds,
+                "n_cohort_draws": self.n_cohort_draws,
                 "confidence_level": self.raw.confidence_level,
                 "n_resamples": self.raw.n_resamples,
                 "correlations_ignored": self.correlations_ignored, "outputs": outs}
@@ -325,5 +336,7 @@ def sobol_model(
         noise_share=share, raw=raw, n=n, inner=inner, n_evaluations=raw.n_evaluations,
         n_cohort_draws=raw.n_evaluations * inner, seconds=float(seconds), held_fixed=held,
         correlations_ignored=bool(sc.rank_correlation),
-        provenance=provenance(sc, seed),
+        provenance=provenance(sc, seed, draws=raw.n_evaluations * inner, method="sobol", n=n,
+                              inner=inner, n_resamples=raw.n_resamples,
+                              confidence_level=raw.confidence_level),
     )

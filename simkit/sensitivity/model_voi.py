@@ -18,6 +18,7 @@ from simkit.design.cache import pv_unit
 from simkit.design.repricing import reprice
 from simkit.design.variants import split_label
 from simkit.errors import InputError, Problem
+from simkit.results.base import Provenance, Result
 from simkit.sensitivity._common import fmt
 from simkit.sensitivity.model_common import (
     _MAX_INTERACTION_GROUP,
@@ -100,7 +101,7 @@ def decision_contracts(result: Any, variants: Mapping[str, Any] | Sequence[str] 
 
 
 @dataclass(frozen=True, repr=False)
-class ValueOfInformation:
+class ValueOfInformation(Result):
     """EVPI and EVPPI of a decision on simulated draws.
 
     Attributes
@@ -116,7 +117,7 @@ class ValueOfInformation:
     decision : str
     perspective : str
     currency : str
-    provenance : dict
+    provenance : Provenance
     """
 
     evpi: VoiResult
@@ -125,7 +126,7 @@ class ValueOfInformation:
     decision: str
     perspective: str
     currency: str
-    provenance: Mapping[str, Any] = field(repr=False)
+    provenance: Provenance = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """EVPPI rows (parameters, groups, then ``all parameters``).
@@ -165,6 +166,15 @@ class ValueOfInformation:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``--method evpi``, key ``result``)."""
         e = self.evpi
         rows = self.to_frame().reset_index()
@@ -276,4 +286,4 @@ def value_of_information(
         x = np.column_stack(list(pdraws.values()))
         alls = evppi(nb, x, method="additive", options=options, names=list(pdraws))
     return ValueOfInformation(e, alls, table, decision, _perspective(perspective), sc.currency,
-                              provenance(sc, result.provenance.seed, draws=result.n))
+                              provenance(sc, result.provenance.seed, draws=result.n, method="evpi"))

@@ -26,6 +26,7 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.results.base import Provenance, Result
 from simkit.rng import RngLike, root_seed
 from simkit.sensitivity.model_common import (
     DEFAULT_SEED,
@@ -51,7 +52,7 @@ def _se(x: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class TornadoResult:
+class TornadoResult(Result):
     """One-way sensitivity of several outputs to each parameter.
 
     Attributes
@@ -71,7 +72,7 @@ class TornadoResult:
         Cohort realisations per run (``1 + 2 × parameters`` runs).
     level : float
     currency : str
-    provenance : dict
+    provenance : Provenance
     """
 
     parameters: tuple[str, ...]
@@ -89,7 +90,8 @@ class TornadoResult:
     draws: int
     level: float
     currency: str = "DKK"
-    provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
 
     @property
     def swing(self) -> np.ndarray:
@@ -129,6 +131,15 @@ class TornadoResult:
         return pd.DataFrame(cols, index=idx)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``--method tornado``, key ``result``)."""
         return {
             "draws_per_run": self.draws, "level": self.level, "currency": self.currency,
@@ -258,5 +269,5 @@ def tornado(
         base_se=np.array([_se(base[o]) for o in outs]),
         low=low, high=high, low_se=low_se, high_se=high_se, swing_se=swing_se,
         draws=draws, level=level, currency=sc.currency,
-        provenance=provenance(sc, int(seed)),
+        provenance=provenance(sc, int(seed), draws=draws, method="tornado", level=level),
     )

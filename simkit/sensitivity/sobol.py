@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc, sobol_indices
 
+from simkit.results.base import Provenance, Result, fields_dict, seed_of
 from simkit.rng import RngLike, as_generator
 from simkit.sensitivity._common import bad, check_names
 
@@ -43,7 +44,7 @@ _BOOT_BATCH_ELEMENTS = 2_000_000
 
 
 @dataclass(frozen=True, repr=False)
-class SobolResult:
+class SobolResult(Result):
     """First- and total-order Sobol' indices with bootstrap intervals.
 
     All index arrays have shape ``(s, d)``: one row per model output, one
@@ -68,6 +69,8 @@ class SobolResult:
         Model evaluations, ``n * (d + 2)``.
     confidence_level : float
     n_resamples : int
+    provenance : Provenance
+        The seed (when ``rng`` was a whole number) and the method's settings.
     """
 
     names: tuple[str, ...]
@@ -84,6 +87,17 @@ class SobolResult:
     n_evaluations: int
     confidence_level: float
     n_resamples: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return fields_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (output, input); estimates, limits and standard errors.
@@ -291,4 +305,6 @@ def sobol(
         n_evaluations=m,
         confidence_level=float(confidence_level),
         n_resamples=int(n_resamples),
+        provenance=Provenance.of(None, seed=seed_of(rng), draws=m, method="sobol", n=n,
+                                 n_resamples=int(n_resamples), confidence_level=float(confidence_level)),
     )

@@ -23,6 +23,7 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.results.base import Provenance, Result
 from simkit.rng import RngLike, root_seed
 from simkit.sensitivity.model_common import (
     DEFAULT_SEED,
@@ -42,7 +43,7 @@ __all__ = ["TwoWayResult", "default_axes", "twoway"]
 
 
 @dataclass(frozen=True, repr=False)
-class TwoWayResult:
+class TwoWayResult(Result):
     """Outputs on a grid of two parameters.
 
     Attributes
@@ -56,7 +57,7 @@ class TwoWayResult:
     draws : int
         Cohort realisations per grid cell.
     currency : str
-    provenance : dict
+    provenance : Provenance
     """
 
     x: str
@@ -68,7 +69,8 @@ class TwoWayResult:
     se: np.ndarray
     draws: int
     currency: str = "DKK"
-    provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
 
     def grid(self, output: str = "p_neutral") -> pd.DataFrame:
         """One output as a table: rows ``y`` values, columns ``x`` values.
@@ -99,6 +101,15 @@ class TwoWayResult:
         return pd.DataFrame(cols, index=idx)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``--method twoway``, key ``result``).
 
         ``values[output][i][k]`` is the output at ``x_values[i]``,
@@ -252,4 +263,4 @@ def twoway(
             for j, o in enumerate(outs):
                 values[j, i, k], se[j, i, k] = mean_and_se(pdw[o])
     return TwoWayResult(x, y, gx, gy, outs, values, se, draws, sc.currency,
-                        provenance(sc, int(seed)))
+                        provenance(sc, int(seed), draws=draws, method="twoway"))

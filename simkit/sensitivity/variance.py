@@ -24,12 +24,13 @@ are independent; the inner draws of one set stay together).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from simkit.results.base import Provenance, Result, fields_dict, seed_of
 from simkit.rng import RngLike, as_generator
 from simkit.sensitivity._common import bad, fmt, pct
 
@@ -40,7 +41,7 @@ __all__ = ["VarianceSplit", "split_variance"]
 
 
 @dataclass(frozen=True, repr=False)
-class VarianceSplit:
+class VarianceSplit(Result):
     """Variance of an output split into a parameter part and a cohort part.
 
     Attributes
@@ -75,6 +76,18 @@ class VarianceSplit:
     n_outer: int
     n_inner: int
     n_resamples: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return fields_dict(self)
+
 
     @property
     def cohort_share_se(self) -> float:
@@ -214,4 +227,6 @@ def split_variance(y: ArrayLike, *, rng: RngLike = None, n_resamples: int = 999)
         n_outer=n_outer,
         n_inner=n_inner,
         n_resamples=int(n_resamples),
+        provenance=Provenance.of(None, seed=seed_of(rng), draws=n_outer * n_inner, nested=(n_outer, n_inner),
+                                 method="variance split", n_resamples=int(n_resamples)),
     )

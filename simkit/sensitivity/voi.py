@@ -29,7 +29,7 @@ Harvard (the unit normal loss integral behind :func:`evpi_normal`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import sparse, stats
 from scipy.interpolate import BSpline
 
+from simkit.results.base import Provenance, Result, fields_dict
 from simkit.sensitivity._common import bad, check_names, columns_of, fmt, pct
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ _DISCRETE_LEVELS = 12  # a parameter with at most this many values gets one colu
 
 
 @dataclass(frozen=True, repr=False)
-class VoiResult:
+class VoiResult(Result):
     """An expected value of (partial) perfect information.
 
     Attributes
@@ -100,6 +101,18 @@ class VoiResult:
     method: str
     df: int
     n_draws: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return fields_dict(self)
+
 
     @property
     def label(self) -> str:
@@ -152,7 +165,7 @@ class VoiResult:
 
 
 @dataclass(frozen=True, repr=False)
-class EvppiTable:
+class EvppiTable(Result):
     """EVPPI for several parameters and groups of parameters from one sample.
 
     Attributes
@@ -177,6 +190,18 @@ class EvppiTable:
     dfs: np.ndarray
     evpi: float
     n_draws: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return fields_dict(self)
+
 
     def to_frame(self) -> pd.DataFrame:
         """One row per parameter or group, in input order.
@@ -339,6 +364,7 @@ def evpi(nb: ArrayLike, *, options: Sequence[str] | None = None) -> VoiResult:
         method="monte carlo",
         df=0,
         n_draws=a.shape[0],
+        provenance=Provenance.of(None, seed=None, draws=a.shape[0], method="EVPI"),
     )
 
 
@@ -548,6 +574,7 @@ def evppi(
         method=used,
         df=df,
         n_draws=a.shape[0],
+        provenance=Provenance.of(None, seed=None, draws=a.shape[0], method="EVPPI", regression=used),
     )
 
 
@@ -626,4 +653,5 @@ def evppi_table(
         dfs=np.asarray(dfs, dtype=int),
         evpi=total,
         n_draws=a.shape[0],
+        provenance=Provenance.of(None, seed=None, draws=a.shape[0], method="EVPPI table", regression=method),
     )
