@@ -266,6 +266,20 @@ class Result:
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_dict()["provenance"]["draws"], round(r.to_dict()["value"], 3)
+        (3, 0.333)
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_frame().shape
+        (1, 10)
         """
         raise NotImplementedError(f"{type(self).__name__}.to_dict")
 
@@ -289,6 +303,13 @@ class Result:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_json(indent=None)[:16]
+        '{"kind": "EVPI",'
         """
         return json.dumps(jsonable(self.to_dict()), indent=indent, ensure_ascii=False, allow_nan=False)
 
@@ -298,6 +319,13 @@ class Result:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_text() == str(r) == repr(r)
+        True
         """
         own = getattr(self, "text", None)
         if callable(own):
@@ -315,6 +343,13 @@ class Result:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_html().startswith("<table")
+        True
         """
         table = self.to_frame().to_html(classes="simkit-result", border=0, na_rep="")
         cap = html.escape(type(self).__name__)
@@ -331,6 +366,13 @@ class Result:
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> "provenance" in r.to_dict_without_provenance()
+        False
         """
         return {k: v for k, v in self.to_dict().items() if k != "provenance"}
 
