@@ -138,12 +138,31 @@ class PrimResult(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.to_dict()["restricted"], box.to_dict()["provenance"]["method"]
+        (['a'], 'PRIM')
         """
         return fields_dict(self)
 
 
     def conditions(self) -> list[str]:
-        """Describe the box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``."""
+        """Describe the box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.conditions()
+        ['a > 0.801']
+        """
         out = []
         for name, lo, hi in zip(self.restricted, self.lower, self.upper, strict=True):
             if np.isfinite(lo) and np.isfinite(hi):
@@ -163,6 +182,15 @@ class PrimResult(Result):
             For example: "When x1 < 0.3 and x2 > 0.6 (12 % of draws), the
             event occurs in 100 % of cases (vs 12 % overall); this region
             holds 100 % of all such cases."
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.describe().startswith("When a > 0.801")
+        True
         """
         if not self.restricted:
             return (
@@ -189,6 +217,15 @@ class PrimResult(Result):
         Returns
         -------
         numpy.ndarray of bool
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.contains([[0.9, 0.5], [0.1, 0.5]]).tolist()
+        [True, False]
         """
         cols = columns_of(X)
         a = np.asarray(X, dtype=float)
@@ -214,6 +251,15 @@ class PrimResult(Result):
         pandas.DataFrame
             Index ``parameter``; columns ``lower``, ``upper``, ``lower_pvalue``,
             ``upper_pvalue``, ``lower_effect``, ``upper_effect``. Box statistics are attributes of the result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.to_frame().index.tolist()
+        ['a']
         """
         return pd.DataFrame(
             {
@@ -233,6 +279,15 @@ class PrimResult(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> list(box.trajectory_frame().columns)[:3]
+        ['mass', 'coverage', 'density']
         """
         steps = len(self.trajectory_mass)
         return pd.DataFrame(

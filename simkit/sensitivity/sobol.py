@@ -96,6 +96,15 @@ class SobolResult(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> from simkit.sensitivity import sobol
+        >>> res = sobol(lambda z: z[0] + 2 * z[1], [stats.norm(), stats.norm()], 256, rng=0, n_resamples=0)
+        >>> d = res.to_dict()
+        >>> d["names"], d["provenance"]["seed"]
+        (['x0', 'x1'], 0)
         """
         return fields_dict(self)
 
@@ -108,6 +117,14 @@ class SobolResult(Result):
             Index ``(output, parameter)``; columns ``first_order``,
             ``first_order_low``, ``first_order_high``, ``first_order_se`` and the
             same four for ``total_order``.
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> from simkit.sensitivity import sobol
+        >>> res = sobol(lambda z: z[0] + 2 * z[1], [stats.norm(), stats.norm()], 256, rng=0, n_resamples=0)
+        >>> res.to_frame().shape  # (1 output x 2 inputs) rows, 8 columns
+        (2, 8)
         """
         index = pd.MultiIndex.from_product(
             [list(self.output_names), list(self.names)], names=["output", "parameter"]

@@ -85,13 +85,32 @@ class VarianceSplit(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import split_variance
+        >>> rng = np.random.default_rng(0)
+        >>> res = split_variance(rng.normal(size=(50, 1)) + rng.normal(size=(50, 4)), rng=1, n_resamples=20)
+        >>> res.to_dict()["n_outer"], res.to_dict()["provenance"]["nested"]
+        (50, [50, 4])
         """
         return fields_dict(self)
 
 
     @property
     def cohort_share_se(self) -> float:
-        """Same as ``parameter_share_se`` (the shares add to 1)."""
+        """Same as ``parameter_share_se`` (the shares add to 1).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import split_variance
+        >>> rng = np.random.default_rng(0)
+        >>> res = split_variance(rng.normal(size=(50, 1)) + rng.normal(size=(50, 4)), rng=1, n_resamples=20)
+        >>> res.cohort_share_se == res.parameter_share_se
+        True
+        """
         return self.parameter_share_se
 
     def to_frame(self) -> pd.DataFrame:
@@ -100,6 +119,15 @@ class VarianceSplit(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import split_variance
+        >>> rng = np.random.default_rng(0)
+        >>> res = split_variance(rng.normal(size=(50, 1)) + rng.normal(size=(50, 4)), rng=1, n_resamples=20)
+        >>> res.to_frame().shape
+        (3, 4)
         """
         return pd.DataFrame(
             {

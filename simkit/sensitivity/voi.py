@@ -110,18 +110,44 @@ class VoiResult(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> round(res.to_dict()["value"], 4), res.to_dict()["provenance"]["draws"]
+        (0.3333, 3)
         """
         return fields_dict(self)
 
 
     @property
     def label(self) -> str:
-        """``"EVPI"`` or ``"EVPPI(a, b)"``."""
+        """``"EVPI"`` or ``"EVPPI(a, b)"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> res.label
+        'EVPI'
+        """
         return self.kind if not self.parameters else f"{self.kind}({', '.join(self.parameters)})"
 
     @property
     def share_of_evpi(self) -> float:
-        """``value / evpi`` (NaN when the EVPI is 0)."""
+        """``value / evpi`` (NaN when the EVPI is 0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> res.share_of_evpi  # the EVPI is all of itself
+        1.0
+        """
         return self.value / self.evpi if self.evpi > 0 else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
@@ -132,6 +158,14 @@ class VoiResult(Result):
         pandas.DataFrame
             Columns ``value, se, evpi, share_of_evpi, best_option, method, df,
             n_draws`` and ``E[NB] <option>`` for each option.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> list(res.to_frame().columns)[:3]
+        ['value', 'se', 'evpi']
         """
         row = {
             "value": self.value,
@@ -199,6 +233,15 @@ class EvppiTable(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evppi_table
+        >>> x = np.random.default_rng(0).normal(size=(2, 2000))
+        >>> tab = evppi_table(x[0] + x[1], {"a": x[0], "b": x[1]})
+        >>> tab.to_dict()["names"], tab.to_dict()["n_draws"]
+        (['a', 'b'], 2000)
         """
         return fields_dict(self)
 
@@ -211,6 +254,15 @@ class EvppiTable(Result):
         pandas.DataFrame
             Index ``name``; columns ``kind`` (parameter or group),
             ``parameters``, ``evppi``, ``share_of_evpi``, ``method``, ``df``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evppi_table
+        >>> x = np.random.default_rng(0).normal(size=(2, 2000))
+        >>> tab = evppi_table(x[0] + x[1], {"a": x[0], "b": x[1]})
+        >>> tab.to_frame().index.tolist()
+        ['a', 'b']
         """
         share = self.values / self.evpi if self.evpi > 0 else np.full(len(self.values), np.nan)
         return pd.DataFrame(
