@@ -122,7 +122,18 @@ class CohortVarianceResult(Result):
     provenance: Provenance = field(repr=False)
 
     def split(self, cohort_size: int, output: str) -> VarianceSplit:
-        """Return the split for one cohort size and output."""
+        """Return the split for one cohort size and output.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import variance_by_cohort_size
+        >>> res = variance_by_cohort_size(sc, outputs=["repayment"], outer=10, inner=2, cohort_sizes=[20],
+        ...                               seed=2, n_resamples=5)
+        >>> res.split(20, "repayment").n_outer
+        10
+        """
         return self.splits[self.cohort_sizes.index(cohort_size)][self.outputs.index(output)]
 
     def to_frame(self) -> pd.DataFrame:
@@ -133,6 +144,16 @@ class CohortVarianceResult(Result):
         pandas.DataFrame
             Columns ``mean, total, parameter, cohort, parameter_share,
             cohort_share, total_se, parameter_se, cohort_se, parameter_share_se``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import variance_by_cohort_size
+        >>> res = variance_by_cohort_size(sc, outputs=["repayment"], outer=10, inner=2, cohort_sizes=[20],
+        ...                               seed=2, n_resamples=5)
+        >>> res.to_frame().shape
+        (1, 10)
         """
         rows, idx = [], []
         for size, row in zip(self.cohort_sizes, self.splits, strict=True):
@@ -147,6 +168,16 @@ class CohortVarianceResult(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import variance_by_cohort_size
+        >>> res = variance_by_cohort_size(sc, outputs=["repayment"], outer=10, inner=2, cohort_sizes=[20],
+        ...                               seed=2, n_resamples=5)
+        >>> res.to_dict()["outer"], res.to_dict()["provenance"]["nested"]
+        (10, [10, 2])
         """
         return {**self._result_dict(), "provenance": self.provenance.as_dict()}
 
@@ -160,14 +191,36 @@ class CohortVarianceResult(Result):
                     for size, row in zip(self.cohort_sizes, self.splits, strict=True)]}
 
     def describe(self, output: str | None = None) -> str:
-        """Sentences on how the cohort share of the variance changes with cohort size."""
+        """Sentences on how the cohort share of the variance changes with cohort size.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import variance_by_cohort_size
+        >>> res = variance_by_cohort_size(sc, outputs=["repayment"], outer=10, inner=2, cohort_sizes=[20],
+        ...                               seed=2, n_resamples=5)
+        >>> res.describe("repayment").startswith("Share of the variance of repayment")
+        True
+        """
         o = output or self.outputs[0]
         parts = [f"{pct(self.split(s, o).cohort_share)} with {s} people" for s in self.cohort_sizes]
         return (f"Share of the variance of {o} due to the randomness of the cohort (not to "
                 f"uncertain parameters): {', '.join(parts)}.")
 
     def text(self) -> str:
-        """Write the variance split as plain text."""
+        """Write the variance split as plain text.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import variance_by_cohort_size
+        >>> res = variance_by_cohort_size(sc, outputs=["repayment"], outer=10, inner=2, cohort_sizes=[20],
+        ...                               seed=2, n_resamples=5)
+        >>> res.text().startswith("Variance split: 10 parameter sets")
+        True
+        """
         lines = [f"Variance split: {self.outer:,} parameter sets × {self.inner} cohorts per cohort size"]
         for o in self.outputs:
             lines.append(f"  {o}")

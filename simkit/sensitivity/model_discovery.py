@@ -113,7 +113,18 @@ class ScenarioDiscovery(Result):
     provenance: Provenance = field(repr=False)
 
     def sentences(self) -> list[str]:
-        """One quotable sentence per event."""
+        """One quotable sentence per event.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit.sensitivity import discover_events
+        >>> found = discover_events(res, ["no_repayment"], params=["completion_rate"])
+        >>> len(found.sentences())
+        1
+        """
         out = []
         for phrase, rate, box in zip(self.phrases, self.rates, self.boxes, strict=True):
             if box is None:
@@ -129,6 +140,16 @@ class ScenarioDiscovery(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit.sensitivity import discover_events
+        >>> found = discover_events(res, ["no_repayment"], params=["completion_rate"])
+        >>> found.to_dict()["n_draws"], found.to_dict()["provenance"]["method"]
+        (400, 'discovery')
         """
         return {**self._result_dict(), "provenance": self.provenance.as_dict()}
 
@@ -172,7 +193,18 @@ class ScenarioDiscovery(Result):
         return pd.DataFrame(rows, index=pd.Index(list(self.events), name="event"))
 
     def text(self) -> str:
-        """Write the scenario discovery as plain text."""
+        """Write the scenario discovery as plain text.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit.sensitivity import discover_events
+        >>> found = discover_events(res, ["no_repayment"], params=["completion_rate"])
+        >>> found.text().splitlines()[0]
+        'Scenario discovery (PRIM) on 400 draws'
+        """
         return "\n".join([f"Scenario discovery (PRIM) on {self.n_draws:,} draws",
                           *(f"  {s}" for s in self.sentences())])
 

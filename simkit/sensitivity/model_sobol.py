@@ -115,7 +115,18 @@ class ModelSobolResult(Result):
     provenance: Provenance = field(repr=False)
 
     def ranked(self, output: str | None = None, order: str = "total") -> tuple[str, ...]:
-        """Parameters by decreasing total-order (or first-order) index of one output."""
+        """Parameters by decreasing total-order (or first-order) index of one output.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import sobol_model
+        >>> res = sobol_model(sc, params=["completion_rate", "outcome_rate_bau"], outputs=["repayment"], n=8,
+        ...                   inner=2, seed=2, n_resamples=5)
+        >>> sorted(res.ranked("repayment"))
+        ['completion_rate', 'outcome_rate_bau']
+        """
         j = self.outputs.index(output) if output else 0
         v = self.total_order[j] if order == "total" else self.first_order[j]
         return tuple(self.parameters[i] for i in np.argsort(-v, kind="stable"))
@@ -126,6 +137,16 @@ class ModelSobolResult(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import sobol_model
+        >>> res = sobol_model(sc, params=["completion_rate", "outcome_rate_bau"], outputs=["repayment"], n=8,
+        ...                   inner=2, seed=2, n_resamples=5)
+        >>> res.to_frame().shape
+        (2, 9)
         """
         idx = pd.MultiIndex.from_product([list(self.outputs), list(self.parameters)],
                                          names=["output", "parameter"])
@@ -145,6 +166,16 @@ class ModelSobolResult(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import sobol_model
+        >>> res = sobol_model(sc, params=["completion_rate", "outcome_rate_bau"], outputs=["repayment"], n=8,
+        ...                   inner=2, seed=2, n_resamples=5)
+        >>> res.to_dict()["n"], "seconds" in res.to_dict()
+        (8, False)
         """
         return {**self._result_dict(), "provenance": self.provenance.as_dict()}
 
@@ -174,7 +205,18 @@ class ModelSobolResult(Result):
                 "correlations_ignored": self.correlations_ignored, "outputs": outs}
 
     def text(self) -> str:
-        """Write the indices as plain text."""
+        """Write the indices as plain text.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import sobol_model
+        >>> res = sobol_model(sc, params=["completion_rate", "outcome_rate_bau"], outputs=["repayment"], n=8,
+        ...                   inner=2, seed=2, n_resamples=5)
+        >>> res.text().startswith("Sobol' indices of E[output | parameters]: n = 8")
+        True
+        """
         lvl = f"{100 * self.raw.confidence_level:g} %"
         lines = [f"Sobol' indices of E[output | parameters]: n = {self.n}, {self.n_evaluations:,} "
                  f"parameter sets × {self.inner} cohorts = {self.n_cohort_draws:,} simulated cohorts; "

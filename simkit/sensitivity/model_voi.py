@@ -134,6 +134,16 @@ class ValueOfInformation(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit.sensitivity import decision_enter, value_of_information
+        >>> voi = value_of_information(res, decision_enter(res), params=["completion_rate", "outcome_rate_bau"])
+        >>> voi.to_frame().shape  # two parameters and all of them together
+        (3, 6)
         """
         df = self.table.to_frame()
         if self.all_parameters is not None:
@@ -143,7 +153,18 @@ class ValueOfInformation(Result):
         return df
 
     def describe(self) -> str:
-        """Plain-English summary."""
+        """Plain-English summary.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit.sensitivity import decision_enter, value_of_information
+        >>> voi = value_of_information(res, decision_enter(res), params=["completion_rate", "outcome_rate_bau"])
+        >>> voi.describe().startswith("On current information the best option is")
+        True
+        """
         e = self.evpi
         cur = self.currency
         nb = ", ".join(f"{o} {fmt(v)} {cur}" for o, v in zip(e.options, e.expected_nb, strict=True))
@@ -171,6 +192,16 @@ class ValueOfInformation(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit.sensitivity import decision_enter, value_of_information
+        >>> voi = value_of_information(res, decision_enter(res), params=["completion_rate", "outcome_rate_bau"])
+        >>> voi.to_dict()["options"], voi.to_dict()["provenance"]["draws"]
+        (['do not enter', 'enter'], 400)
         """
         return {**self._result_dict(), "provenance": self.provenance.as_dict()}
 
@@ -192,7 +223,18 @@ class ValueOfInformation(Result):
         }
 
     def text(self) -> str:
-        """Write the value of information as plain text."""
+        """Write the value of information as plain text.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit.sensitivity import decision_enter, value_of_information
+        >>> voi = value_of_information(res, decision_enter(res), params=["completion_rate", "outcome_rate_bau"])
+        >>> voi.text().startswith("Value of information")
+        True
+        """
         lines = [f"Value of information — decision: {self.decision} ({self.perspective}'s view, "
                  f"{self.currency})", "  " + self.describe(), repr(self.table)]
         if self.all_parameters is not None:

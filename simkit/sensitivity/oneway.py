@@ -95,11 +95,31 @@ class TornadoResult(Result):
 
     @property
     def swing(self) -> np.ndarray:
-        """``high − low``, shape (outputs, parameters)."""
+        """``high − low``, shape (outputs, parameters).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.swing.shape  # (outputs, parameters)
+        (7, 2)
+        """
         return self.high - self.low
 
     def ranked(self, output: str = "net_mean") -> tuple[str, ...]:
-        """Parameters by decreasing absolute swing of one output."""
+        """Parameters by decreasing absolute swing of one output.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> sorted(res.ranked("p_neutral"))
+        ['completion_rate', 'outcome_rate_bau']
+        """
         j = self._out(output)
         order = np.argsort(-np.abs(self.swing[j]), kind="stable")
         return tuple(self.parameters[i] for i in order)
@@ -117,6 +137,15 @@ class TornadoResult(Result):
         pandas.DataFrame
             Columns ``param_low, param_high, central, base, low, high, swing,
             low_se, high_se, swing_se``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.to_frame().shape  # 7 outputs x 2 parameters
+        (14, 10)
         """
         no, npar = len(self.outputs), len(self.parameters)
         idx = pd.MultiIndex.from_product([list(self.outputs), list(self.parameters)],
@@ -136,6 +165,15 @@ class TornadoResult(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.to_dict()["draws_per_run"], res.to_dict()["provenance"]["method"]
+        (100, 'tornado')
         """
         return {**self._result_dict(), "provenance": self.provenance.as_dict()}
 
@@ -159,7 +197,17 @@ class TornadoResult(Result):
         }
 
     def text(self, outputs: Sequence[str] = ("p_neutral", "repayment_mean", "net_mean")) -> str:
-        """Plain-text tables, parameters ranked by the swing of each output."""
+        """Plain-text tables, parameters ranked by the swing of each output.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.text().splitlines()[0][:40]
+        'One-way sensitivity (100 cohort draws pe'
+        """
         lines = [f"One-way sensitivity ({self.draws:,} cohort draws per run, common random numbers; "
                  "others at their central values)"]
         w = max(len(p) for p in self.parameters)

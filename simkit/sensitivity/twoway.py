@@ -78,6 +78,15 @@ class TwoWayResult(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.grid("p_neutral").shape
+        (2, 2)
         """
         if output not in self.outputs:
             raise InputError(Problem("output", output, f"one of {', '.join(self.outputs)}"))
@@ -92,6 +101,15 @@ class TwoWayResult(Result):
         -------
         pandas.DataFrame
             Index ``(x, y)`` named by the parameters.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.to_frame().shape[0]  # 2 x 2 grid cells
+        4
         """
         idx = pd.MultiIndex.from_product([self.x_values, self.y_values], names=[self.x, self.y])
         cols: dict[str, np.ndarray] = {}
@@ -106,6 +124,15 @@ class TwoWayResult(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.to_dict()["x"], res.to_dict()["provenance"]["draws"]
+        ('completion_rate', 20)
         """
         return {**self._result_dict(), "provenance": self.provenance.as_dict()}
 
@@ -122,7 +149,17 @@ class TwoWayResult(Result):
                 "se": {o: self.se[j].tolist() for j, o in enumerate(self.outputs)}}
 
     def text(self, output: str = "p_neutral") -> str:
-        """Write the grid of one output as plain text."""
+        """Write the grid of one output as plain text.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.text().startswith("Two-way sensitivity: p_neutral")
+        True
+        """
         g = self.grid(output)
         prob = output.startswith("p_")
         fmt = (lambda v: f"{v:7.1%}") if prob else (lambda v: f"{v:>12,.0f}")
