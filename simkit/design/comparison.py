@@ -52,6 +52,16 @@ class ContractComparison(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> cmp = design.compare_contracts(res, ["base", "pro_rata"])
+        >>> cmp.to_frame().index.tolist()
+        ['base', 'pro_rata']
         """
         import pandas as pd
 
@@ -68,6 +78,16 @@ class ContractComparison(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> cmp = design.compare_contracts(res, ["base", "pro_rata"])
+        >>> cmp.to_dict()["n_draws"], [v["label"] for v in cmp.to_dict()["variants"]]
+        (400, ['base', 'pro_rata'])
         """
         return {
             "provenance": self.provenance.as_dict(),
@@ -81,7 +101,18 @@ class ContractComparison(Result):
         }
 
     def text(self) -> str:
-        """Write the comparison as a plain-text table."""
+        """Write the comparison as a plain-text table.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> cmp = design.compare_contracts(res, ["base", "pro_rata"])
+        >>> cmp.text().splitlines()[0]
+        'Contract variants on the same 400 draws (DKK)'
+        """
         w = max(len(lab) for lab in self.labels)
         head = (f"{'variant':<{w}}  {'P(repay)':>8}  {'E[repayment]':>13}  {'P(neutral)':>10}  "
                 f"{'E[net]':>12}  {'E[multiple]':>11}  {'P(loss)':>7}")

@@ -48,6 +48,15 @@ def counts_from_draws(draws: Mapping[str, np.ndarray]) -> dict[str, dict[str, np
     -------
     dict
         ``indicator -> {key: array}``.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> from simkit import design
+    >>> sorted(design.counts_from_draws(res.draws_))  # the indicators the targets count
+    ['completion', 'edu_work']
     """
     counts: dict[str, dict[str, np.ndarray]] = {}
     for k, v in draws.items():
@@ -96,7 +105,18 @@ class Repriced(Result):
 
     @property
     def n(self) -> int:
-        """Return the number of draws."""
+        """Return the number of draws.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> rp = design.reprice(res)
+        >>> rp.n
+        400
+        """
         return int(self.repayment_.size)
 
     def metrics(self) -> dict[str, Any]:
@@ -105,6 +125,17 @@ class Repriced(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> rp = design.reprice(res)
+        >>> m = rp.metrics()
+        >>> 0 <= m["p_neutral"] <= 1 and m["max_repayment"] > 0
+        True
         """
         c = self.clusters
         rep, net, mult = self.repayment_, self.net_pv_, self.fund_multiple_

@@ -70,7 +70,18 @@ class Solution(Result):
                                    repr=False, compare=False)
 
     def describe(self) -> str:
-        """One sentence an analyst can quote."""
+        """One sentence an analyst can quote.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> sol = design.solve_premium(res, 0.5)
+        >>> sol.describe().startswith("A risk premium of")
+        True
+        """
         if self.quantity == "premium":
             se = f" (MC SE {self.value_se:.2%})" if math.isfinite(self.value_se) else ""
             return (f"A risk premium of {self.value:.2%}{se} gives the fund an expected multiple of "
@@ -82,7 +93,18 @@ class Solution(Result):
                 f"{self.achieved:.1%} (MC SE {self.achieved_se:.1%}; goal {self.goal:.1%}).")
 
     def to_dict(self) -> dict[str, Any]:
-        """Stable JSON structure (``simkit design --json``, items of ``solutions``)."""
+        """Stable JSON structure (``simkit design --json``, items of ``solutions``).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> sol = design.solve_premium(res, 0.5)
+        >>> sol.to_dict()["solve"], sol.to_dict()["provenance"]["method"]
+        ('premium', 'solve premium')
+        """
         return {"solve": self.quantity, "target": self.target, "criterion": self.criterion,
                 "goal": self.goal, "value": self.value, "value_se": self.value_se,
                 "achieved": self.achieved, "achieved_se": self.achieved_se,
@@ -96,6 +118,16 @@ class Solution(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+        >>> from simkit import design
+        >>> sol = design.solve_premium(res, 0.5)
+        >>> sol.to_frame().index.tolist()
+        ['premium']
         """
         return pd.DataFrame([{"value": self.value, "value_se": self.value_se, "goal": self.goal,
                               "achieved": self.achieved, "achieved_se": self.achieved_se,
@@ -163,6 +195,16 @@ def solve_premium(
     ------
     simkit.errors.InputError
         If the multiple cannot be reached with a premium in ``[0, max_premium]``.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> from simkit import design
+    >>> sol = design.solve_premium(res, 0.5)
+    >>> sol.quantity, abs(sol.achieved - 0.5) < 3 * sol.achieved_se + 1e-9
+    ('premium', True)
     """
     base = _base_contract(result, contract)
     goal = _check_goal("target_multiple", target_multiple, 0.0, math.inf, "an expected multiple >= 0")
@@ -253,6 +295,16 @@ def solve_threshold(
     simkit.errors.InputError
         Unknown target, a graduated target (its payment does not depend on
         the threshold), or a goal not reached even at a threshold of 100 %.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> from simkit import design
+    >>> sol = design.solve_threshold(res, 0.5, target="edu_work")
+    >>> sol.target, 0 <= sol.value <= 1
+    ('edu_work', True)
     """
     base = _base_contract(result, contract)
     goal = _check_goal("target_p_neutral", target_p_neutral, 0.0, 1.0, "a probability in [0, 1]")
@@ -326,6 +378,16 @@ def solve_share(
     simkit.errors.InputError
         Unknown target, or a goal not reached even with nothing repaid on
         the targets.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> from simkit import design
+    >>> sol = design.solve_share(res, 0.5)
+    >>> sol.quantity, sol.target is None
+    ('share', True)
     """
     base = _base_contract(result, contract)
     goal = _check_goal("target_p_neutral", target_p_neutral, 0.0, 1.0, "a probability in [0, 1]")

@@ -229,6 +229,13 @@ def default_variants(contract: Contract) -> dict[str, str]:
 
     Always ``base``; the other rules, ``rate_card`` and ``completer`` where
     they differ from the base; and a premium 3 points higher (if it stays within 100 %).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> list(default_variants(sc.contract))[:3]
+    ['base', 'pro_rata', 'graduated']
     """
     out = {"base": "base"}
     rules = {t.rule for t in contract.targets}
@@ -248,6 +255,13 @@ def split_label(text: str) -> tuple[str, str]:
     """``"label:spec"`` -> (label, spec); a bare spec is its own label.
 
     A colon inside ``steps=0.4:0.5/...`` is not a label separator.
+
+    Examples
+    --------
+    >>> split_label("pr:pro_rata"), split_label("pro_rata")
+    (('pr', 'pro_rata'), ('pro_rata', 'pro_rata'))
+    >>> split_label("edu_work.steps=0.4:0.5/0.5:1")[0]  # a colon in steps is not a label
+    'edu_work.steps=0.4:0.5/0.5:1'
     """
     head, sep, tail = text.partition(":")
     if sep and "=" not in head and "," not in head and head.strip() and head.strip() not in PRESETS:

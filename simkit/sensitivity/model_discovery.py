@@ -65,6 +65,15 @@ def discover(
     ------
     simkit.errors.InputError
         Unknown event or parameter, or an event that never (or always) occurs.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> box = discover(res, "no_repayment", params=["completion_rate", "outcome_rate_bau"])
+    >>> box.restricted  # no repayment comes with a low completion rate
+    ('completion_rate',)
     """
     sc = result.scenario
     names = check_params(sc, params)
@@ -235,6 +244,14 @@ def discover_events(
     Returns
     -------
     ScenarioDiscovery
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> discover_events(res, ["no_repayment"], params=["completion_rate"]).events
+    ('no_repayment',)
     """
     sc = result.scenario
     check_params(sc, params)

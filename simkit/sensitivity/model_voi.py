@@ -56,6 +56,17 @@ def decision_enter(result: Any, *, perspective: str = "municipality") -> pd.Data
     -------
     pandas.DataFrame
         Columns ``["do not enter", "enter"]``, one row per draw.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> nb = decision_enter(res)
+    >>> nb.shape, list(nb.columns)
+    ((400, 2), ['do not enter', 'enter'])
+    >>> bool((nb["do not enter"] == 0).all())  # not entering changes nothing
+    True
     """
     _perspective(perspective)
     d = result.require_draws("the decision table")
@@ -85,6 +96,14 @@ def decision_contracts(result: Any, variants: Mapping[str, Any] | Sequence[str] 
     -------
     pandas.DataFrame
         One column per variant, one row per draw.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> list(decision_contracts(res).columns)
+    ['threshold', 'pro_rata']
     """
     _perspective(perspective)
     if not isinstance(variants, Mapping):
@@ -281,6 +300,15 @@ def value_of_information(
     Returns
     -------
     ValueOfInformation
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("norddjurs_v1")
+    >>> res = simkit.simulate(sc, draws=400, seed=5, curve_draws=0)
+    >>> voi = value_of_information(res, decision_enter(res), params=["completion_rate", "outcome_rate_bau"])
+    >>> voi.evpi.value >= 0
+    True
     """
     sc = result.scenario
     names = check_params(sc, params)
