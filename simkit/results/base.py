@@ -273,13 +273,6 @@ class Result:
         >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
         >>> r.to_dict()["provenance"]["draws"], round(r.to_dict()["value"], 3)
         (3, 0.333)
-
-        Examples
-        --------
-        >>> from simkit.sensitivity import evpi
-        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
-        >>> r.to_frame().shape
-        (1, 10)
         """
         raise NotImplementedError(f"{type(self).__name__}.to_dict")
 
@@ -289,6 +282,12 @@ class Result:
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> evpi(np.array([1.0, -1.0, 2.0])).to_frame().shape
+        (1, 10)
         """
         raise NotImplementedError(f"{type(self).__name__}.to_frame")
 
