@@ -81,6 +81,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from simkit.errors import Problem, ScenarioError
+from simkit.results.base import Provenance, Result, fields_dict
 
 __all__ = [
     "DENOMINATORS",
@@ -640,7 +641,7 @@ class Contract:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class Repayment:
+class Repayment(Result):
     """Repayment per draw; every array has the broadcast shape of the counts.
 
     Attributes
@@ -670,6 +671,20 @@ class Repayment:
     by_line: dict[str, NDArray[np.float64]]
     capped: NDArray[np.bool_]
     floored: NDArray[np.bool_]
+
+    @property
+    def provenance(self) -> Provenance:
+        """Return the provenance: computed from counts alone (no scenario, no seed), with its draws."""
+        return Provenance.of(None, seed=None, draws=int(np.size(self.total)), method="repayment")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every array as a list, with the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return fields_dict(self) | {"provenance": self.provenance.as_dict()}
 
     def to_frame(self):  # -> pandas.DataFrame
         """Return one row per draw as a pandas DataFrame.
@@ -723,7 +738,7 @@ class Repayment:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class FundView:
+class FundView(Result):
     """The fund's side per draw: grant out at year 0, repayment in by schedule.
 
     Attributes
@@ -741,6 +756,20 @@ class FundView:
     multiple: NDArray[np.float64]
     loss: NDArray[np.bool_]
     irr: NDArray[np.float64]
+
+    @property
+    def provenance(self) -> Provenance:
+        """Return the provenance: computed from counts alone (no scenario, no seed), with its draws."""
+        return Provenance.of(None, seed=None, draws=int(np.size(self.multiple)), method="fund view")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every array as a list, with the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return fields_dict(self) | {"provenance": self.provenance.as_dict()}
 
     def to_frame(self):  # -> pandas.DataFrame
         """One row per draw: ``multiple``, ``loss``, ``irr``.

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simkit.errors import InputError, Problem
+from simkit.results.base import Provenance, Result, fields_dict
 
 if TYPE_CHECKING:
     # start-up speed: pandas loads only when a table is asked for
@@ -94,7 +95,7 @@ _MAX_SHOWN = 10
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class MarkovResult:
+class MarkovResult(Result):
     """Result of :func:`run`: cohort trace and per-state values summed.
 
     Attributes
@@ -132,6 +133,28 @@ class MarkovResult:
     count: str
     discount_rate: dict[str, float]
     discount_start: float
+
+    @property
+    def provenance(self) -> Provenance:
+        """Return the provenance: a deterministic cohort model (no scenario, no seed) and its draws."""
+        return Provenance.of(None, seed=None, draws=self.n_draws or 0, method="markov",
+                             count=self.count, discount_start=self.discount_start)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every field as plain JSON (arrays as lists), with the provenance.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> res = run([[0.9, 0.1], [0.0, 1.0]], [1.0, 0.0], 2, state_values={"ly": [1.0, 0.0]})
+        >>> d = res.to_dict()
+        >>> d["states"], d["provenance"]["method"]
+        (['0', '1'], 'markov')
+        """
+        return fields_dict(self) | {"provenance": self.provenance.as_dict()}
 
     @property
     def n_draws(self) -> int | None:

@@ -37,7 +37,7 @@ def _run(tmp_path, *argv):
          {"x", "y", "x_values", "y_values", "draws_per_cell", "currency", "outputs", "values", "se"}),
         (["--method", "sobol", "--params", "completion_rate,outcome_rate_bau", "--n-base", "16",
           "--inner", "2", "--resamples", "10"],
-         {"parameters", "held_fixed", "n", "inner", "n_evaluations", "n_cohort_draws", "seconds",
+         {"parameters", "held_fixed", "n", "inner", "n_evaluations", "n_cohort_draws",
           "confidence_level", "n_resamples", "correlations_ignored", "outputs"}),
         (["--method", "variance", "--outer", "20", "--inner", "2", "--cohort-sizes", "20,40",
           "--resamples", "5"],

@@ -87,7 +87,7 @@ def execute(args: argparse.Namespace) -> int:
     lines = []
     if variants:
         cmp = D.compare_contracts(res, variants)
-        out["comparison"] = cmp.to_dict()
+        out["comparison"] = cmp.to_dict_without_provenance()
         lines.append(cmp.text())
     sols = []
     for q in solve:
@@ -102,7 +102,7 @@ def execute(args: argparse.Namespace) -> int:
     if sols:
         lines.append("Solutions (Monte Carlo SE in brackets)")
         lines += [f"  {s.describe()}" for s in sols]
-    out["solutions"] = [s.to_dict() for s in sols]
+    out["solutions"] = [s.to_dict_without_provenance() for s in sols]
     print("\n\n".join(lines))
     write_json_if(args.json, out)
     return 0

@@ -25,7 +25,8 @@ the parameters (:func:`scipy.optimize.minimize`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from scipy.optimize import minimize
 
 from simkit.model.simulate import Histories, simulate_histories
 from simkit.model.spec import ARMS, CalibrationTarget, ModelScenario
+from simkit.results.base import Provenance, Result, jsonable
 from simkit.spec import WEEKS_PER_YEAR
 
 __all__ = ["Fit", "TargetValue", "calibrate", "fixed_parameters", "modelled_targets", "share_curve", "targets_table"]
@@ -212,7 +214,7 @@ def share_curve(sc: ModelScenario, states: Sequence[str], months: Sequence[float
 
 
 @dataclass(frozen=True)
-class Fit:
+class Fit(Result):
     """The result of :func:`calibrate`.
 
     Attributes
@@ -227,6 +229,8 @@ class Fit:
         The targets at the start and at the fit (same cohorts).
     evaluations : int
         Model evaluations the search used.
+    provenance : Provenance
+        The scenario, seed and draws per evaluation; the parameters fitted.
     """
 
     values: dict[str, float]
@@ -236,6 +240,29 @@ class Fit:
     before: list[TargetValue]
     after: list[TargetValue]
     evaluations: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fitted and starting values, the objectives and the provenance.
+
+        Returns
+        -------
+        dict
+        """
+        return jsonable({"values": self.values, "start": self.start, "objective": self.objective,
+                         "objective_start": self.objective_start, "evaluations": self.evaluations,
+                         "targets": self.table().reset_index().to_dict(orient="records")}) | {
+            "provenance": self.provenance.as_dict()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return :meth:`table`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.table()
 
     def table(self) -> pd.DataFrame:
         """Return the fit table: each target with its value before and after the fit.
@@ -318,4 +345,5 @@ def calibrate(sc: ModelScenario, names: Sequence[str], *, seed: int, draws: int 
                                                                  for i in range(len(x0))])})
     after = values_at(res.x)
     return Fit(dict(zip(names, map(float, np.exp(res.x)), strict=True)), dict(zip(names, map(float, np.exp(x0)),
-               strict=True)), objective(after), objective(before), before, after, evaluations)
+               strict=True)), objective(after), objective(before), before, after, evaluations,
+               Provenance.of(sc, seed=seed, draws=draws, method="calibrate", parameters=list(names)))

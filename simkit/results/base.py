@@ -20,18 +20,19 @@ built on those two and may be overridden. A wall-clock time is never part of
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simkit import __version__
 
-__all__ = ["Provenance", "Result", "jsonable"]
+__all__ = ["Provenance", "Result", "fields_dict", "jsonable", "seed_of"]
 
 
 def jsonable(obj: Any) -> Any:
@@ -63,6 +64,64 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+def seed_of(rng: Any) -> int | None:
+    """Return the whole-number seed an ``rng=`` argument names, else ``None``.
+
+    A result computed with a ``Generator`` or ``SeedSequence`` (or fresh entropy) records no seed.
+
+    Parameters
+    ----------
+    rng : Any
+        The ``rng``/``seed`` argument as given.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> seed_of(7), seed_of(np.random.default_rng(7)), seed_of(True)
+    (7, None, None)
+    """
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool) and rng >= 0:
+        return int(rng)
+    return None
+
+
+def fields_dict(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Return a dataclass result's fields as plain JSON, its ``provenance`` as :meth:`Provenance.as_dict`.
+
+    The ``to_dict`` of the array-level results: one key per field, in field order.
+
+    Parameters
+    ----------
+    obj : dataclass instance
+    exclude : tuple of str
+        Fields left out.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class R:
+    ...     x: np.ndarray
+    ...     provenance: Provenance
+    >>> fields_dict(R(np.arange(2), Provenance("0", None, None, (), None, 2)))["x"]
+    [0, 1]
+    """
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        if f.name in exclude:
+            continue
+        v = getattr(obj, f.name)
+        out[f.name] = v.as_dict() if isinstance(v, Provenance) else jsonable(v)
+    return out
 
 
 @dataclass(frozen=True)
@@ -97,8 +156,8 @@ class Provenance:
     """
 
     simkit_version: str
-    scenario_name: str
-    scenario_sha256: str
+    scenario_name: str | None
+    scenario_sha256: str | None
     sources: tuple[str, ...]
     seed: int | None
     draws: int
@@ -113,8 +172,10 @@ class Provenance:
 
         Parameters
         ----------
-        scenario : Scenario or ModelScenario
-            Anything with ``name``, ``sha256`` and ``sources``.
+        scenario : Scenario, ModelScenario or None
+            Anything with ``name``, ``sha256`` and ``sources``; ``None`` for a result computed
+            from arrays alone (the array-level core of :mod:`simkit.sensitivity`): its
+            ``scenario`` entry is then ``{"name": null, "sha256": null, "sources": []}``.
         seed : int or None
             The seed used.
         draws : int
@@ -137,7 +198,11 @@ class Provenance:
         >>> d = Provenance.of(sc, seed=1, draws=10, method="example").as_dict()
         >>> d["scenario"]["sha256"] == sc.sha256, d["draws"], d["method"]
         (True, 10, 'example')
+        >>> Provenance.of(None, seed=None, draws=0).as_dict()["scenario"]
+        {'name': None, 'sha256': None, 'sources': []}
         """
+        if scenario is None:
+            return cls(__version__, None, None, (), seed, int(draws), nested, tuple(fixed), dict(extra))
         return cls(__version__, scenario.name, scenario.sha256, tuple(scenario.sources), seed, int(draws),
                    nested, tuple(fixed), dict(extra))
 
@@ -188,7 +253,11 @@ class Result:
     True
     """
 
-    provenance: Provenance
+    if TYPE_CHECKING:  # a dataclass field or a property of each subclass
+        @property
+        def provenance(self) -> Provenance:
+            """Where the result came from."""
+            ...
 
     def to_dict(self) -> dict[str, Any]:
         """Return the stable JSON structure (with a ``"provenance"`` entry).
@@ -196,6 +265,13 @@ class Result:
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_dict()["provenance"]["draws"], round(r.to_dict()["value"], 3)
+        (3, 0.333)
         """
         raise NotImplementedError(f"{type(self).__name__}.to_dict")
 
@@ -205,6 +281,12 @@ class Result:
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> evpi(np.array([1.0, -1.0, 2.0])).to_frame().shape
+        (1, 10)
         """
         raise NotImplementedError(f"{type(self).__name__}.to_frame")
 
@@ -219,16 +301,38 @@ class Result:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_json(indent=None)[:16]
+        '{"kind": "EVPI",'
         """
         return json.dumps(jsonable(self.to_dict()), indent=indent, ensure_ascii=False, allow_nan=False)
 
     def to_text(self) -> str:
-        """Return a plain-text view (default: the main table).
+        """Return a plain-text view: the result's own ``text()`` or ``__repr__`` if it has one, else the main table.
 
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_text() == str(r) == repr(r)
+        True
         """
+        own = getattr(self, "text", None)
+        if callable(own):
+            return str(own())
+        for cls in type(self).__mro__:  # a summary of the class's own (as ``print`` showed it before)
+            if cls is Result:
+                break
+            if "__repr__" in cls.__dict__:
+                return repr(self)
         return str(self.to_frame().to_string())
 
     def to_html(self) -> str:
@@ -237,6 +341,13 @@ class Result:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> r.to_html().startswith("<table")
+        True
         """
         table = self.to_frame().to_html(classes="simkit-result", border=0, na_rep="")
         cap = html.escape(type(self).__name__)
@@ -246,6 +357,22 @@ class Result:
     def __str__(self) -> str:
         """Return :meth:`to_text`."""
         return self.to_text()
+
+    def to_dict_without_provenance(self) -> dict[str, Any]:
+        """Return :meth:`to_dict` less its ``"provenance"`` entry (for a file whose header holds it).
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from simkit.sensitivity import evpi
+        >>> r = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> "provenance" in r.to_dict_without_provenance()
+        False
+        """
+        return {k: v for k, v in self.to_dict().items() if k != "provenance"}
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -16,7 +16,7 @@ from simkit import labels
 from simkit.contract import max_repayment
 from simkit.errors import InputError, Problem
 from simkit.neutrality import neutrality, neutrality_sentence, rate_card_lines
-from simkit.results.base import Provenance
+from simkit.results.base import Provenance, Result
 from simkit.spec import Scenario
 from simkit.streaming import RunStats, stats_of
 
@@ -48,7 +48,7 @@ def mean_and_se(x: np.ndarray, clusters: int | None = None) -> tuple[float, floa
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(Result):
     """Monte Carlo result of :func:`simkit.simulate`.
 
     Attributes
@@ -82,23 +82,55 @@ class SimulationResult:
     # ---------------------------------------------------------------- basics
     @property
     def n(self) -> int:
-        """Number of draws of the run (kept in memory or not)."""
+        """Number of draws of the run (kept in memory or not).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.n
+        200
+        """
         return int(self.provenance.draws)
 
     @property
     def n_kept(self) -> int:
-        """Number of draws whose per-draw arrays are in :attr:`draws_` (the first ones)."""
+        """Number of draws whose per-draw arrays are in :attr:`draws_` (the first ones).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.n_kept  # all draws are kept unless the run was streamed
+        200
+        """
         rep = self.draws_.get("repayment")
         return 0 if rep is None else int(rep.size)
 
     @property
     def complete(self) -> bool:
-        """True when :attr:`draws_` holds every draw of the run (it was not streamed)."""
+        """True when :attr:`draws_` holds every draw of the run (it was not streamed).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.complete
+        True
+        """
         return self.n_kept == self.n
 
     @cached_property
     def stats(self) -> RunStats:
-        """Mergeable summary of every draw (:class:`simkit.streaming.RunStats`)."""
+        """Mergeable summary of every draw (:class:`simkit.streaming.RunStats`).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> type(res.stats).__name__
+        'RunStats'
+        """
         return self.stats_ if self.stats_ is not None else stats_of(self.scenario, self.draws_)
 
     def require_draws(self, what: str) -> Mapping[str, np.ndarray]:
@@ -123,19 +155,45 @@ class SimulationResult:
         return self.provenance.nested[0] if self.provenance.nested else None
 
     def p(self, key: str) -> tuple[float, float]:
-        """Mean and Monte Carlo SE of a per-draw array (e.g. ``met:edu_work``), over every draw."""
+        """Mean and Monte Carlo SE of a per-draw array (e.g. ``met:edu_work``), over every draw.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> p, se = res.p("met:edu_work")
+        >>> 0 <= p <= 1 and se > 0
+        True
+        """
         if self._clusters or key not in self.stats:
             return mean_and_se(self.require_draws(f"the mean of {key!r}")[key], self._clusters)
         return self.stats.mean_and_se(key)
 
     @property
     def target_ids(self) -> list[str]:
-        """List the contract's target ids."""
+        """List the contract's target ids.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.target_ids
+        ['completion', 'edu_work']
+        """
         return [t.id for t in self.scenario.contract.targets]
 
     @property
     def p_neutral(self) -> tuple[float, float]:
-        """P(net budget effect >= 0) and its Monte Carlo SE."""
+        """P(net budget effect >= 0) and its Monte Carlo SE.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> p, se = res.p_neutral
+        >>> 0 <= p <= 1 and se >= 0
+        True
+        """
         if self._clusters:
             return mean_and_se(self.draws_["net_pv"] >= 0, self._clusters)
         return self.stats.mean_and_se("is:neutral")
@@ -170,11 +228,27 @@ class SimulationResult:
 
     @property
     def year_ends(self) -> np.ndarray:
-        """Year numbers (1..horizon) of the curve columns."""
+        """Year numbers (1..horizon) of the curve columns.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.year_ends[:3].tolist()
+        [1, 2, 3]
+        """
         return np.arange(1, self.curve_.shape[1] + 1)
 
     def break_even_year(self) -> int | None:
-        """First year end from which the *expected* cumulative net effect stays >= 0 (None: never)."""
+        """First year end from which the *expected* cumulative net effect stays >= 0 (None: never).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.break_even_year() in (None, *res.year_ends.tolist())
+        True
+        """
         if self.curve_.shape[0] == 0:
             return None
         mean = self.curve_.mean(axis=0)
@@ -185,14 +259,31 @@ class SimulationResult:
         return None
 
     def p_broken_even(self) -> np.ndarray:
-        """P(cumulative net effect >= 0) at each year end."""
+        """P(cumulative net effect >= 0) at each year end.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.p_broken_even().shape == res.year_ends.shape
+        True
+        """
         if self.curve_.shape[0] == 0:
             return np.full(self.curve_.shape[1], np.nan)
         return (self.curve_ >= 0).mean(axis=0)
 
     # --------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
-        """Return the stable JSON structure (see README): add keys freely, never rename."""
+        """Return the stable JSON structure (see README): add keys freely, never rename.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> s = res.summary()
+        >>> s["draws"], s["seed"], sorted(s["targets"])
+        (200, 1, ['completion', 'edu_work'])
+        """
         st = self.stats
         sc = self.scenario
         max_rep = _max_repayment(sc)
@@ -328,9 +419,34 @@ class SimulationResult:
             df[c] = df[c].astype("string")
         return df
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: :meth:`summary` with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(draws=200, seed=3, curve_draws=0)
+        >>> d = res.to_dict()
+        >>> d["provenance"]["seed"], d["draws"], {k: v for k, v in d.items() if k != "provenance"} == res.summary()
+        (3, 200, True)
+        """
+        return {**self.summary(), "provenance": self.provenance.as_dict()}
+
     # ------------------------------------------------------------------ repr
     def text(self) -> str:
-        """Write a plain-text summary (also what ``simkit run`` prints)."""
+        """Write a plain-text summary (also what ``simkit run`` prints).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> res = simkit.simulate(simkit.load_scenario("norddjurs_v1"), draws=200, seed=1)
+        >>> res.text().splitlines()[0].endswith("(200 draws, seed 1, scenario " + res.scenario.sha256[:12] + ")")
+        True
+        """
         s = self.summary()
         cur = s["currency"]
         r, b, f = s["repayment"], s["budget"], s["fund"]

@@ -48,13 +48,14 @@ participatory, computer-assisted approach to scenario discovery.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simkit.results.base import Provenance, Result, fields_dict
 from simkit.sensitivity._common import bad, check_names, columns_of, fmt, pct
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ __all__ = ["PrimResult", "prim"]
 
 
 @dataclass(frozen=True, repr=False)
-class PrimResult:
+class PrimResult(Result):
     """A box in parameter space where an event is concentrated.
 
     Attributes
@@ -128,9 +129,40 @@ class PrimResult:
     min_coverage: float
     significance: float
     min_effect: float
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.to_dict()["restricted"], box.to_dict()["provenance"]["method"]
+        (['a'], 'PRIM')
+        """
+        return fields_dict(self)
+
 
     def conditions(self) -> list[str]:
-        """Describe the box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``."""
+        """Describe the box as readable conditions, e.g. ``["x1 < 0.3", "0.2 < x2 < 0.5"]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.conditions()
+        ['a > 0.801']
+        """
         out = []
         for name, lo, hi in zip(self.restricted, self.lower, self.upper, strict=True):
             if np.isfinite(lo) and np.isfinite(hi):
@@ -150,6 +182,15 @@ class PrimResult:
             For example: "When x1 < 0.3 and x2 > 0.6 (12 % of draws), the
             event occurs in 100 % of cases (vs 12 % overall); this region
             holds 100 % of all such cases."
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.describe().startswith("When a > 0.801")
+        True
         """
         if not self.restricted:
             return (
@@ -176,6 +217,15 @@ class PrimResult:
         Returns
         -------
         numpy.ndarray of bool
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.contains([[0.9, 0.5], [0.1, 0.5]]).tolist()
+        [True, False]
         """
         cols = columns_of(X)
         a = np.asarray(X, dtype=float)
@@ -201,6 +251,15 @@ class PrimResult:
         pandas.DataFrame
             Index ``parameter``; columns ``lower``, ``upper``, ``lower_pvalue``,
             ``upper_pvalue``, ``lower_effect``, ``upper_effect``. Box statistics are attributes of the result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> box.to_frame().index.tolist()
+        ['a']
         """
         return pd.DataFrame(
             {
@@ -220,6 +279,15 @@ class PrimResult:
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import prim
+        >>> X = np.random.default_rng(0).uniform(size=(2000, 2))
+        >>> box = prim(X, X[:, 0] > 0.8, names=["a", "b"])  # the event is a > 0.8
+        >>> list(box.trajectory_frame().columns)[:3]
+        ['mass', 'coverage', 'density']
         """
         steps = len(self.trajectory_mass)
         return pd.DataFrame(
@@ -534,4 +602,7 @@ def prim(
         min_coverage=float(min_coverage),
         significance=float(significance),
         min_effect=float(min_effect),
+        provenance=Provenance.of(None, seed=None, draws=n, method="PRIM", alpha=float(alpha),
+                                 min_support=float(min_support), min_coverage=float(min_coverage),
+                                 significance=float(significance), min_effect=float(min_effect)),
     )

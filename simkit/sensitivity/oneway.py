@@ -26,8 +26,9 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.results.base import Provenance, Result
 from simkit.rng import RngLike, root_seed
-from simkit.sensitivity.model import (
+from simkit.sensitivity.model_common import (
     DEFAULT_SEED,
     as_scenario,
     central_values,
@@ -51,7 +52,7 @@ def _se(x: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class TornadoResult:
+class TornadoResult(Result):
     """One-way sensitivity of several outputs to each parameter.
 
     Attributes
@@ -71,7 +72,7 @@ class TornadoResult:
         Cohort realisations per run (``1 + 2 × parameters`` runs).
     level : float
     currency : str
-    provenance : dict
+    provenance : Provenance
     """
 
     parameters: tuple[str, ...]
@@ -89,15 +90,36 @@ class TornadoResult:
     draws: int
     level: float
     currency: str = "DKK"
-    provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
 
     @property
     def swing(self) -> np.ndarray:
-        """``high − low``, shape (outputs, parameters)."""
+        """``high − low``, shape (outputs, parameters).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.swing.shape  # (outputs, parameters)
+        (7, 2)
+        """
         return self.high - self.low
 
     def ranked(self, output: str = "net_mean") -> tuple[str, ...]:
-        """Parameters by decreasing absolute swing of one output."""
+        """Parameters by decreasing absolute swing of one output.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> sorted(res.ranked("p_neutral"))
+        ['completion_rate', 'outcome_rate_bau']
+        """
         j = self._out(output)
         order = np.argsort(-np.abs(self.swing[j]), kind="stable")
         return tuple(self.parameters[i] for i in order)
@@ -115,6 +137,15 @@ class TornadoResult:
         pandas.DataFrame
             Columns ``param_low, param_high, central, base, low, high, swing,
             low_se, high_se, swing_se``.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.to_frame().shape  # 7 outputs x 2 parameters
+        (14, 10)
         """
         no, npar = len(self.outputs), len(self.parameters)
         idx = pd.MultiIndex.from_product([list(self.outputs), list(self.parameters)],
@@ -129,6 +160,24 @@ class TornadoResult:
         return pd.DataFrame(cols, index=idx)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.to_dict()["draws_per_run"], res.to_dict()["provenance"]["method"]
+        (100, 'tornado')
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``--method tornado``, key ``result``)."""
         return {
             "draws_per_run": self.draws, "level": self.level, "currency": self.currency,
@@ -148,7 +197,17 @@ class TornadoResult:
         }
 
     def text(self, outputs: Sequence[str] = ("p_neutral", "repayment_mean", "net_mean")) -> str:
-        """Plain-text tables, parameters ranked by the swing of each output."""
+        """Plain-text tables, parameters ranked by the swing of each output.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import tornado
+        >>> res = tornado(sc, params=["completion_rate", "outcome_rate_bau"], draws=100, seed=1)
+        >>> res.text().splitlines()[0][:40]
+        'One-way sensitivity (100 cohort draws pe'
+        """
         lines = [f"One-way sensitivity ({self.draws:,} cohort draws per run, common random numbers; "
                  "others at their central values)"]
         w = max(len(p) for p in self.parameters)
@@ -258,5 +317,5 @@ def tornado(
         base_se=np.array([_se(base[o]) for o in outs]),
         low=low, high=high, low_se=low_se, high_se=high_se, swing_se=swing_se,
         draws=draws, level=level, currency=sc.currency,
-        provenance=provenance(sc, int(seed)),
+        provenance=provenance(sc, int(seed), draws=draws, method="tornado", level=level),
     )

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc, sobol_indices
 
+from simkit.results.base import Provenance, Result, fields_dict, seed_of
 from simkit.rng import RngLike, as_generator
 from simkit.sensitivity._common import bad, check_names
 
@@ -43,7 +44,7 @@ _BOOT_BATCH_ELEMENTS = 2_000_000
 
 
 @dataclass(frozen=True, repr=False)
-class SobolResult:
+class SobolResult(Result):
     """First- and total-order Sobol' indices with bootstrap intervals.
 
     All index arrays have shape ``(s, d)``: one row per model output, one
@@ -68,6 +69,8 @@ class SobolResult:
         Model evaluations, ``n * (d + 2)``.
     confidence_level : float
     n_resamples : int
+    provenance : Provenance
+        The seed (when ``rng`` was a whole number) and the method's settings.
     """
 
     names: tuple[str, ...]
@@ -84,6 +87,26 @@ class SobolResult:
     n_evaluations: int
     confidence_level: float
     n_resamples: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> from simkit.sensitivity import sobol
+        >>> res = sobol(lambda z: z[0] + 2 * z[1], [stats.norm(), stats.norm()], 256, rng=0, n_resamples=0)
+        >>> d = res.to_dict()
+        >>> d["names"], d["provenance"]["seed"]
+        (['x0', 'x1'], 0)
+        """
+        return fields_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (output, input); estimates, limits and standard errors.
@@ -94,6 +117,14 @@ class SobolResult:
             Index ``(output, parameter)``; columns ``first_order``,
             ``first_order_low``, ``first_order_high``, ``first_order_se`` and the
             same four for ``total_order``.
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> from simkit.sensitivity import sobol
+        >>> res = sobol(lambda z: z[0] + 2 * z[1], [stats.norm(), stats.norm()], 256, rng=0, n_resamples=0)
+        >>> res.to_frame().shape  # (1 output x 2 inputs) rows, 8 columns
+        (2, 8)
         """
         index = pd.MultiIndex.from_product(
             [list(self.output_names), list(self.names)], names=["output", "parameter"]
@@ -291,4 +322,6 @@ def sobol(
         n_evaluations=m,
         confidence_level=float(confidence_level),
         n_resamples=int(n_resamples),
+        provenance=Provenance.of(None, seed=seed_of(rng), draws=m, method="sobol", n=n,
+                                 n_resamples=int(n_resamples), confidence_level=float(confidence_level)),
     )

@@ -23,8 +23,9 @@ import pandas as pd
 
 from simkit.errors import InputError, Problem
 from simkit.results import mean_and_se
+from simkit.results.base import Provenance, Result
 from simkit.rng import RngLike, root_seed
-from simkit.sensitivity.model import (
+from simkit.sensitivity.model_common import (
     DEFAULT_SEED,
     as_scenario,
     central_values,
@@ -43,7 +44,7 @@ __all__ = ["TwoWayResult", "default_axes", "twoway"]
 
 
 @dataclass(frozen=True, repr=False)
-class TwoWayResult:
+class TwoWayResult(Result):
     """Outputs on a grid of two parameters.
 
     Attributes
@@ -57,7 +58,7 @@ class TwoWayResult:
     draws : int
         Cohort realisations per grid cell.
     currency : str
-    provenance : dict
+    provenance : Provenance
     """
 
     x: str
@@ -69,7 +70,8 @@ class TwoWayResult:
     se: np.ndarray
     draws: int
     currency: str = "DKK"
-    provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
 
     def grid(self, output: str = "p_neutral") -> pd.DataFrame:
         """One output as a table: rows ``y`` values, columns ``x`` values.
@@ -77,6 +79,15 @@ class TwoWayResult:
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.grid("p_neutral").shape
+        (2, 2)
         """
         if output not in self.outputs:
             raise InputError(Problem("output", output, f"one of {', '.join(self.outputs)}"))
@@ -91,6 +102,15 @@ class TwoWayResult:
         -------
         pandas.DataFrame
             Index ``(x, y)`` named by the parameters.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.to_frame().shape[0]  # 2 x 2 grid cells
+        4
         """
         idx = pd.MultiIndex.from_product([self.x_values, self.y_values], names=[self.x, self.y])
         cols: dict[str, np.ndarray] = {}
@@ -100,6 +120,24 @@ class TwoWayResult:
         return pd.DataFrame(cols, index=idx)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure (:meth:`_result_dict`) with a ``"provenance"`` entry.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.to_dict()["x"], res.to_dict()["provenance"]["draws"]
+        ('completion_rate', 20)
+        """
+        return {**self._result_dict(), "provenance": self.provenance.as_dict()}
+
+    def _result_dict(self) -> dict[str, Any]:
         """Stable JSON structure (``--method twoway``, key ``result``).
 
         ``values[output][i][k]`` is the output at ``x_values[i]``,
@@ -112,7 +150,17 @@ class TwoWayResult:
                 "se": {o: self.se[j].tolist() for j, o in enumerate(self.outputs)}}
 
     def text(self, output: str = "p_neutral") -> str:
-        """Write the grid of one output as plain text."""
+        """Write the grid of one output as plain text.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> from simkit.sensitivity import twoway
+        >>> res = twoway(sc, "completion_rate", "outcome_rate_bau", n_grid=2, draws=20, seed=1)
+        >>> res.text().startswith("Two-way sensitivity: p_neutral")
+        True
+        """
         g = self.grid(output)
         prob = output.startswith("p_")
         fmt = (lambda v: f"{v:7.1%}") if prob else (lambda v: f"{v:>12,.0f}")
@@ -252,4 +300,4 @@ def twoway(
             for j, o in enumerate(outs):
                 values[j, i, k], se[j, i, k] = mean_and_se(pdw[o])
     return TwoWayResult(x, y, gx, gy, outs, values, se, draws, sc.currency,
-                        provenance(sc, int(seed)))
+                        provenance(sc, int(seed), draws=draws, method="twoway"))

@@ -24,12 +24,13 @@ are independent; the inner draws of one set stay together).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from simkit.results.base import Provenance, Result, fields_dict, seed_of
 from simkit.rng import RngLike, as_generator
 from simkit.sensitivity._common import bad, fmt, pct
 
@@ -40,7 +41,7 @@ __all__ = ["VarianceSplit", "split_variance"]
 
 
 @dataclass(frozen=True, repr=False)
-class VarianceSplit:
+class VarianceSplit(Result):
     """Variance of an output split into a parameter part and a cohort part.
 
     Attributes
@@ -75,10 +76,41 @@ class VarianceSplit:
     n_outer: int
     n_inner: int
     n_resamples: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import split_variance
+        >>> rng = np.random.default_rng(0)
+        >>> res = split_variance(rng.normal(size=(50, 1)) + rng.normal(size=(50, 4)), rng=1, n_resamples=20)
+        >>> res.to_dict()["n_outer"], res.to_dict()["provenance"]["nested"]
+        (50, [50, 4])
+        """
+        return fields_dict(self)
+
 
     @property
     def cohort_share_se(self) -> float:
-        """Same as ``parameter_share_se`` (the shares add to 1)."""
+        """Same as ``parameter_share_se`` (the shares add to 1).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import split_variance
+        >>> rng = np.random.default_rng(0)
+        >>> res = split_variance(rng.normal(size=(50, 1)) + rng.normal(size=(50, 4)), rng=1, n_resamples=20)
+        >>> res.cohort_share_se == res.parameter_share_se
+        True
+        """
         return self.parameter_share_se
 
     def to_frame(self) -> pd.DataFrame:
@@ -87,6 +119,15 @@ class VarianceSplit:
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import split_variance
+        >>> rng = np.random.default_rng(0)
+        >>> res = split_variance(rng.normal(size=(50, 1)) + rng.normal(size=(50, 4)), rng=1, n_resamples=20)
+        >>> res.to_frame().shape
+        (3, 4)
         """
         return pd.DataFrame(
             {
@@ -214,4 +255,6 @@ def split_variance(y: ArrayLike, *, rng: RngLike = None, n_resamples: int = 999)
         n_outer=n_outer,
         n_inner=n_inner,
         n_resamples=int(n_resamples),
+        provenance=Provenance.of(None, seed=seed_of(rng), draws=n_outer * n_inner, nested=(n_outer, n_inner),
+                                 method="variance split", n_resamples=int(n_resamples)),
     )

@@ -29,7 +29,7 @@ Harvard (the unit normal loss integral behind :func:`evpi_normal`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import sparse, stats
 from scipy.interpolate import BSpline
 
+from simkit.results.base import Provenance, Result, fields_dict
 from simkit.sensitivity._common import bad, check_names, columns_of, fmt, pct
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ _DISCRETE_LEVELS = 12  # a parameter with at most this many values gets one colu
 
 
 @dataclass(frozen=True, repr=False)
-class VoiResult:
+class VoiResult(Result):
     """An expected value of (partial) perfect information.
 
     Attributes
@@ -100,15 +101,53 @@ class VoiResult:
     method: str
     df: int
     n_draws: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> round(res.to_dict()["value"], 4), res.to_dict()["provenance"]["draws"]
+        (0.3333, 3)
+        """
+        return fields_dict(self)
+
 
     @property
     def label(self) -> str:
-        """``"EVPI"`` or ``"EVPPI(a, b)"``."""
+        """``"EVPI"`` or ``"EVPPI(a, b)"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> res.label
+        'EVPI'
+        """
         return self.kind if not self.parameters else f"{self.kind}({', '.join(self.parameters)})"
 
     @property
     def share_of_evpi(self) -> float:
-        """``value / evpi`` (NaN when the EVPI is 0)."""
+        """``value / evpi`` (NaN when the EVPI is 0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> res.share_of_evpi  # the EVPI is all of itself
+        1.0
+        """
         return self.value / self.evpi if self.evpi > 0 else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
@@ -119,6 +158,14 @@ class VoiResult:
         pandas.DataFrame
             Columns ``value, se, evpi, share_of_evpi, best_option, method, df,
             n_draws`` and ``E[NB] <option>`` for each option.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evpi
+        >>> res = evpi(np.array([1.0, -1.0, 2.0]))  # E[max(0, x)] - max(0, E[x]) = 1 - 2/3
+        >>> list(res.to_frame().columns)[:3]
+        ['value', 'se', 'evpi']
         """
         row = {
             "value": self.value,
@@ -152,7 +199,7 @@ class VoiResult:
 
 
 @dataclass(frozen=True, repr=False)
-class EvppiTable:
+class EvppiTable(Result):
     """EVPPI for several parameters and groups of parameters from one sample.
 
     Attributes
@@ -177,6 +224,27 @@ class EvppiTable:
     dfs: np.ndarray
     evpi: float
     n_draws: int
+    provenance: Provenance = field(default_factory=lambda: Provenance.of(None, seed=None, draws=0),
+                                   repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stable JSON structure: every field, arrays as lists, and the provenance.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evppi_table
+        >>> x = np.random.default_rng(0).normal(size=(2, 2000))
+        >>> tab = evppi_table(x[0] + x[1], {"a": x[0], "b": x[1]})
+        >>> tab.to_dict()["names"], tab.to_dict()["n_draws"]
+        (['a', 'b'], 2000)
+        """
+        return fields_dict(self)
+
 
     def to_frame(self) -> pd.DataFrame:
         """One row per parameter or group, in input order.
@@ -186,6 +254,15 @@ class EvppiTable:
         pandas.DataFrame
             Index ``name``; columns ``kind`` (parameter or group),
             ``parameters``, ``evppi``, ``share_of_evpi``, ``method``, ``df``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from simkit.sensitivity import evppi_table
+        >>> x = np.random.default_rng(0).normal(size=(2, 2000))
+        >>> tab = evppi_table(x[0] + x[1], {"a": x[0], "b": x[1]})
+        >>> tab.to_frame().index.tolist()
+        ['a', 'b']
         """
         share = self.values / self.evpi if self.evpi > 0 else np.full(len(self.values), np.nan)
         return pd.DataFrame(
@@ -339,6 +416,7 @@ def evpi(nb: ArrayLike, *, options: Sequence[str] | None = None) -> VoiResult:
         method="monte carlo",
         df=0,
         n_draws=a.shape[0],
+        provenance=Provenance.of(None, seed=None, draws=a.shape[0], method="EVPI"),
     )
 
 
@@ -548,6 +626,7 @@ def evppi(
         method=used,
         df=df,
         n_draws=a.shape[0],
+        provenance=Provenance.of(None, seed=None, draws=a.shape[0], method="EVPPI", regression=used),
     )
 
 
@@ -626,4 +705,5 @@ def evppi_table(
         dfs=np.asarray(dfs, dtype=int),
         evpi=total,
         n_draws=a.shape[0],
+        provenance=Provenance.of(None, seed=None, draws=a.shape[0], method="EVPPI table", regression=method),
     )
