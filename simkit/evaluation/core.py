@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simkit import indicators as ind
-from simkit import stats
+from simkit import labels, stats
 from simkit.contract import needed_count
 from simkit.errors import InputError, Problem, mask_cpr
 from simkit.evaluation.constants import (
@@ -201,8 +201,9 @@ def evaluate(
 
     prov = EvaluationProvenance(
         simkit_version=__version__, scenario_name=sc.name, scenario_sha256=sc.sha256,
-        scenario_sources=tuple(sc.sources), data_source=mask_cpr(str(source)), data_sha256=file_sha,
-        data_content_sha256=_content_hash(df), as_of=as_of_date, prior=prior, seed=int(seed),  # type: ignore[arg-type]  # root_seed() made it an int above
+        sources=tuple(sc.sources), seed=int(seed), draws=int(predictive_draws),  # type: ignore[arg-type]  # root_seed() made it an int above
+        data_source=mask_cpr(str(source)), data_sha256=file_sha,
+        data_content_sha256=_content_hash(df), as_of=as_of_date, prior=prior,
         predictive_draws=int(predictive_draws), scenario_draws=int(scenario_draws),
     )
     return EvaluationResult(
@@ -212,6 +213,9 @@ def evaluate(
         targets=tuple(targets), repayment=rep, disability_pension=dp, quality_of_life=qol,
         notes=tuple(notes), provenance=prov, min_cell=min_cell, currency=sc.contract.currency,
         terms=terms_used(sc),
+        target_labels=tuple((t.id, labels.label(t.id, "da", kind="targets", scenario=sc),
+                             labels.label(t.id, "en", kind="targets", scenario=sc))
+                            for t in sc.contract.targets),
     )
 
 

@@ -550,32 +550,62 @@ class SpellEvaluation:
         """Show the signer's page in a notebook: the same text (counts below 5 suppressed), terms included."""
         return f"<pre>{html.escape(self.text())}</pre>"
 
-    def text(self, *, min_cell: int = 5) -> str:
-        """Write a page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
-        def n(k: int) -> str:
-            return f"<{min_cell}" if 0 < k < min_cell else f"{k:,}"
+    def text(self, *, min_cell: int = 5, lang: str | None = None) -> str:
+        """Write a page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact).
 
-        lines = [f"Evaluation as of {self.as_of.isoformat()} "
-                 f"({'final measurement date: every case decided' if self.final else 'interim: running cases pending'})",
-                 f"persons in the data: {n(self.persons)}"
-                 + (" (one row per person, read as spells of the model)" if self.data_format == "one_row" else "")]
-        lines += [f"  {what}: {n(k)}" for what, k in self.accounted if k]
-        lines += ["", "Payment targets (a target is met when the share achieved, over the denominator shown, "
-                  "reaches its threshold)"]
+        ``lang`` (``"da"``/``"en"``, default English) sets the language of the labels, numbers and
+        dates; the forecast's lines are in English.
+        """
+        from simkit.evaluation import (
+            render as r,  # simkit.evaluation imports this package's neighbours
+        )
+
+        L = r.resolve_lang(lang)
+
+        def n(k: int) -> str:
+            return f"<{min_cell}" if 0 < k < min_cell else (f"{k:,}" if L == "en" else r.count(k, min_cell, L))
+
+        def acc(what: str) -> str:
+            keys = {"referred by the as-of date": "acc_referred",
+                    "in the file but referred after the as-of date": "acc_later",
+                    "not in the file yet (cohort size less persons in the file)": "acc_not_in_file"}
+            if L == "en":
+                return what
+            if what in keys:
+                return r.phrase(keys[what], L)
+            if what.startswith("of them excluded: "):
+                return r.phrase("acc_excluded", L, what=what[len("of them excluded: "):])
+            return what
+
+        lines = [r.phrase("v2_head", L, date=r.date(self.as_of, L),
+                          kind=r.phrase("v2_final" if self.final else "v2_interim", L)),
+                 r.phrase("v2_persons", L, n=n(self.persons))
+                 + (r.phrase("v2_one_row", L) if self.data_format == "one_row" else "")]
+        lines += [f"  {acc(what)}: {n(k)}" for what, k in self.accounted if k]
+        lines += ["", r.phrase("v2_targets_head", L)]
         for t in self.targets:
-            rate = "" if t["denominator"] == 0 or min(t["achieved"], t["denominator"] - t["achieved"]) < min_cell \
-                else f" = {t['rate']:.1%} (95 % CI {t['ci_low']:.1%}–{t['ci_high']:.1%}, Clopper–Pearson)"
-            lines.append(f"  {t['label']}: {n(t['achieved'])} of {n(t['denominator'])} {t['denominator_label']}{rate}; "
-                         f"target {t['threshold']:.0%} -> {t['status'].replace('_', ' ')}"
-                         + (f" ({n(t['pending'])} pending" + (f", {n(t['not_yet_referred'])} not yet referred"
-                                                               if t["not_yet_referred"] else "") + ")"
-                            if t["pending"] or t["not_yet_referred"] else ""))
-        lines += ["", "Repayment due: " + (f"{self.repayment:,.0f}" if self.final or self.repayment_min == self.repayment_max
-                                          else f"{self.repayment_min:,.0f} to {self.repayment_max:,.0f}"),
-                  "  the count arithmetic is exact; the amount rests on these contract terms:"]
-        lines += [f"  - {a}: {b} ({c})" for a, b, c in self.terms]
+            hide = t["denominator"] == 0 or min(t["achieved"], t["denominator"] - t["achieved"]) < min_cell
+            pc = (lambda x: f"{x:.1%}") if L == "en" else (lambda x: r.pct(x, L))
+            rate = "" if hide else r.phrase("v2_rate", L, rate=pc(t["rate"]), low=pc(t["ci_low"]),
+                                              high=pc(t["ci_high"]))
+            over = t["denominator_label"] if L == "en" else r.phrase(
+                "over_referred" if t["denominator_label"] == "referred" else "over_completed", L)
+            lines.append(r.phrase("v2_target", L, label=t["label"], achieved=n(t["achieved"]),
+                                  denominator=n(t["denominator"]), over=over, rate=rate,
+                                  threshold=f"{t['threshold']:.0%}" if L == "en" else r.pct(t["threshold"], L),
+                                  status=t["status"].replace("_", " ") if L == "en"
+                                  else r.status_word(t["status"], L))
+                         + (r.phrase("v2_pending", L, n=n(t["pending"]))
+                            + (r.phrase("v2_not_yet", L, n=n(t["not_yet_referred"])) if t["not_yet_referred"] else "")
+                            + ")" if t["pending"] or t["not_yet_referred"] else ""))
+        if L != "en":
+            lines.append(r.phrase("v2_met_explained", L))
+        amount = (r.money(self.repayment, L) if self.final or self.repayment_min == self.repayment_max
+                  else r.phrase("v2_range", L, low=r.money(self.repayment_min, L), high=r.money(self.repayment_max, L)))
+        lines += ["", r.phrase("v2_repayment", L, amount=amount), r.phrase("v2_terms", L)]
+        lines += [f"  - {a}: {b} ({c})" for a, b, c in r.terms_list(self.terms, L)]
         if any(c == "assumption" for _, _, c in self.terms):
-            lines.append("  Terms marked 'assumption' are not the agreement's: enter the real ones in a terms file.")
+            lines.append(r.phrase("v2_assumed", L))
         if self.forecast is not None:
             labels = {t["id"]: t["label"] for t in self.targets}
             lines += ["", self.forecast.text(labels)]
