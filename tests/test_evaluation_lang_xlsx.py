@@ -76,9 +76,15 @@ def test_small_counts_are_suppressed_in_danish_too(capsys):
 
 
 def test_danish_text_of_the_version_2_path(capsys):
-    assert main(["evaluate", ONEROW_INTERIM, "--as-of", "2026-11-01", "--forecast-draws", "0",
-                 "--lang", "da"]) == 0
+    assert main(["evaluate", ONEROW_INTERIM, "--scenario", "norddjurs", "norddjurs_threshold", "--as-of",
+                 "2026-11-01", "--forecast-draws", "0", "--lang", "da"]) == 0
     text = capsys.readouterr().out
+    st = pd.read_csv(ONEROW_INTERIM, sep=";", encoding="utf-8-sig")["course_status"].value_counts()
+    done, ongoing, n = int(st["completed"]), int(st["ongoing"]), int(st.sum())
+    share = f"{100 * done / n:.1f}".replace(".", ",")
+    assert f"Gennemførelse af forløbet: {done} af {n} henviste ({share} %; 95 %-KI" in text
+    # pending: the courses still ongoing; not yet referred: the cohort of 95 less the rows in the file
+    assert f"mål 80,0 % -> uafgjort ({ongoing} verserende, {95 - n} endnu ikke henvist)" in text
     assert text.startswith("Evaluering pr. 1. november 2026 (midtvejs: løbende sager er verserende)")
     assert "henvist senest på opgørelsesdatoen: 70" in text   # the file's 70 rows (data/examples/README.md)
     assert "(antagelse)" in text and "(assumption)" not in text
@@ -157,3 +163,35 @@ def test_frame_columns_in_both_languages_and_ids_by_default():
     pd.testing.assert_frame_equal(da.set_axis(ids.columns, axis=1).rename_axis("target"), ids)  # relabelled only
     pub = res.publication_table(lang="da")
     assert pub.index.name == "mål" and "Gennemførelse af forløbet" in pub.index
+
+
+def test_version_2_result_is_a_result_and_its_workbook_reads_back_as_the_json(tmp_path, capsys):
+    import datetime as dt
+
+    import simkit
+    from simkit.model.observed import evaluate_spells, read_participants
+    from simkit.results.base import Result
+
+    sc = simkit.load_scenario(["norddjurs", "norddjurs_threshold"])   # payment targets (the default: a rate card)
+    df, fmt = read_participants(sc, ONEROW_INTERIM)
+    res = evaluate_spells(sc, df, as_of=dt.date(2026, 11, 1), data_format=fmt)
+    assert isinstance(res, Result)
+    d = res.to_dict()
+    frame = res.to_frame()
+    assert {i: int(frame.loc[i, "achieved"]) for i in frame.index} == \
+        {i: t["achieved"] for i, t in d["targets"].items()}
+    assert "opnået" in res.to_frame(lang="da").columns
+
+    js, xl = tmp_path / "e.json", tmp_path / "e.xlsx"
+    assert set(d["targets"]) == {"completion", "edu_work"}
+    assert main(["evaluate", ONEROW_INTERIM, "--scenario", "norddjurs", "norddjurs_threshold", "--as-of",
+                 "2026-11-01", "--forecast-draws", "0", "--min-cell", "1", "--json", str(js), "--xlsx", str(xl)]) == 0
+    capsys.readouterr()
+    d = json.loads(js.read_text(encoding="utf-8"))
+    head, *rows = _sheets(xl)["targets"]
+    by_id = {r[0]: dict(zip(head, r, strict=True)) for r in rows}
+    assert set(by_id) == set(d["targets"])
+    for tid, t in d["targets"].items():
+        for k in ("achieved", "denominator", "pending", "status", "threshold"):
+            assert by_id[tid][k] == t[k], (tid, k)
+    assert dict(_sheets(xl)["repayment"][1:])["value"] == pytest.approx(d["repayment_due"]["value"])
