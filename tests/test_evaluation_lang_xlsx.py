@@ -195,3 +195,15 @@ def test_version_2_result_is_a_result_and_its_workbook_reads_back_as_the_json(tm
         for k in ("achieved", "denominator", "pending", "status", "threshold"):
             assert by_id[tid][k] == t[k], (tid, k)
     assert dict(_sheets(xl)["repayment"][1:])["value"] == pytest.approx(d["repayment_due"]["value"])
+
+
+def test_the_environment_sets_the_default_language_and_a_bad_value_is_refused(monkeypatch, capsys):
+    monkeypatch.setenv("SIMKIT_LANG", "da")
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1"]) == 0
+    assert "Opgjort pr. 30. april 2028" in capsys.readouterr().out
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1", "--lang", "en"]) == 0
+    assert "As of 2028-04-30" in capsys.readouterr().out
+    monkeypatch.setenv("SIMKIT_LANG", "fr")
+    assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1"]) == 2
+    err = capsys.readouterr().err
+    assert "SIMKIT_LANG" in err and "'fr'" in err and "Traceback" not in err

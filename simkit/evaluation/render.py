@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 
 from simkit import labels
 from simkit.errors import InputError, Problem
 
-#: the language of a view when none is given (the output of earlier versions: English)
+#: the language of a view when none is given and ``SIMKIT_LANG`` is not set (the output of
+#: earlier versions: English)
 DEFAULT_LANG = "en"
+#: environment variable with the default language of the evaluation's views
+LANG_ENV = "SIMKIT_LANG"
 
 
 def _pct(x: float) -> str:
@@ -35,17 +39,18 @@ def _count(n: int, k: int) -> str:
 
 
 def resolve_lang(lang: str | None) -> str:
-    """Return the language of a view: ``lang``, or :data:`DEFAULT_LANG` for ``None``.
+    """Return the language of a view: ``lang``, else ``$SIMKIT_LANG``, else :data:`DEFAULT_LANG`.
 
     Examples
     --------
-    >>> resolve_lang(None), resolve_lang("da")
-    ('en', 'da')
+    >>> resolve_lang("da")
+    'da'
     """
+    source = "lang"
     if lang is None:
-        return DEFAULT_LANG
+        lang, source = os.environ.get(LANG_ENV, "").strip() or DEFAULT_LANG, LANG_ENV
     if lang not in labels.LANGUAGES:
-        raise InputError(Problem("lang", lang, "'da' (Danish) or 'en' (English)"))
+        raise InputError(Problem(source, lang, "'da' (Danish) or 'en' (English)"))
     return lang
 
 
