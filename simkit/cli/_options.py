@@ -205,6 +205,10 @@ def add_evaluate(p: argparse.ArgumentParser) -> None:
                    help="assessment date (default: the scenario's measurement date; an earlier "
                         "date is an interim evaluation — use the date the data were extracted)")
     p.add_argument("--json", metavar="FILE", help="write the result with exact counts as JSON")
+    p.add_argument("--xlsx", metavar="FILE", help="write an xlsx workbook (targets, repayment, terms, notes, "
+                   "provenance; small counts suppressed as in the printed text)")
+    p.add_argument("--lang", choices=("da", "en"), default=None,
+                   help="language of the printed text and the workbook (da: Danish, en: English; default: the SIMKIT_LANG environment variable, else en)")
     p.add_argument("--min-cell", type=positive_int, default=5, metavar="N",
                    help="smallest count shown in the printed table (default 5)")
     p.add_argument("--prior", choices=("jeffreys", "scenario"), default="jeffreys",

@@ -35,9 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit import labels as lb
 from simkit.blocks import BLOCK, _param_rows
 from simkit.contract import needed_count, repayment
 from simkit.errors import DataError, Problem
+from simkit.evaluation import render as rd
 from simkit.io.observed import read_observed
 from simkit.io.spells import data_format, read_spells
 from simkit.model.engine import arm_spells
@@ -55,6 +57,7 @@ from simkit.model.indicators import (
 from simkit.model.interim import InterimForecast, forecast
 from simkit.model.simulate import Histories, simulate_histories
 from simkit.model.spec import ModelScenario
+from simkit.results.base import Result
 from simkit.rng import root_seed
 from simkit.stats import clopper_pearson
 from simkit.terms import terms_used
@@ -498,7 +501,7 @@ def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.
 
 
 @dataclass(frozen=True)
-class SpellEvaluation:
+class SpellEvaluation(Result):
     """Statuses and counts of the declared indicators on observed histories, and the repayment due.
 
     ``repayment`` is exact count arithmetic *on the scenario's contract terms*; where those terms are
@@ -544,36 +547,88 @@ class SpellEvaluation:
             "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
         }
 
+    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """Per-target table with exact counts (index: target id; ``lang``: plain column names).
+
+        Examples
+        --------
+        >>> SpellEvaluation(dt.date(2026, 1, 1), True, {}, {}, 0.0, {}, 0).to_frame().shape
+        (0, 10)
+        """
+        cols = ["achieved", "denominator", "pending", "not_yet_referred", "rate", "ci_low", "ci_high",
+                "threshold", "needed", "status"]
+        frame = pd.DataFrame([{c: t[c] for c in cols} for t in self.targets], columns=cols,
+                             index=pd.Index([t["id"] for t in self.targets], name="target"))
+        if lang is None:
+            return frame
+        L = rd.resolve_lang(lang)
+        names = {c: rd.phrase(f"frame_{c}", L) for c in cols if c not in ("not_yet_referred", "needed")}
+        names |= {"not_yet_referred": rd.phrase("v2_not_yet_col", L), "needed": rd.phrase("frame_needed_final", L)}
+        return frame.rename(columns=names).rename_axis(rd.phrase("col_target", L))
+
+    def to_text(self, lang: str | None = None, min_cell: int = 5) -> str:
+        """Return :meth:`text` (the one result interface's name for it)."""
+        return self.text(min_cell=min_cell, lang=lang)
+
     def _repr_html_(self) -> str:
         """Show the signer's page in a notebook: the same text (counts below 5 suppressed), terms included."""
         return f"<pre>{html.escape(self.text())}</pre>"
 
-    def text(self, *, min_cell: int = 5) -> str:
-        """Write a page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact)."""
-        def n(k: int) -> str:
-            return f"<{min_cell}" if 0 < k < min_cell else f"{k:,}"
+    def text(self, *, min_cell: int = 5, lang: str | None = None) -> str:
+        """Write a page for the signer; counts below ``min_cell`` are shown as "<N" (JSON keeps them exact).
 
-        lines = [f"Evaluation as of {self.as_of.isoformat()} "
-                 f"({'final measurement date: every case decided' if self.final else 'interim: running cases pending'})",
-                 f"persons in the data: {n(self.persons)}"
-                 + (" (one row per person, read as spells of the model)" if self.data_format == "one_row" else "")]
-        lines += [f"  {what}: {n(k)}" for what, k in self.accounted if k]
-        lines += ["", "Payment targets (a target is met when the share achieved, over the denominator shown, "
-                  "reaches its threshold)"]
+        ``lang`` (``"da"``/``"en"``, default English) sets the language of the labels, numbers and
+        dates; the forecast's lines are in English.
+        """
+        L = rd.resolve_lang(lang)
+
+        def n(k: int) -> str:
+            return f"<{min_cell}" if 0 < k < min_cell else (f"{k:,}" if L == "en" else rd.count(k, min_cell, L))
+
+        def acc(what: str) -> str:
+            keys = {"referred by the as-of date": "acc_referred",
+                    "in the file but referred after the as-of date": "acc_later",
+                    "not in the file yet (cohort size less persons in the file)": "acc_not_in_file"}
+            if L == "en":
+                return what
+            if what in keys:
+                return rd.phrase(keys[what], L)
+            if what.startswith("of them excluded: "):
+                return rd.phrase("acc_excluded", L, what=what[len("of them excluded: "):])
+            return what
+
+        lines = [rd.phrase("v2_head", L, date=rd.date(self.as_of, L),
+                          kind=rd.phrase("v2_final" if self.final else "v2_interim", L)),
+                 rd.phrase("v2_persons", L, n=n(self.persons))
+                 + (rd.phrase("v2_one_row", L) if self.data_format == "one_row" else "")]
+        lines += [f"  {acc(what)}: {n(k)}" for what, k in self.accounted if k]
+        lines += ["", rd.phrase("v2_targets_head", L)]
         for t in self.targets:
-            rate = "" if t["denominator"] == 0 or min(t["achieved"], t["denominator"] - t["achieved"]) < min_cell \
-                else f" = {t['rate']:.1%} (95 % CI {t['ci_low']:.1%}–{t['ci_high']:.1%}, Clopper–Pearson)"
-            lines.append(f"  {t['label']}: {n(t['achieved'])} of {n(t['denominator'])} {t['denominator_label']}{rate}; "
-                         f"target {t['threshold']:.0%} -> {t['status'].replace('_', ' ')}"
-                         + (f" ({n(t['pending'])} pending" + (f", {n(t['not_yet_referred'])} not yet referred"
-                                                               if t["not_yet_referred"] else "") + ")"
-                            if t["pending"] or t["not_yet_referred"] else ""))
-        lines += ["", "Repayment due: " + (f"{self.repayment:,.0f}" if self.final or self.repayment_min == self.repayment_max
-                                          else f"{self.repayment_min:,.0f} to {self.repayment_max:,.0f}"),
-                  "  the count arithmetic is exact; the amount rests on these contract terms:"]
-        lines += [f"  - {a}: {b} ({c})" for a, b, c in self.terms]
+            hide = t["denominator"] == 0 or min(t["achieved"], t["denominator"] - t["achieved"]) < min_cell
+            pc = (lambda x: f"{x:.1%}") if L == "en" else (lambda x: rd.pct(x, L))
+            rate = "" if hide else (rd.phrase("v2_rate", L, rate=pc(t["rate"]), low=pc(t["ci_low"]),
+                                              high=pc(t["ci_high"])) if L == "en" else
+                                    f" ({pc(t['rate'])}; 95 %-KI {rd.ci(t['ci_low'], t['ci_high'], L)}, Clopper–Pearson)")
+            name = t["label"] if L == "en" or not lb._entry(t["id"], "targets") else \
+                lb.label(t["id"], L, kind="targets")
+            over = t["denominator_label"] if L == "en" else rd.phrase(
+                "over_referred" if t["denominator_label"] == "referred" else "over_completed", L)
+            lines.append(rd.phrase("v2_target", L, label=name, achieved=n(t["achieved"]),
+                                  denominator=n(t["denominator"]), over=over, rate=rate,
+                                  threshold=f"{t['threshold']:.0%}" if L == "en" else rd.pct(t["threshold"], L),
+                                  status=t["status"].replace("_", " ") if L == "en"
+                                  else rd.status_word(t["status"], L))
+                         + (rd.phrase("v2_pending", L, n=n(t["pending"]))
+                            + (rd.phrase("v2_not_yet", L, n=n(t["not_yet_referred"])) if t["not_yet_referred"] else "")
+                            + ")" if t["pending"] or t["not_yet_referred"] else ""))
+        if L != "en":
+            lines.append(rd.phrase("v2_met_explained", L))
+        amount = (rd.money(self.repayment, L) if self.final or self.repayment_min == self.repayment_max
+                  else rd.phrase("v2_range", L, low=rd.money(self.repayment_min, L), high=rd.money(self.repayment_max, L)))
+        lines += ["", rd.phrase("v2_repayment", L, amount=amount), rd.phrase("v2_terms", L)]
+        lines += [f"  - {a}: {b} ({c})" for a, b, c in rd.terms_list(self.terms, L)]
         if any(c == "assumption" for _, _, c in self.terms):
-            lines.append("  Terms marked 'assumption' are not the agreement's: enter the real ones in a terms file.")
+            lines.append(rd.phrase("v2_assumed", L))
         if self.forecast is not None:
             labels = {t["id"]: t["label"] for t in self.targets}
             lines += ["", self.forecast.text(labels)]
