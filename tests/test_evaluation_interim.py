@@ -105,3 +105,49 @@ def test_p_met_is_calibrated_over_cohorts_drawn_from_the_prior(sc):
     # chi-square over the bins: below the 99.9 % point for the number of bins (at most 10: 29.6)
     assert chi2 < {n: q for n, q in zip(range(1, 11), (10.8, 13.8, 16.3, 18.5, 20.5, 22.5, 24.3, 26.1, 27.9,
                                                         29.6), strict=True)}[bins_used]
+
+
+def test_observed_spell_lengths_move_the_spell_length_parameter_the_right_way(sc):
+    """Short spells (the prior's low, 210 weeks) against long ones (its high, 530) and the median.
+
+    The same cohorts (one seed: the same other parameters and random numbers) with only the mean
+    spell length changed; the data-weighted mean of log ``spell_mean_weeks`` must rise with the
+    truth, monotone within 2 SE (paired differences over the cohorts), short < long by 2 SE.
+    """
+    day = dt.date(2027, 10, 1)   # late: about a year of spells seen
+    ref = interim.reference(sc, day, seed=7, draws=256, replicates=8)
+    v = np.log(ref.params["spell_mean_weeks"])
+    n = 8
+    post = []
+    for truth in (210.0, 340.0, 530.0):
+        p = _param_rows(sc, 5, 0, n)
+        p["spell_mean_weeks"][:] = truth
+        h, sp = _cohorts(sc, p, 5)
+        s, cell = _summaries(sc, ref, h, sp, day)
+        post.append(np.array([interim._weights(ref, interim._subset(s, cell == c)) @ v for c in range(n)]))
+    for a, b in ((0, 1), (1, 2)):
+        d = post[b] - post[a]
+        assert d.mean() > -2 * d.std(ddof=1) / np.sqrt(n), (a, b, d)
+    d = post[2] - post[0]
+    assert d.mean() > 2 * d.std(ddof=1) / np.sqrt(n), d
+
+
+def test_hours_rule_and_exclusions_enter_the_summary(sc):
+    """A 20-hour job is not a counted start (the indicator's 37-hour rule); an exclusion is timed."""
+    day = dt.date(2026, 11, 1)
+    wk = sc.week_of(day)
+    ids = ("completion", "edu_work")
+    states = {x.id: x.index for x in sc.model.states}
+    # person 0: course, then a 20-hour job from week 30; person 1: course, full-time job from week 30;
+    # person 2: course, moved away at week 40 (referral week 0 for all)
+    sp = interim.PersonSpells(
+        3, np.zeros(3), np.array([0, 0, 1, 1, 2, 2]),
+        np.array([states["course"], states["job"]] * 2 + [states["course"], states["moved_away"]], dtype=np.int16),
+        np.array([0.0, 30.0, 0.0, 30.0, 0.0, 40.0]), np.array([26.0, np.inf, 26.0, np.inf, 26.0, np.inf]),
+        np.full(6, -1, dtype=np.int16), hours=np.array([np.nan, 20.0, np.nan, 37.0, np.nan, np.nan]))
+    s = interim._summary(sc, sp, wk, ids, interim._first_states(sc, ids), np.ones(3, dtype=bool))
+    assert 52 < wk < 53                              # 2026-11-01 is 365 days after the start: 52.14 weeks
+    assert list(s.first) == [interim.N_FIRST, 2, interim.N_FIRST]   # 30 weeks: the third 13-week bin
+    # person 1's job started at week 30 and runs: 22.1 weeks so far, "running" in the 13-26 bin (index 1)
+    assert list(s.dur) == [0, 1 + interim.N_DUR + 1, 0]
+    assert list(s.excl) == [0, 0, 1 + 1]             # 40 weeks after referral: the 26-52 bin

@@ -9,14 +9,20 @@ observed interim data say which parameter sets are plausible. The forecast:
    (the same parameters, independent histories).
 2. **Summary of a person at the as-of date**, for simulated and observed
    persons alike: the weeks since referral (in 13-week bins), the completion
-   indicator's status (achieved, failed, pending, excluded), and the time from
-   referral to the first start of a state the targets' spell indicators count
-   (13-week bins, or none yet).
+   indicator's status (achieved, failed, pending, excluded), the time from
+   referral to the first start of a spell the targets' spell indicators count
+   (13-week bins, or none yet; a spell counts only if it meets the indicator's
+   hours rule), that first spell's length (under 13, 13-26, 26-52, 52+ weeks),
+   ended or still running at the as-of date (censored), and the time from
+   referral to an exclusion (moved away, died, never started: none, under 26,
+   26-52, 52+ weeks).
 3. **Likelihood of the observed interim data under each parameter set**
    (an approximation, stated): the persons are independent given the
-   parameters, and the two parts of the summary are independent given the
-   weeks since referral, so ``log L_m = Σ_i log p_m(status_i | bin_i) +
-   log p_m(first start_i | bin_i)``. The probabilities ``p_m`` are the
+   parameters; ``log L_m = Σ_i log p_m(status_i | bin_i) + log p_m(exclusion_i
+   | bin_i, status_i) + log p_m(first start_i | bin_i) + log p_m(length_i |
+   weeks the spell had)``, i.e. the status and exclusion part and the start and
+   length part are taken as independent given the weeks since referral. The
+   probabilities ``p_m`` are the
    frequencies among the ``R`` simulated cohorts of set ``m``; to keep their
    simulation noise out of the weights, each log frequency is smoothed over
    the ``M`` sets by a least-squares fit on the sets' parameters (their
@@ -78,6 +84,12 @@ _AS_OF = {FAILED: 0, ACHIEVED: 1, PENDING: 2, EXCLUDED: 3}      # status at the 
 _AS_OF_CODE = np.zeros(5, dtype=np.int64)                       # indexed by status + 2
 for _k, _v in _AS_OF.items():
     _AS_OF_CODE[_k + 2] = _v
+DUR_EDGES = np.array([13.0, 26.0, 52.0])       # spell-length bins (weeks): <13, 13-26, 26-52, 52+
+N_DUR = DUR_EDGES.size + 1
+EXCL_EDGES = np.array([26.0, 52.0])            # time from referral to an exclusion: <26, 26-52, 52+ weeks
+N_EXCL = EXCL_EDGES.size + 2                   # with "none"
+AVAIL_EDGES = np.array([13.0, 26.0, 39.0, 52.0, 78.0])  # weeks from the first start to the as-of date
+N_AVAIL = AVAIL_EDGES.size + 2                 # with "no start"
 _FINAL_STATUS = np.array([FAILED, ACHIEVED, EXCLUDED], dtype=np.int8)
 _SUPPORTED = ("completion", "spell")
 
@@ -92,6 +104,9 @@ class _Summary:
     key: np.ndarray           # joint as-of status of the forecast indicators × first-start bin
     open: np.ndarray          # bool: some forecast indicator still pending
     final_now: np.ndarray     # joint final code for decided persons (-1 for open ones)
+    dur: np.ndarray           # first counted spell: 0 none, 1 + bin ended, 1 + N_DUR + bin running at as-of
+    avail: np.ndarray         # weeks from that spell's start to the as-of date: 0 no start, 1 + bin
+    excl: np.ndarray          # exclusion (moved away, died, ...): 0 none, 1 + bin of its time from referral
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,8 @@ class InterimReference:
     params: dict[str, np.ndarray]
     log_p_status: np.ndarray = field(repr=False)   # (M, E, 4) smoothed log p(status | exposure)
     log_p_first: np.ndarray = field(repr=False)    # (M, E, N_FIRST + 1)
+    log_p_dur: np.ndarray = field(repr=False)      # (M, N_AVAIL, 1 + 2 N_DUR) p(spell length | time it had)
+    log_p_excl: np.ndarray = field(repr=False)     # (M, E * 4, N_EXCL) p(exclusion timing | e, status)
     q_open: np.ndarray = field(repr=False)         # (M, E, keys, J) final code given the summary
     q_future: np.ndarray = field(repr=False)       # (M, J) final code of persons referred after as_of
     seed: int = 0
@@ -150,8 +167,9 @@ class InterimForecast:
                 "posterior_mean": self.posterior_mean, "prior_mean": self.prior_mean,
                 "not_forecast": list(self.unsupported),
                 "method": ("parameter sets of the scenario reweighted by an approximate likelihood of the "
-                           "interim data (completion status and time to the first start, by weeks since "
-                           "referral); prior: equal weights")}
+                           "interim data (completion status, exclusions and their timing, time to the first "
+                           "start, that spell's length censored at the as-of date, by weeks since referral); "
+                           "prior: equal weights")}
 
     def text(self, labels: dict[str, str] | None = None) -> str:
         """Lines for the signer: P(met) learnt from the data beside the prior's, and the ESS.
@@ -204,6 +222,37 @@ def _first_states(sc: ModelScenario, ids: tuple[str, ...]) -> np.ndarray:
     return mask
 
 
+def _qualifying(sc: ModelScenario, sp: PersonSpells, ids: tuple[str, ...], mask: np.ndarray) -> np.ndarray:
+    """Return per spell: in a state of ``mask`` and meeting the hours rule of a spell indicator counting it.
+
+    The rule is the indicator's own (:mod:`simkit.model.indicators`): ``hours_min`` on the
+    ``hours_states``; observed spells carry their hours, simulated ones take their state's.
+    """
+    ok = np.zeros(sp.state.size, dtype=bool)
+    m = sc.model
+    default_h = np.array([np.nan if x.weekly_hours is None else x.weekly_hours for x in m.states])
+    for i in ids:
+        spec = m.indicator(i)
+        if spec.kind != "spell":
+            continue
+        inside = np.zeros(len(m.states), dtype=bool)
+        inside[m.state_ids(spec.settings["states"])] = True
+        q = inside[sp.state]
+        hmin = spec.settings.get("hours_min")
+        if hmin is not None:
+            applies = np.zeros(len(m.states), dtype=bool)
+            applies[m.state_ids(spec.settings.get("hours_states") or [x.id for x in m.states if x.kind == "job"])] = True
+            if sp.hours is not None:   # observed: unknown hours do not meet an hours rule
+                h = sp.hours
+                meets = ~np.isnan(h) & (h >= hmin - 1e-9)
+            else:
+                h = default_h[sp.state]
+                meets = np.isnan(h) | (h >= hmin - 1e-9)
+            q &= ~applies[sp.state] | meets
+        ok |= q
+    return ok & mask[sp.state]
+
+
 def _statuses(sc: ModelScenario, sp: PersonSpells, week: float, final: bool, ids) -> dict[str, Status]:
     ctx = Context(sc.model, week, final, sc.week_of(sc.terms.outcome_window_end), "programme", {}, None,
                   observed_scores={})
@@ -218,9 +267,30 @@ def _summary(sc: ModelScenario, sp: PersonSpells, week: float, ids: tuple[str, .
     comp = sc.model.completion_indicator
     codes = {i: _AS_OF_CODE[st[i].status[referred].astype(np.int64) + 2] for i in ids}
     status = codes[comp] if comp else np.zeros(int(referred.sum()), dtype=np.int64)
-    hit = mask[sp.state] & (sp.start <= week) & (sp.start >= sp.referral[sp.cell] - 1e-9)
+    after = sp.start >= sp.referral[sp.cell] - 1e-9
+    hit = _qualifying(sc, sp, ids, mask) & (sp.start <= week) & after
     first_t = np.full(sp.cells, np.inf)
     np.minimum.at(first_t, sp.cell[hit], sp.start[hit] - sp.referral[sp.cell[hit]])
+    # the first counted spell's length, ended or running (censored) at the as-of date
+    idx = np.flatnonzero(hit)
+    is_first = np.isclose(sp.start[idx] - sp.referral[sp.cell[idx]], first_t[sp.cell[idx]])
+    idx = idx[is_first]
+    idx = idx[np.unique(sp.cell[idx], return_index=True)[1]]
+    dur_all = np.zeros(sp.cells, dtype=np.int64)
+    ended = sp.end[idx] <= week + 1e-9
+    length = np.minimum(sp.end[idx], week) - sp.start[idx]
+    dur_all[sp.cell[idx]] = 1 + np.searchsorted(DUR_EDGES, length, side="right") + np.where(ended, 0, N_DUR)
+    avail_all = np.zeros(sp.cells, dtype=np.int64)
+    avail_all[sp.cell[idx]] = 1 + np.searchsorted(AVAIL_EDGES, week - sp.start[idx], side="right")
+    # the first exclusion (moved away, died, never started) and its time from referral
+    ex_state = np.array([x.excluded for x in sc.model.states], dtype=bool)
+    xh = ex_state[sp.state] & (sp.start <= week) & after
+    excl_t = np.full(sp.cells, np.inf)
+    np.minimum.at(excl_t, sp.cell[xh], sp.start[xh] - sp.referral[sp.cell[xh]])
+    excl_t = excl_t[referred]
+    excl = np.where(np.isfinite(excl_t), 1 + np.searchsorted(EXCL_EDGES, np.where(np.isfinite(excl_t), excl_t, 0),
+                                                              side="right"), 0).astype(np.int64)
+    dur = dur_all[referred]
     first_t = first_t[referred]
     first = np.where(np.isfinite(first_t), np.clip(np.floor(first_t / BIN_WEEKS), 0, N_FIRST - 1), N_FIRST)
     first = first.astype(np.int64)
@@ -232,7 +302,8 @@ def _summary(sc: ModelScenario, sp: PersonSpells, week: float, ids: tuple[str, .
         joint += c * 4 ** j
         is_open |= c == _AS_OF[PENDING]
         final_now += np.where(c == _AS_OF[ACHIEVED], 1, np.where(c == _AS_OF[EXCLUDED], 2, 0)) * 3 ** j
-    return _Summary(exposure, status, first, joint * (N_FIRST + 1) + first, is_open, np.where(is_open, -1, final_now))
+    return _Summary(exposure, status, first, joint * (N_FIRST + 1) + first, is_open, np.where(is_open, -1, final_now),
+                    dur, avail_all[referred], excl)
 
 
 def _final_codes(sc: ModelScenario, sp: PersonSpells, ids, cells: np.ndarray) -> np.ndarray:
@@ -332,6 +403,13 @@ def reference(sc: ModelScenario, as_of: dt.date, *, seed: int, draws: int = 512,
     z = _features(sc, params) if params else np.ones((draws, 1))
     log_ps = _smooth_log(st_counts, totals, z)
     log_pf = _smooth_log(first_counts, totals, z)
+    dur_counts = np.zeros((draws, N_AVAIL, 1 + 2 * N_DUR))   # spell length given the time it had ...
+    np.add.at(dur_counts, (mr, s.avail, s.dur), 1)
+    log_pd = _smooth_log(dur_counts, dur_counts.sum(axis=2), z)
+    g_ex = s.exposure * 4 + s.status                # ... and the exclusion's timing given the status
+    ex_counts = np.zeros((draws, E * 4, N_EXCL))
+    np.add.at(ex_counts, (mr, g_ex, s.excl), 1)
+    log_px = _smooth_log(ex_counts, ex_counts.sum(axis=2), z)
     keys = 4 ** len(ids) * C2
     open_counts = np.zeros((draws, E, keys, J))
     o = s.open
@@ -342,8 +420,8 @@ def reference(sc: ModelScenario, as_of: dt.date, *, seed: int, draws: int = 512,
     np.add.at(fut_counts, (m_of[fut], final[fut]), 1)
     pool = (fut_counts.sum(axis=0) + 1.0 / J) / (fut_counts.sum() + 1.0)
     q_future = (fut_counts + 4.0 * pool) / (fut_counts.sum(axis=1, keepdims=True) + 4.0)
-    return InterimReference(as_of, draws, replicates, ids, params, log_ps, log_pf, q_open, q_future, seed,
-                            unsupported)
+    return InterimReference(as_of, draws, replicates, ids, params, log_ps, log_pf, log_pd, log_px, q_open, q_future,
+                            seed, unsupported)
 
 
 def _shrink(c: np.ndarray, a: float = 4.0) -> np.ndarray:
@@ -362,14 +440,17 @@ def _shrink(c: np.ndarray, a: float = 4.0) -> np.ndarray:
 
 def _weights(ref: InterimReference, s: _Summary) -> np.ndarray:
     loglik = (ref.log_p_status[:, s.exposure, s.status].sum(axis=1)
-              + ref.log_p_first[:, s.exposure, s.first].sum(axis=1))
+              + ref.log_p_first[:, s.exposure, s.first].sum(axis=1)
+              + ref.log_p_dur[:, s.avail, s.dur].sum(axis=1)
+              + ref.log_p_excl[:, s.exposure * 4 + s.status, s.excl].sum(axis=1))
     w = np.exp(loglik - loglik.max())
     return w / w.sum()
 
 
 def _subset(s: _Summary, sel: np.ndarray) -> _Summary:
     """Return the summary of some of the persons (``sel`` indexes or masks the referred persons)."""
-    return _Summary(s.exposure[sel], s.status[sel], s.first[sel], s.key[sel], s.open[sel], s.final_now[sel])
+    return _Summary(s.exposure[sel], s.status[sel], s.first[sel], s.key[sel], s.open[sel], s.final_now[sel],
+                    s.dur[sel], s.avail[sel], s.excl[sel])
 
 
 def _forecast(sc: ModelScenario, ref: InterimReference, s: _Summary, n_future: int, *, samples: int = 64,
