@@ -19,7 +19,7 @@ from simkit.contract import repayment
 from simkit.engine import _param_rows
 from simkit.model import interim
 from simkit.model.engine import arm_spells
-from simkit.model.indicators import count
+from simkit.model.indicators import ACHIEVED, FAILED, PENDING, count
 from simkit.model.simulate import simulate_histories
 
 TRUE_DROPOUT = 45.0
@@ -151,3 +151,63 @@ def test_hours_rule_and_exclusions_enter_the_summary(sc):
     # person 1's job started at week 30 and runs: 22.1 weeks so far, "running" in the 13-26 bin (index 1)
     assert list(s.dur) == [0, 1 + interim.N_DUR + 1, 0]
     assert list(s.excl) == [0, 0, 1 + 1]             # 40 weeks after referral: the 26-52 bin
+
+
+def _hand_reference(sc, ids, donor, future):
+    """A reference of two parameter sets with equal likelihoods and the given donors (status, claims)."""
+    E = interim.N_EXPOSURE
+    zeros = (np.zeros((2, E, 4)), np.zeros((2, E, interim.N_FIRST + 1)),
+             np.zeros((2, interim.N_AVAIL, 1 + 2 * interim.N_DUR)), np.zeros((2, E * 4, interim.N_EXCL)))
+
+    def donors(st, cl):
+        return interim._Donors(np.array([0, 1]), np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
+                               np.array([st, st], dtype=np.int8), np.array([cl, cl], dtype=np.int32))
+
+    return interim.InterimReference(dt.date(2026, 11, 1), 2, 1, ids, {}, *zeros, donors(*donor), donors(*future))
+
+
+def test_rate_card_lines_with_follow_up_claims_are_forecast_as_a_hand_calculation_says():
+    """Deterministic case on the default's rate card (19,000 / 42,500 / 24,500 DKK per outcome).
+
+    Person A is decided: completed, a six-month spell, 2 follow-up claims. Person B completed
+    (decided) but the spell is pending and 1 claim is in with a follow-up to come; the donor of
+    every set ends as (not completed, spell achieved, 2 claims): B keeps the completion and takes
+    the spell and 2 claims. One person still to be referred ends as the future donor: completed,
+    no spell, 1 claim. Counts: completion 3, spell 2, claims 2 + 2 + 1 = 5; repayment
+    3 × 19,000 + 2 × 42,500 + 5 × 24,500 = 264,500 DKK (far below the cap of 5,985,000).
+    """
+    sc = simkit.load_scenario("norddjurs")
+    ids = ("completion", "edu_work", "edu_work_followup")
+    assert interim._indicators(sc) == (ids, ())
+    A, F, P = ACHIEVED, FAILED, PENDING
+    s = interim._Summary(
+        exposure=np.zeros(2, dtype=np.int64), status=np.array([1, 1]), first=np.zeros(2, dtype=np.int64),
+        key=np.zeros(2, dtype=np.int64), open=np.array([False, True]), dur=np.zeros(2, dtype=np.int64),
+        avail=np.zeros(2, dtype=np.int64), excl=np.zeros(2, dtype=np.int64),
+        decided=np.array([[True, True, True], [True, False, False]]),
+        now_status=np.array([[A, A, A], [A, P, A]], dtype=np.int8),
+        now_claims=np.array([[0, 0, 2], [0, 0, 1]], dtype=np.int32))
+    ref = _hand_reference(sc, ids, donor=([F, A, A], [0, 0, 2]), future=([A, F, A], [0, 0, 1]))
+    f = interim._forecast(sc, ref, s, 1, samples=4, rng=np.random.default_rng(0))
+    assert f.ess == pytest.approx(2.0)
+    assert {k: v["expected_count"] for k, v in f.lines.items()} == {"completion": 3, "edu_work": 2,
+                                                                     "edu_work_followup": 5}
+    assert f.lines["edu_work_followup"]["expected_payment"] == pytest.approx(5 * 24_500)
+    assert f.expected_repayment == pytest.approx(3 * 19_000 + 2 * 42_500 + 5 * 24_500)
+    assert f.repayment_range == pytest.approx((264_500, 264_500))
+    assert f.expected_repayment_prior == pytest.approx(264_500)
+
+
+def test_the_rate_card_default_reports_an_expected_repayment_at_an_interim_date():
+    from simkit.model.observed import spells_from_frame, synthesize_spells
+
+    sc = simkit.load_scenario("norddjurs")
+    day = dt.date(2026, 11, 1)
+    sp, _ = spells_from_frame(sc, synthesize_spells(sc, seed=41, as_of=day), as_of=day)
+    f = interim.forecast(sc, sp, day, seed=1, draws=16, replicates=2)
+    assert f.unsupported == () and f.expected_repayment is not None
+    lo, hi = f.repayment_range
+    assert 0 <= lo <= f.expected_repayment <= hi <= 5_985_000     # the cap
+    # the follow-up claims: at most two per person of the cohort of 95
+    assert 0 < f.lines["edu_work_followup"]["expected_count"] <= 2 * 95
+    assert f.to_dict()["provenance"]["seed"] == 1

@@ -522,6 +522,7 @@ class SpellEvaluation:
     forecast: InterimForecast | None = None
     accounted: tuple[tuple[str, int], ...] = ()     # (what, persons or spells): every row accounted for
     data_format: str = "spells"
+    line_labels: tuple[tuple[str, str], ...] = ()   # (rate-card line id, its label)
 
     def to_dict(self) -> dict[str, Any]:
         """Exact counts, for evaluators (not for publication: small counts are not suppressed)."""
@@ -578,13 +579,17 @@ class SpellEvaluation:
             lines.append("  Terms marked 'assumption' are not the agreement's: enter the real ones in a terms file.")
         if self.forecast is not None:
             labels = {t["id"]: t["label"] for t in self.targets}
+            labels.update({f"rate card: {k}": v for k, v in self.line_labels})
             lines += ["", self.forecast.text(labels)]
-            if self.forecast.expected_repayment is None:
-                lines.append("  expected repayment: not forecast (the forecast follows completion and spell "
-                             "indicators only; not followed: " + ", ".join(self.forecast.unsupported) + ")")
+            fc = self.forecast
+            if fc.expected_repayment is None:
+                lines.append("  expected repayment: not forecast (indicators of a kind the forecast does not "
+                             "follow: " + ", ".join(fc.unsupported) + ")")
             else:
-                lines.append(f"  expected repayment: {self.forecast.expected_repayment:,.0f} (prior only: "
-                             f"{self.forecast.expected_repayment_prior:,.0f}); it rests on the terms above")
+                rng = "" if fc.repayment_range is None else \
+                    f", 5-95 % range {fc.repayment_range[0]:,.0f} to {fc.repayment_range[1]:,.0f}"
+                lines.append(f"  expected repayment: {fc.expected_repayment:,.0f}{rng} (prior only: "
+                             f"{fc.expected_repayment_prior:,.0f}); it rests on the terms above")
         return "\n".join(lines)
 
 
@@ -681,4 +686,5 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
         if forecast_draws and not final else None
     return SpellEvaluation(as_of, final, {k: v.status for k, v in st.items()}, counts, lo,
                            {k: bool(v[0]) for k, v in rep.met.items()}, len(persons), tuple(targets),
-                           lo, hi, terms_used(sc), fc, tuple(accounted), data_format)
+                           lo, hi, terms_used(sc), fc, tuple(accounted), data_format,
+                           tuple((ln.id, sc.model.indicator(ln.indicator).label) for ln in sc.contract.rate_card))
