@@ -671,11 +671,13 @@ def _forecast(sc: ModelScenario, ref: InterimReference, s: _Summary, n_future: i
 
 
 def forecast(sc: ModelScenario, sp: PersonSpells, as_of: dt.date, *, seed: int, draws: int = 512,
-             replicates: int = 16, ref: InterimReference | None = None) -> InterimForecast:
+             replicates: int = 16, ref: InterimReference | None = None,
+             scores: dict[str, np.ndarray] | None = None) -> InterimForecast:
     """Forecast P(each target met by the end) from observed interim histories ``sp``.
 
     ``sp`` are the observed persons' spells (:func:`simkit.model.observed.spells_from_frame`);
-    persons of the cohort not in them count as not yet referred.
+    persons of the cohort not in them count as not yet referred. ``scores`` are the persons'
+    measured score changes per score indicator (NaN: not measured yet).
 
     Examples
     --------
@@ -693,7 +695,8 @@ def forecast(sc: ModelScenario, sp: PersonSpells, as_of: dt.date, *, seed: int, 
         ref = reference(sc, as_of, seed=seed, draws=draws, replicates=replicates)
     week = sc.week_of(as_of)
     referred = sp.referral <= week
-    s = _summary(sc, sp, week, ref.indicators, _first_states(sc, ref.indicators), referred)
+    st = _statuses(sc, sp, week, False, ref.indicators, scores=scores)
+    s = _summary(sc, sp, week, ref.indicators, _first_states(sc, ref.indicators), referred, st=st)
     n_future = max(0, sc.agreement.cohort_size - int(referred.sum()))
     f = _forecast(sc, ref, s, n_future, rng=stream_generator(seed, "interim_forecast", 1))
     return dataclasses.replace(f, provenance=Provenance.of(sc, seed=seed, draws=ref.draws, as_of=as_of.isoformat(),
