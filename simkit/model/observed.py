@@ -32,7 +32,7 @@ import datetime as dt
 import difflib
 import html
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,7 @@ from simkit.model.indicators import (
 from simkit.model.interim import InterimForecast, forecast
 from simkit.model.simulate import Histories
 from simkit.model.spec import ModelScenario
+from simkit.results.base import Provenance, Result
 from simkit.stats import clopper_pearson, paired_difference
 from simkit.terms import terms_used
 
@@ -567,7 +568,7 @@ def synthesize_spells(sc: ModelScenario, *, seed: int, draw: int = 0, as_of: dt.
 
 
 @dataclass(frozen=True)
-class SpellEvaluation:
+class SpellEvaluation(Result):
     """Statuses and counts of the declared indicators on observed histories, and the repayment due.
 
     ``repayment`` is exact count arithmetic *on the scenario's contract terms*; where those terms are
@@ -591,6 +592,7 @@ class SpellEvaluation:
     data_format: str = "spells"
     line_labels: tuple[tuple[str, str], ...] = ()   # (rate-card line id, its label)
     quality_of_life: dict[str, Any] | None = None   # paired change of the score indicator (v1's keys)
+    provenance: Provenance = field(default_factory=lambda: Provenance("", "", "", (), None, 0), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Exact counts, for evaluators (not for publication: small counts are not suppressed)."""
@@ -598,6 +600,7 @@ class SpellEvaluation:
         out["data_format"] = self.data_format
         out["accounted"] = dict(self.accounted)
         out["quality_of_life"] = self.quality_of_life
+        out["provenance"] = self.provenance.as_dict()
         if self.forecast is not None:
             out["forecast"] = self.forecast.to_dict()
         return out
@@ -615,6 +618,35 @@ class SpellEvaluation:
                               "exact": "the count arithmetic; the amount rests on the contract terms listed"},
             "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per indicator: achieved, denominator, pending, excluded (exact counts).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.engine import _param_rows
+        >>> from simkit.model.simulate import simulate_histories
+        >>> sc = simkit.load_scenario("sundinvest_2021")
+        >>> h = simulate_histories(sc, _param_rows(sc, 1, 0, 1), seed=1, block=0)
+        >>> list(evaluate_spells(sc, histories_to_frame(sc, h)).to_frame().columns)
+        ['achieved', 'denominator', 'pending', 'excluded']
+        """
+        return pd.DataFrame.from_dict(self._dict()["indicators"], orient="index",
+                                      columns=["achieved", "denominator", "pending", "excluded"])
+
+    def to_text(self) -> str:
+        """Return the signer's page (:meth:`text`, counts below 5 suppressed).
+
+        Returns
+        -------
+        str
+        """
+        return self.text()
 
     def _repr_html_(self) -> str:
         """Show the signer's page in a notebook: the same text (counts below 5 suppressed), terms included."""
@@ -770,4 +802,6 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
                            {k: bool(v[0]) for k, v in rep.met.items()}, len(persons), tuple(targets),
                            lo, hi, terms_used(sc), fc, tuple(accounted), data_format,
                            tuple((ln.id, sc.model.indicator(ln.indicator).label) for ln in sc.contract.rate_card),
-                           _quality_of_life(sc, before[referred], after[referred]))
+                           _quality_of_life(sc, before[referred], after[referred]),
+                           Provenance.of(sc, seed=seed, draws=forecast_draws if fc is not None else 0,
+                                         as_of=as_of.isoformat(), data_format=data_format))
