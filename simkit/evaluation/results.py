@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from simkit.evaluation.constants import LEVEL, MIN_CELL
+from simkit.evaluation.constants import LEVEL, MIN_CELL, UNDECIDED
 from simkit.evaluation.data import _check_min_cell
 from simkit.evaluation.render import _ci, _count, _pct, _prob, _render_note
 
@@ -77,6 +78,8 @@ class TargetEvaluation:
     worst_case: tuple[int, int]  # (achieved, denominator) at the measurement date
     best_case: tuple[int, int]
     groups: tuple[PredictiveGroup, ...] = ()
+    #: ``p_met_final`` with the scenario's parameter sets equally weighted (the prior only)
+    p_met_final_prior: float = math.nan
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counts as a dict."""
@@ -93,6 +96,7 @@ class TargetEvaluation:
             "ci_cases": "decided (achieved + failed)",
             "prior": list(self.prior), "p_rate_at_least": self.p_rate_at_least,
             "p_met_final_method": self.p_met_final_method,
+            "p_met_final_prior": self.p_met_final_prior,
             "worst_case": {"achieved": self.worst_case[0], "denominator": self.worst_case[1]},
             "best_case": {"achieved": self.best_case[0], "denominator": self.best_case[1]},
             "predictive_groups": [g.as_dict() for g in self.groups],
@@ -222,6 +226,10 @@ class EvaluationResult:
     currency: str = field(default="DKK")
     #: (term, value, "from the agreement" | "assumption") for every contract term the repayment uses
     terms: tuple[tuple[str, str, str], ...] = ()
+    #: parameter sets of the scenario model and the effective sample size of their weights given
+    #: the data (the forecast that learns; ESS = parameter_sets: the data do not discriminate)
+    parameter_sets: int | None = None
+    effective_sample_size: float | None = None
 
     # ---------------------------------------------------------------- access
     def target(self, target_id: str) -> TargetEvaluation:
@@ -319,6 +327,8 @@ class EvaluationResult:
             "quality_of_life": self.quality_of_life.as_dict() if self.quality_of_life else None,
             "notes": list(self.notes),
             "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
+            "parameter_sets": self.parameter_sets,
+            "effective_sample_size": self.effective_sample_size,
             "provenance": self.provenance.as_dict(),
         }
 
@@ -341,6 +351,14 @@ class EvaluationResult:
                if self.n_not_yet_referred
                else "."),
         ]
+        open_ = [t for t in self.targets if t.status == UNDECIDED]
+        if self.interim and open_ and self.effective_sample_size is not None:
+            lines.append(
+                "Forecast learning from the data: the scenario's " + f"{self.parameter_sets:,} parameter sets "
+                "weighted by how well each explains the completion statuses and first starts so far "
+                f"(effective sample size {self.effective_sample_size:,.0f} of {self.parameter_sets:,}); "
+                + "; ".join(f"{t.id}: P(met at measurement) {_prob(t.p_met_final)} (prior only: "
+                            f"{_prob(t.p_met_final_prior)})" for t in open_) + ".")
         r = self.repayment
         cur = r.currency
         if r.exact:
