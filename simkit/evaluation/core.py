@@ -46,7 +46,12 @@ from simkit.evaluation.results import (
     QualityOfLife,
     TargetEvaluation,
 )
-from simkit.evaluation.scenario_model import _scenario_model, _scenario_prior, _ScenarioModel, _set_weights
+from simkit.evaluation.scenario_model import (
+    _scenario_model,
+    _scenario_prior,
+    _ScenarioModel,
+    _set_weights,
+)
 from simkit.evaluation.states import _cross_tab, _person_states, _States
 from simkit.rng import RngLike, root_seed
 from simkit.terms import terms_used

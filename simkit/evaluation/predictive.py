@@ -122,7 +122,7 @@ def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup,
             pmf = np.convolve(pmf, p[o])
         tails[o] = pmf[short:].sum() if short < pmf.size else 0.0
     w = np.full(tails.size, 1.0 / tails.size) if weights is None else weights
-    return float(min(1.0, w @ tails))
+    return min(1.0, float(w @ tails))
 
 
 def _counts_dict(comp_a, edu_a, referred, ac, c):
