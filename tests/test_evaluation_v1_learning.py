@@ -85,3 +85,32 @@ def test_the_v1_result_reports_the_prior_only_figure_and_the_ess(sc):
     assert d["effective_sample_size"] == res.effective_sample_size
     assert all("p_met_final_prior" in t for t in d["targets"].values())
     assert "prior only" in res.text()
+
+
+@pytest.mark.slow
+def test_p_met_is_calibrated_over_cohorts_drawn_from_the_prior(sc):
+    # 48 synthetic cohorts, each from its own prior draw (synthesize: draw 0 of its seed), evaluated at
+    # an interim date and again at the measurement date. Binned by predicted P(met) (both targets pooled:
+    # two predictions of one cohort are not independent, so the binomial SE is a little optimistic), the
+    # share met must be within 3.5 SE of the mean prediction in every bin with >= 10 predictions, and
+    # overall.
+    day, n = "2027-03-31", 48
+    pred, met = [], []
+    for s in range(n):
+        r = evaluate(synth.synthesize(sc, seed=1000 + s, as_of=day), sc, as_of=day, seed=SEED,
+                     scenario_draws=DRAWS, predictive_draws=10)
+        f = evaluate(synth.synthesize(sc, seed=1000 + s), sc, seed=SEED, scenario_draws=DRAWS, predictive_draws=10)
+        for t in r.targets:
+            pred.append(t.p_met_final)
+            met.append(f.target(t.id).status == "met")
+    p, obs = np.asarray(pred), np.asarray(met, dtype=float)
+    b = np.minimum((p * 5).astype(int), 4)
+    used = 0
+    for sel in [b == j for j in range(5)] + [np.ones(p.size, dtype=bool)]:
+        if sel.sum() < 10:
+            continue
+        se = np.sqrt((p[sel] * (1 - p[sel])).sum()) / sel.sum()
+        z = (obs[sel].mean() - p[sel].mean()) / max(se, 1e-3)
+        assert abs(z) < 3.5, (int(sel.sum()), p[sel].mean(), obs[sel].mean())
+        used += 1
+    assert used >= 3
