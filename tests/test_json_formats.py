@@ -88,7 +88,10 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
                               "--scenario", "norddjurs", "--as-of", "2026-11-01", "--forecast-draws", "16"),
                         # the default's contract is a rate card; its threshold variant has payment targets
                         _json(tmp, "evaluate", str(EXAMPLES / "norddjurs_spells_final.csv"), "--scenario", v2,
-                              "norddjurs_threshold")],
+                              "norddjurs_threshold"),
+                        # one row per person with well-being scores, on version 2: quality of life
+                        _json(tmp, "evaluate", str(EXAMPLES / "norddjurs_final.csv"), "--scenario", v2,
+                              "--as-of", "2028-03-01")],
         "sensitivity": list(sens.values()),
         **{f"sensitivity.{m}": [d["result"]] for m, d in sens.items()},
         "design": [_json(tmp, "design", v1, "--draws", "500", "--compare", "base", "pr:pro_rata",

@@ -656,3 +656,60 @@ def test_any_valid_frame_round_trips(records, dialect):
             expected.drop(columns="source_row"), Path(folder) / "obs.csv", dialect=dialect
         )
         pd.testing.assert_frame_equal(read_observed(path), expected)
+
+
+def test_v2_evaluates_the_declared_score_indicator_and_quality_of_life_from_the_score_columns():
+    """Hand calculation: changes +6, -2, +4 on three persons (the fourth has no follow-up).
+
+    The score indicator (threshold 0) is achieved by 2 of 4 referred (one pending: no follow-up
+    yet); the paired change has mean 8/3, SD sqrt(Σ(d - 8/3)² / 2), the 95 % interval
+    mean ± t(0.975, 2) · SD / sqrt(3); with 3 pairs (< 5) the text does not show the mean.
+    """
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+    from scipy import stats as sps
+
+    import simkit
+    from simkit.model.observed import evaluate_spells
+
+    sc = simkit.load_scenario("norddjurs")
+    ref = dt.date(2025, 11, 3)
+    df = pd.DataFrame({"person": ["A", "A", "B", "C", "D"], "referral_date": [ref] * 5,
+                       "state": ["course", "job", "course", "course", "course"],
+                       "start": [ref, dt.date(2026, 6, 1), ref, ref, ref],
+                       "end": [dt.date(2026, 5, 3), None, dt.date(2026, 5, 3), dt.date(2026, 5, 3), None],
+                       "exit": ["completed", None, "completed", "completed", None],
+                       "qol_baseline": ["40", None, "45", "38,0", "41"],
+                       "qol_followup": [None, "46", "43", "42", None]})
+    ev = evaluate_spells(sc, df, as_of=dt.date(2026, 8, 1))
+    c = ev.counts["wellbeing"]
+    assert int(c.achieved[0]) == 2 and int(c.referred[0]) == 4 and int(c.pending[0]) == 1
+    q = ev.quality_of_life
+    d = np.array([6.0, -2.0, 4.0])
+    sd = np.sqrt(((d - d.mean()) ** 2).sum() / 2)
+    half = sps.t.ppf(0.975, 2) * sd / np.sqrt(3)
+    assert q["n_pairs"] == 3 and q["n_incomplete"] == 1 and q["instrument"] == "WEMWBS"
+    assert q["mean_diff"] == pytest.approx(8 / 3)
+    assert (q["ci_low"], q["ci_high"]) == pytest.approx((8 / 3 - half, 8 / 3 + half))
+    assert "fewer than 5 complete pairs; not shown" in ev.text()
+    assert ev.to_dict()["quality_of_life"]["n_pairs"] == 3
+
+
+def test_a_score_that_is_not_a_number_names_its_row_and_column():
+    import datetime as dt
+
+    import pandas as pd
+
+    import simkit
+    from simkit.errors import DataError
+    from simkit.model.observed import evaluate_spells
+
+    sc = simkit.load_scenario("norddjurs")
+    ref = dt.date(2025, 11, 3)
+    df = pd.DataFrame({"person": ["A"], "referral_date": [ref], "state": ["course"], "start": [ref],
+                       "end": [None], "qol_baseline": ["high"]})
+    with pytest.raises(DataError) as e:
+        evaluate_spells(sc, df, as_of=dt.date(2025, 12, 1))
+    assert "row 2, column 'qol_baseline'" in str(e.value) and "a number" in str(e.value)

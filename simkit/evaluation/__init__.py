@@ -96,7 +96,14 @@ and where ``p_g`` comes from:
     (``seed``); for each parameter set ``p_g`` is the share of simulated
     persons in the same situation on the as-of date who achieve by the
     measurement date. The two groups share the parameter set (their rates
-    move together); the data do not update it.
+    move together). The data weight the parameter sets: each set's weight is
+    the (approximate) likelihood of the referred persons' completion status
+    at the as-of date and time from referral to the first full-time spell,
+    by quarters since referral, the form of the version-2 interim forecast
+    (:mod:`simkit.model.interim`; self-normalised, spell lengths, hours and
+    exclusions left out). ``p_met_final_prior`` is the same figure with
+    equal weights (the prior only) and ``effective_sample_size`` (1 / Σ w²
+    of ``parameter_sets``) says how much the data discriminate.
 
 Given the parameter set, groups are independent: a ``"data"`` group's count
 is beta-binomial, a ``"scenario"`` group's binomial, and the distribution of

@@ -46,7 +46,12 @@ from simkit.evaluation.results import (
     QualityOfLife,
     TargetEvaluation,
 )
-from simkit.evaluation.scenario_model import _scenario_model, _scenario_prior, _ScenarioModel
+from simkit.evaluation.scenario_model import (
+    _scenario_model,
+    _scenario_prior,
+    _ScenarioModel,
+    _set_weights,
+)
 from simkit.evaluation.states import _cross_tab, _person_states, _States
 from simkit.rng import RngLike, root_seed
 from simkit.terms import terms_used
@@ -178,16 +183,27 @@ def evaluate(
         future = n_rows - n_referred
     n_final = n_referred + future
 
-    groups = _groups(sc, st, model, T, W, prior, future)
+    # the forecast that learns: the scenario groups' parameter sets weighted by the data;
+    # the prior-only figures use equal weights (the same random streams)
+    weights = _set_weights(model, st, T)
+    ess = float(1.0 / np.sum(weights ** 2))
+    groups = _groups(sc, st, model, T, W, prior, future, weights)
+    groups_prior = _groups(sc, st, model, T, W, prior, future)
     cells = _cross_tab(st, referred)
     targets = []
     for t in sc.contract.targets:
-        targets.append(_evaluate_target(sc, t, st, referred, cells, groups, model, prior, future,
-                                        n_final))
+        te = _evaluate_target(sc, t, st, referred, cells, groups, model, prior, future, n_final)
+        tp = _evaluate_target(sc, t, st, referred, cells, groups_prior, model, prior, future, n_final)
+        targets.append(_replace(te, p_met_final_prior=tp.p_met_final))
     rep, p_mc = _repayment_due(sc, targets, st, referred, cells, groups, future, n_final,
                                int(seed), int(predictive_draws))  # type: ignore[arg-type]  # root_seed() made it an int above
+    p_mc_prior = p_mc
+    if any(t.p_met_final_method == "monte_carlo" for t in targets):
+        _, p_mc_prior = _repayment_due(sc, targets, st, referred, cells, groups_prior, future, n_final,
+                                       int(seed), int(predictive_draws))  # type: ignore[arg-type]  # root_seed() made it an int above
     targets = [
-        _replace(t, p_met_final=p_mc[t.id], p_met_final_method="monte_carlo")
+        _replace(t, p_met_final=p_mc[t.id], p_met_final_prior=p_mc_prior[t.id],
+                 p_met_final_method="monte_carlo")
         if t.p_met_final_method == "monte_carlo" else t
         for t in targets
     ]
@@ -212,7 +228,7 @@ def evaluate(
         n_referred=n_referred, n_not_yet_referred=int(future), final_denominator=int(n_final),
         targets=tuple(targets), repayment=rep, disability_pension=dp, quality_of_life=qol,
         notes=tuple(notes), provenance=prov, min_cell=min_cell, currency=sc.contract.currency,
-        terms=terms_used(sc),
+        terms=terms_used(sc), parameter_sets=int(weights.size), effective_sample_size=ess,
         target_labels=tuple((t.id, labels.label(t.id, "da", kind="targets", scenario=sc),
                              labels.label(t.id, "en", kind="targets", scenario=sc))
                             for t in sc.contract.targets),
@@ -284,7 +300,7 @@ def _evaluate_target(sc, t, st: _States, referred, cells, groups: _Groups, model
     elif status_txt == NOT_MET:
         p_final, method = 0.0, "decided"
     elif t.denominator == "referred":
-        p_final = _p_final_referred(achieved, needed, g, groups.rates)  # type: ignore[arg-type]  # needed is None only for n_final == 0, where the target is decided
+        p_final = _p_final_referred(achieved, needed, g, groups.rates, groups.weights)  # type: ignore[arg-type]  # needed is None only for n_final == 0, where the target is decided
         method = "exact" if all(x.basis == "data" for x in g) else "exact_mixture"
     else:
         p_final, method = math.nan, "monte_carlo"   # filled in from the joint Monte Carlo

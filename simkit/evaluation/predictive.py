@@ -29,6 +29,7 @@ class _Groups:
     no_spell: PredictiveGroup         # no qualifying spell yet, window open (scenario)
     future_edu: PredictiveGroup       # not yet referred, education/work (scenario)
     rates: Mapping[str, np.ndarray]   # per parameter set, for the scenario groups
+    weights: np.ndarray | None = None  # per parameter set, given the data (None: equal weights)
 
 
 def _data_group(name: str, size: int, prior_ab: tuple[float, float], s: int, n: int
@@ -39,21 +40,31 @@ def _data_group(name: str, size: int, prior_ab: tuple[float, float], s: int, n: 
     return PredictiveGroup(name, int(size), "data", mean, sd, a, b, int(s), int(n))
 
 
-def _model_group(name: str, size: int, rates: np.ndarray) -> tuple[PredictiveGroup, np.ndarray]:
+def _model_group(name: str, size: int, rates: np.ndarray, weights: np.ndarray | None = None
+                 ) -> tuple[PredictiveGroup, np.ndarray]:
     """Build a scenario-based group.
 
     Parameter sets that never put anyone in the situation are
-    given the mean of the others (all of them: a Jeffreys-like 1/2).
+    given the mean of the others (all of them: a Jeffreys-like 1/2). ``mean`` and
+    ``sd`` are over the sets weighted by ``weights`` (default equal).
+
+    Examples
+    --------
+    >>> g, r = _model_group("g", 3, np.array([0.2, np.nan, 0.6]), np.array([0.5, 0.25, 0.25]))
+    >>> r.tolist(), round(g.mean, 3)
+    ([0.2, 0.4, 0.6], 0.35)
     """
     ok = np.isfinite(rates)
     fill = float(rates[ok].mean()) if ok.any() else 0.5
     r = np.where(ok, rates, fill)
-    return PredictiveGroup(name, int(size), "scenario", float(r.mean()), float(r.std()),
-                           parameter_sets=int(r.size)), r
+    w = np.full(r.size, 1.0 / r.size) if weights is None else weights
+    mean = float(w @ r)
+    sd = float(np.sqrt(max(float(w @ (r - mean) ** 2), 0.0)))
+    return PredictiveGroup(name, int(size), "scenario", mean, sd, parameter_sets=int(r.size)), r
 
 
-def _groups(sc, st: _States, model: _ScenarioModel, T: int, W: int, prior: str, future: int
-            ) -> _Groups:
+def _groups(sc, st: _States, model: _ScenarioModel, T: int, W: int, prior: str, future: int,
+            weights: np.ndarray | None = None) -> _Groups:
     Q = sc.indicators.min_spell_days
     A, F, P = ind.ACHIEVED, ind.FAILED, ind.PENDING
     # completion: reference = referred >= one course length ago, status known
@@ -81,17 +92,18 @@ def _groups(sc, st: _States, model: _ScenarioModel, T: int, W: int, prior: str, 
     g_s = _data_group("spell running", n_running, prior_s, s_ref, int(follow.sum()))
 
     n_none = int(((st.edu == P) & ~st.running).sum())
-    g_n, r_n = _model_group("no qualifying spell yet", n_none, model.no_spell)
-    g_f, r_f = _model_group("not yet referred", future, model.future)
-    return _Groups(g_c, g_s, g_n, g_f, {g_n.name: r_n, g_f.name: r_f})
+    g_n, r_n = _model_group("no qualifying spell yet", n_none, model.no_spell, weights)
+    g_f, r_f = _model_group("not yet referred", future, model.future, weights)
+    return _Groups(g_c, g_s, g_n, g_f, {g_n.name: r_n, g_f.name: r_f}, weights)
 
 
 def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup, ...],
-                      rates: Mapping[str, np.ndarray]) -> float:
+                      rates: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> float:
     """Compute P(final count >= needed).
 
     Data groups are beta-binomial, scenario groups a mixture over
-    parameter sets (binomial given the set), all independent given the parameter set.
+    parameter sets (binomial given the set, the sets weighted by ``weights``, default
+    equal), all independent given the parameter set.
     """
     data = [(g.size, g.a, g.b) for g in groups if g.basis == "data"]
     model = [g for g in groups if g.basis == "scenario"]
@@ -109,7 +121,8 @@ def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup,
         for p in pmfs:
             pmf = np.convolve(pmf, p[o])
         tails[o] = pmf[short:].sum() if short < pmf.size else 0.0
-    return float(min(1.0, tails.mean()))
+    w = np.full(tails.size, 1.0 / tails.size) if weights is None else weights
+    return min(1.0, float(w @ tails))
 
 
 def _counts_dict(comp_a, edu_a, referred, ac, c):
@@ -143,7 +156,12 @@ def _repayment_due(sc, targets, st, referred, cells, groups: _Groups, future, n_
     K = draws
     p_c = rng.beta(groups.completion.a, groups.completion.b, K)  # type: ignore[arg-type]  # the completion group is a data group (a and b set)
     r_n, r_f = groups.rates[groups.no_spell.name], groups.rates[groups.future_edu.name]
-    o = rng.integers(0, r_n.size, K)      # one scenario parameter set per draw
+    # one scenario parameter set per draw, picked with the sets' weights (inverse CDF)
+    if groups.weights is None:
+        o = rng.integers(0, r_n.size, K)
+    else:
+        cdf = np.cumsum(groups.weights)
+        o = np.minimum(np.searchsorted(cdf, rng.random(K) * cdf[-1], side="right"), r_n.size - 1)
     p_e = {"S": rng.beta(groups.running.a, groups.running.b, K), "N": r_n[o]}  # type: ignore[arg-type]  # the running group is a data group (a and b set)
     p_f = r_f[o]
 

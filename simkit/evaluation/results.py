@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from simkit import labels
-from simkit.evaluation.constants import LEVEL, MIN_CELL
+from simkit.evaluation.constants import LEVEL, MIN_CELL, UNDECIDED
 from simkit.evaluation.data import _check_min_cell
 from simkit.evaluation.render import (
     _render_note,
@@ -99,6 +100,8 @@ class TargetEvaluation:
     worst_case: tuple[int, int]  # (achieved, denominator) at the measurement date
     best_case: tuple[int, int]
     groups: tuple[PredictiveGroup, ...] = ()
+    #: ``p_met_final`` with the scenario's parameter sets equally weighted (the prior only)
+    p_met_final_prior: float = math.nan
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counts as a dict."""
@@ -115,6 +118,7 @@ class TargetEvaluation:
             "ci_cases": "decided (achieved + failed)",
             "prior": list(self.prior), "p_rate_at_least": self.p_rate_at_least,
             "p_met_final_method": self.p_met_final_method,
+            "p_met_final_prior": self.p_met_final_prior,
             "worst_case": {"achieved": self.worst_case[0], "denominator": self.worst_case[1]},
             "best_case": {"achieved": self.best_case[0], "denominator": self.best_case[1]},
             "predictive_groups": [g.as_dict() for g in self.groups],
@@ -257,6 +261,10 @@ class EvaluationResult(Result):
     terms: tuple[tuple[str, str, str], ...] = ()
     #: (target id, Danish name, English name): the plain-language names from the scenario
     target_labels: tuple[tuple[str, str, str], ...] = ()
+    #: parameter sets of the scenario model and the effective sample size of their weights given
+    #: the data (the forecast that learns; ESS = parameter_sets: the data do not discriminate)
+    parameter_sets: int | None = None
+    effective_sample_size: float | None = None
 
     # ---------------------------------------------------------------- access
     def target(self, target_id: str) -> TargetEvaluation:
@@ -393,6 +401,8 @@ class EvaluationResult(Result):
             "quality_of_life": self.quality_of_life.as_dict() if self.quality_of_life else None,
             "notes": list(self.notes),
             "terms": [{"term": a, "value": b, "basis": c} for a, b, c in self.terms],
+            "parameter_sets": self.parameter_sets,
+            "effective_sample_size": self.effective_sample_size,
             "provenance": self.provenance.as_dict(),
         }
 
@@ -418,6 +428,14 @@ class EvaluationResult(Result):
             + (phrase("not_yet_referred", L, n=count(self.n_not_yet_referred, k, L))
                if self.n_not_yet_referred else "."),
         ]
+        open_ = [t for t in self.targets if t.status == UNDECIDED]
+        if self.interim and open_ and self.effective_sample_size is not None:
+            lines.append(phrase(
+                "forecast_learning", L, sets=money(self.parameter_sets, L),
+                ess=money(self.effective_sample_size, L),
+                targets="; ".join(phrase("forecast_learning_target", L, target=self.target_label(t.id, L),
+                                         p=prob(t.p_met_final, L), prior=prob(t.p_met_final_prior, L))
+                                  for t in open_)))
         r = self.repayment
         cur = labels.unit_text("money", L, currency=r.currency) if L == "da" else r.currency
         if r.exact:

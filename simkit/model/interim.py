@@ -9,14 +9,20 @@ observed interim data say which parameter sets are plausible. The forecast:
    (the same parameters, independent histories).
 2. **Summary of a person at the as-of date**, for simulated and observed
    persons alike: the weeks since referral (in 13-week bins), the completion
-   indicator's status (achieved, failed, pending, excluded), and the time from
-   referral to the first start of a state the targets' spell indicators count
-   (13-week bins, or none yet).
+   indicator's status (achieved, failed, pending, excluded), the time from
+   referral to the first start of a spell the targets' spell indicators count
+   (13-week bins, or none yet; a spell counts only if it meets the indicator's
+   hours rule), that first spell's length (under 13, 13-26, 26-52, 52+ weeks),
+   ended or still running at the as-of date (censored), and the time from
+   referral to an exclusion (moved away, died, never started: none, under 26,
+   26-52, 52+ weeks).
 3. **Likelihood of the observed interim data under each parameter set**
    (an approximation, stated): the persons are independent given the
-   parameters, and the two parts of the summary are independent given the
-   weeks since referral, so ``log L_m = Σ_i log p_m(status_i | bin_i) +
-   log p_m(first start_i | bin_i)``. The probabilities ``p_m`` are the
+   parameters; ``log L_m = Σ_i log p_m(status_i | bin_i) + log p_m(exclusion_i
+   | bin_i, status_i) + log p_m(first start_i | bin_i) + log p_m(length_i |
+   weeks the spell had)``, i.e. the status and exclusion part and the start and
+   length part are taken as independent given the weeks since referral. The
+   probabilities ``p_m`` are the
    frequencies among the ``R`` simulated cohorts of set ``m``; to keep their
    simulation noise out of the weights, each log frequency is smoothed over
    the ``M`` sets by a least-squares fit on the sets' parameters (their
@@ -24,19 +30,24 @@ observed interim data say which parameter sets are plausible. The forecast:
 4. **Weights** ``w_m ∝ L_m`` (log-sum-exp), with their effective sample size
    ``ESS = 1 / Σ w_m²``: ``M`` means the data did not discriminate (the
    figure is the prior's), 1 means one set carries it all.
-5. **The end.** Decided persons keep their status. A person still pending at
-   the as-of date ends as the simulated persons of set ``m`` with the same
-   summary did (their frequencies shrunk towards those of all sets, so sparse
-   cells borrow strength); persons not yet referred end as the simulated
-   persons referred after the as-of date. ``K`` predictive cohorts per set
-   give the count, the target's met/not met by the contract's own arithmetic
+5. **The end.** Decided indicators keep their value. A person with an
+   indicator still open at the as-of date takes, for the open ones, the end of
+   a simulated person of set ``m`` with the same summary (a hot deck; with
+   probability ``a / (n + a)`` the donor comes from all sets' persons with that
+   summary, then from those with the same statuses, so sparse cells borrow
+   strength); persons not yet referred end as the simulated persons referred
+   after the as-of date. ``K`` predictive cohorts per set give the count, the
+   target's met/not met by the contract's own arithmetic
    (:func:`simkit.contract.repayment`) and the repayment.
 
 ``P(met)`` is the weighted share of the predictive cohorts meeting a target,
 beside the **prior-only** figure (equal weights: the observed persons' fixed
-outcomes are used, the parameters are not learnt from them). Targets on
-indicators other than completion and spell kinds (scores, claims) are not
-forecast (``None``).
+outcomes are used, the parameters are not learnt from them). Completion,
+spell, score and in-state indicators are followed; an in-state indicator
+counting claims at follow-ups stays open until its last follow-up (the key
+holds the claims so far), so each rate-card line's expected number of
+payable claims, the expected repayment and its 5-95 % range are forecast.
+Indicators of other kinds are not forecast (``None``).
 
 Randomness: the reference simulation's root seed and the predictive draws
 come from the stream ``interim_forecast`` of :data:`simkit.rng.STREAMS`.
@@ -50,6 +61,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from simkit.contract import repayment
 from simkit.engine import _param_rows
@@ -62,11 +74,13 @@ from simkit.model.indicators import (
     Context,
     PersonSpells,
     Status,
+    _followups,
     count,
     evaluate_indicators,
 )
 from simkit.model.simulate import simulate_histories
 from simkit.model.spec import ModelScenario
+from simkit.results.base import Provenance, Result
 from simkit.rng import root_seed, stream_generator
 
 __all__ = ["InterimForecast", "InterimReference", "forecast", "reference"]
@@ -78,8 +92,14 @@ _AS_OF = {FAILED: 0, ACHIEVED: 1, PENDING: 2, EXCLUDED: 3}      # status at the 
 _AS_OF_CODE = np.zeros(5, dtype=np.int64)                       # indexed by status + 2
 for _k, _v in _AS_OF.items():
     _AS_OF_CODE[_k + 2] = _v
+DUR_EDGES = np.array([13.0, 26.0, 52.0])       # spell-length bins (weeks): <13, 13-26, 26-52, 52+
+N_DUR = DUR_EDGES.size + 1
+EXCL_EDGES = np.array([26.0, 52.0])            # time from referral to an exclusion: <26, 26-52, 52+ weeks
+N_EXCL = EXCL_EDGES.size + 2                   # with "none"
+AVAIL_EDGES = np.array([13.0, 26.0, 39.0, 52.0, 78.0])  # weeks from the first start to the as-of date
+N_AVAIL = AVAIL_EDGES.size + 2                 # with "no start"
 _FINAL_STATUS = np.array([FAILED, ACHIEVED, EXCLUDED], dtype=np.int8)
-_SUPPORTED = ("completion", "spell")
+_SUPPORTED = ("completion", "spell", "score", "in_state")
 
 
 @dataclass(frozen=True)
@@ -89,9 +109,25 @@ class _Summary:
     exposure: np.ndarray      # bin of weeks since referral
     status: np.ndarray        # completion indicator's status code (_AS_OF), or 0 without one
     first: np.ndarray         # first-start bin (N_FIRST = none yet)
-    key: np.ndarray           # joint as-of status of the forecast indicators × first-start bin
-    open: np.ndarray          # bool: some forecast indicator still pending
-    final_now: np.ndarray     # joint final code for decided persons (-1 for open ones)
+    key: np.ndarray           # joint as-of codes of the key indicators × first-start bin
+    open: np.ndarray          # bool: some forecast indicator not decided yet
+    dur: np.ndarray           # first counted spell: 0 none, 1 + bin ended, 1 + N_DUR + bin running at as-of
+    avail: np.ndarray         # weeks from that spell's start to the as-of date: 0 no start, 1 + bin
+    excl: np.ndarray          # exclusion (moved away, died, ...): 0 none, 1 + bin of its time from referral
+    decided: np.ndarray       # (n, indicators) bool: this indicator's final value is known
+    now_status: np.ndarray    # (n, indicators) int8: the status (final where decided)
+    now_claims: np.ndarray    # (n, indicators) int32: claims so far (0 for indicators without claims)
+
+
+@dataclass(frozen=True)
+class _Donors:
+    """Simulated persons whose end an open (or future) observed person takes: set, summary, final values."""
+
+    m: np.ndarray             # parameter set
+    exposure: np.ndarray
+    key: np.ndarray
+    status: np.ndarray        # (n, indicators) int8 final status
+    claims: np.ndarray        # (n, indicators) int32 final claims
 
 
 @dataclass(frozen=True)
@@ -108,15 +144,21 @@ class InterimReference:
     params: dict[str, np.ndarray]
     log_p_status: np.ndarray = field(repr=False)   # (M, E, 4) smoothed log p(status | exposure)
     log_p_first: np.ndarray = field(repr=False)    # (M, E, N_FIRST + 1)
-    q_open: np.ndarray = field(repr=False)         # (M, E, keys, J) final code given the summary
-    q_future: np.ndarray = field(repr=False)       # (M, J) final code of persons referred after as_of
+    log_p_dur: np.ndarray = field(repr=False)      # (M, N_AVAIL, 1 + 2 N_DUR) p(spell length | time it had)
+    log_p_excl: np.ndarray = field(repr=False)     # (M, E * 4, N_EXCL) p(exclusion timing | e, status)
+    donors: _Donors = field(repr=False)            # simulated persons still open at the as-of date
+    future: _Donors = field(repr=False)            # simulated persons referred after it
     seed: int = 0
     unsupported: tuple[str, ...] = ()               # targets / rate-card lines not forecast (indicator kind)
 
 
 @dataclass(frozen=True)
-class InterimForecast:
+class InterimForecast(Result):
     """P(each target met by the end) learnt from the interim data, beside the prior-only figure.
+
+    ``lines`` holds per rate-card line the expected number of payable claims (or persons) and the
+    expected payment, each beside its prior-only figure; ``repayment_range`` the 5 % and 95 %
+    points of the predictive distribution of the repayment.
 
     ``targets`` maps target id -> dict with ``p_met`` (data-weighted), ``p_met_prior`` (equal
     weights), ``mc_se`` (Monte Carlo SE of ``p_met``); ``ess`` is the effective sample size of the
@@ -133,9 +175,17 @@ class InterimForecast:
     prior_mean: dict[str, float]
     weights: np.ndarray = field(repr=False)
     unsupported: tuple[str, ...] = ()
+    lines: dict[str, dict[str, float]] = field(default_factory=dict)   # rate-card line id -> expected count, payment
+    repayment_range: tuple[float, float] | None = None                # 5 % and 95 % points of the repayment
+    provenance: Provenance = field(default_factory=lambda: Provenance("", "", "", (), None, 0), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (no person-level data).
+        """Return the JSON-ready dict (no person-level data).
+
+        Returns
+        -------
+        dict
+            The keys of ``evaluate.v2.forecast`` in docs/json-formats.md.
 
         Examples
         --------
@@ -147,11 +197,41 @@ class InterimForecast:
         return {"as_of": self.as_of.isoformat(), "parameter_sets": self.draws, "effective_sample_size": self.ess,
                 "targets": self.targets, "expected_repayment": self.expected_repayment,
                 "expected_repayment_prior": self.expected_repayment_prior,
+                "expected_repayment_range": None if self.repayment_range is None else list(self.repayment_range),
+                "rate_card": self.lines,
+                "provenance": self.provenance.as_dict(),
                 "posterior_mean": self.posterior_mean, "prior_mean": self.prior_mean,
                 "not_forecast": list(self.unsupported),
                 "method": ("parameter sets of the scenario reweighted by an approximate likelihood of the "
-                           "interim data (completion status and time to the first start, by weeks since "
-                           "referral); prior: equal weights")}
+                           "interim data (completion status, exclusions and their timing, time to the first "
+                           "start, that spell's length censored at the as-of date, by weeks since referral); "
+                           "prior: equal weights")}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per target: P(met) with the data, prior only, and its Monte Carlo SE.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> f = InterimForecast(dt.date(2026, 11, 1), 4, 3.2, {"t": {"p_met": 0.5, "p_met_prior": 0.4,
+        ...                     "mc_se": 0.01}}, 1.0, 2.0, {}, {}, np.full(4, 0.25))
+        >>> f.to_frame().loc["t", "p_met"]
+        np.float64(0.5)
+        """
+        return pd.DataFrame.from_dict(self.targets, orient="index", columns=["p_met", "p_met_prior", "mc_se"],
+                                      dtype=float)
+
+    def to_text(self) -> str:
+        """Return the plain-text view (:meth:`text` without labels).
+
+        Returns
+        -------
+        str
+        """
+        return self.text()
 
     def text(self, labels: dict[str, str] | None = None) -> str:
         """Lines for the signer: P(met) learnt from the data beside the prior's, and the ESS.
@@ -169,8 +249,12 @@ class InterimForecast:
                  f"{self.ess:,.0f} of {self.draws:,})"]
         for tid, t in self.targets.items():
             lines.append(f"  {labels.get(tid, tid)}: {t['p_met']:.0%} (prior only: {t['p_met_prior']:.0%})")
-        lines.append("  P(met) is the chance that the target is met when every case is decided at the final "
-                     "measurement date; decided persons keep their status.")
+        if self.targets:
+            lines.append("  P(met) is the chance that the target is met when every case is decided at the final "
+                         "measurement date; decided persons keep their status.")
+        for lid, ln in self.lines.items():
+            lines.append(f"  rate card {labels.get('rate card: ' + lid, lid)}: {ln['expected_count']:,.1f} expected "
+                         f"(prior only: {ln['expected_count_prior']:,.1f}), paying {ln['expected_payment']:,.0f}")
         return "\n".join(lines)
 
 
@@ -204,44 +288,152 @@ def _first_states(sc: ModelScenario, ids: tuple[str, ...]) -> np.ndarray:
     return mask
 
 
-def _statuses(sc: ModelScenario, sp: PersonSpells, week: float, final: bool, ids) -> dict[str, Status]:
-    ctx = Context(sc.model, week, final, sc.week_of(sc.terms.outcome_window_end), "programme", {}, None,
-                  observed_scores={})
+def _qualifying(sc: ModelScenario, sp: PersonSpells, ids: tuple[str, ...], mask: np.ndarray) -> np.ndarray:
+    """Return per spell: in a state of ``mask`` and meeting the hours rule of a spell indicator counting it.
+
+    The rule is the indicator's own (:mod:`simkit.model.indicators`): ``hours_min`` on the
+    ``hours_states``; observed spells carry their hours, simulated ones take their state's.
+    """
+    ok = np.zeros(sp.state.size, dtype=bool)
+    m = sc.model
+    default_h = np.array([np.nan if x.weekly_hours is None else x.weekly_hours for x in m.states])
+    for i in ids:
+        spec = m.indicator(i)
+        if spec.kind != "spell":
+            continue
+        inside = np.zeros(len(m.states), dtype=bool)
+        inside[m.state_ids(spec.settings["states"])] = True
+        q = inside[sp.state]
+        hmin = spec.settings.get("hours_min")
+        if hmin is not None:
+            applies = np.zeros(len(m.states), dtype=bool)
+            applies[m.state_ids(spec.settings.get("hours_states") or [x.id for x in m.states if x.kind == "job"])] = True
+            if sp.hours is not None:   # observed: unknown hours do not meet an hours rule
+                h = sp.hours
+                meets = ~np.isnan(h) & (h >= hmin - 1e-9)
+            else:
+                h = default_h[sp.state]
+                meets = np.isnan(h) | (h >= hmin - 1e-9)
+            q &= ~applies[sp.state] | meets
+        ok |= q
+    return ok & mask[sp.state]
+
+
+def _statuses(sc: ModelScenario, sp: PersonSpells, week: float, final: bool, ids, *,
+              params: dict[str, np.ndarray] | None = None, score_z: np.ndarray | None = None,
+              scores: dict[str, np.ndarray] | None = None) -> dict[str, Status]:
+    """Return the statuses of the indicators ``ids`` as of ``week``.
+
+    Simulated persons pass ``params`` (per person) and ``score_z`` (the score indicators' standard
+    normals); observed persons their measured score changes ``scores`` (indicator id -> per person).
+    """
+    if params is None:
+        ctx = Context(sc.model, week, final, sc.week_of(sc.terms.outcome_window_end), "programme", {}, None,
+                      observed_scores=scores or {})
+    else:
+        ctx = Context(sc.model, week, final, sc.week_of(sc.terms.outcome_window_end), "programme", params, score_z)
     st = evaluate_indicators(sc.model, sp, ctx)
     return {i: st[i] for i in ids}
 
 
+def _is_claims(sc: ModelScenario, i: str) -> bool:
+    spec = sc.model.indicator(i)
+    return spec.kind == "in_state" and spec.settings.get("count", "claims") == "claims"
+
+
+def _decided(sc: ModelScenario, sp: PersonSpells, st: dict[str, Status], week: float, ids: tuple[str, ...],
+             referred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return per referred person and indicator: decided, the status, the claims so far.
+
+    An indicator is decided when its status is not pending; one counting claims at follow-ups
+    only once its last follow-up is reached (or the person is excluded): a claim can still come.
+    """
+    n = int(referred.sum())
+    dec = np.zeros((n, len(ids)), dtype=bool)
+    now_s = np.zeros((n, len(ids)), dtype=np.int8)
+    now_c = np.zeros((n, len(ids)), dtype=np.int32)
+    for j, i in enumerate(ids):
+        s = st[i].status[referred]
+        now_s[:, j] = s
+        dec[:, j] = s != PENDING
+        if _is_claims(sc, i):
+            c = st[i].claims
+            now_c[:, j] = 0 if c is None else c[referred]
+            last = float(_followups(sc.model.indicator(i).settings).max())
+            dec[:, j] = (s == EXCLUDED) | (sp.referral[referred] + last <= week)
+    return dec, now_s, now_c
+
+
+def _key_code(sc: ModelScenario, i: str, status: np.ndarray, claims: np.ndarray, decided: np.ndarray
+              ) -> tuple[np.ndarray | None, int]:
+    """Return an indicator's part of the key the open persons are matched on, and its radix.
+
+    Completion and spell indicators: the status (4 codes); claims: the claims so far × (decided,
+    open, excluded); scores are not matched on (they are measured once, at the end of the course).
+    """
+    spec = sc.model.indicator(i)
+    if spec.kind == "score":
+        return None, 1
+    if _is_claims(sc, i):
+        k = len(_followups(spec.settings))
+        state = np.where(status == EXCLUDED, 2, np.where(decided, 0, 1))
+        return np.minimum(claims, k) * 3 + state, 3 * (k + 1)
+    return _AS_OF_CODE[status.astype(np.int64) + 2], 4
+
+
 def _summary(sc: ModelScenario, sp: PersonSpells, week: float, ids: tuple[str, ...], mask: np.ndarray,
-             referred: np.ndarray) -> _Summary:
-    st = _statuses(sc, sp, week, False, ids)
+             referred: np.ndarray, *, st: dict[str, Status] | None = None) -> _Summary:
+    st = _statuses(sc, sp, week, False, ids) if st is None else st
     exposure = np.clip(np.floor((week - sp.referral[referred]) / BIN_WEEKS), 0, N_EXPOSURE - 1).astype(np.int64)
     comp = sc.model.completion_indicator
     codes = {i: _AS_OF_CODE[st[i].status[referred].astype(np.int64) + 2] for i in ids}
     status = codes[comp] if comp else np.zeros(int(referred.sum()), dtype=np.int64)
-    hit = mask[sp.state] & (sp.start <= week) & (sp.start >= sp.referral[sp.cell] - 1e-9)
+    after = sp.start >= sp.referral[sp.cell] - 1e-9
+    hit = _qualifying(sc, sp, ids, mask) & (sp.start <= week) & after
     first_t = np.full(sp.cells, np.inf)
     np.minimum.at(first_t, sp.cell[hit], sp.start[hit] - sp.referral[sp.cell[hit]])
+    # the first counted spell's length, ended or running (censored) at the as-of date
+    idx = np.flatnonzero(hit)
+    is_first = np.isclose(sp.start[idx] - sp.referral[sp.cell[idx]], first_t[sp.cell[idx]])
+    idx = idx[is_first]
+    idx = idx[np.unique(sp.cell[idx], return_index=True)[1]]
+    dur_all = np.zeros(sp.cells, dtype=np.int64)
+    ended = sp.end[idx] <= week + 1e-9
+    length = np.minimum(sp.end[idx], week) - sp.start[idx]
+    dur_all[sp.cell[idx]] = 1 + np.searchsorted(DUR_EDGES, length, side="right") + np.where(ended, 0, N_DUR)
+    avail_all = np.zeros(sp.cells, dtype=np.int64)
+    avail_all[sp.cell[idx]] = 1 + np.searchsorted(AVAIL_EDGES, week - sp.start[idx], side="right")
+    # the first exclusion (moved away, died, never started) and its time from referral
+    ex_state = np.array([x.excluded for x in sc.model.states], dtype=bool)
+    xh = ex_state[sp.state] & (sp.start <= week) & after
+    excl_t = np.full(sp.cells, np.inf)
+    np.minimum.at(excl_t, sp.cell[xh], sp.start[xh] - sp.referral[sp.cell[xh]])
+    excl_t = excl_t[referred]
+    excl = np.where(np.isfinite(excl_t), 1 + np.searchsorted(EXCL_EDGES, np.where(np.isfinite(excl_t), excl_t, 0),
+                                                              side="right"), 0).astype(np.int64)
+    dur = dur_all[referred]
     first_t = first_t[referred]
     first = np.where(np.isfinite(first_t), np.clip(np.floor(first_t / BIN_WEEKS), 0, N_FIRST - 1), N_FIRST)
     first = first.astype(np.int64)
-    joint = np.zeros(status.size, dtype=np.int64)
-    final_now = np.zeros(status.size, dtype=np.int64)
-    is_open = np.zeros(status.size, dtype=bool)
+    dec, now_s, now_c = _decided(sc, sp, st, week, ids, referred)
+    key = np.zeros(status.size, dtype=np.int64)
+    mult = 1
     for j, i in enumerate(ids):
-        c = codes[i]
-        joint += c * 4 ** j
-        is_open |= c == _AS_OF[PENDING]
-        final_now += np.where(c == _AS_OF[ACHIEVED], 1, np.where(c == _AS_OF[EXCLUDED], 2, 0)) * 3 ** j
-    return _Summary(exposure, status, first, joint * (N_FIRST + 1) + first, is_open, np.where(is_open, -1, final_now))
+        c, radix = _key_code(sc, i, st[i].status[referred], now_c[:, j], dec[:, j])
+        if c is not None:
+            key += c * mult
+            mult *= radix
+    return _Summary(exposure, status, first, key * (N_FIRST + 1) + first, np.asarray(~dec.all(axis=1)), dur,
+                    avail_all[referred], excl, dec, now_s, now_c)
 
 
-def _final_codes(sc: ModelScenario, sp: PersonSpells, ids, cells: np.ndarray) -> np.ndarray:
-    st = _statuses(sc, sp, sc.week_of(sc.terms.measurement_date), True, ids)
-    out = np.zeros(cells.size, dtype=np.int64)
-    for j, i in enumerate(ids):
-        s = st[i].status[cells]
-        out += np.where(s == ACHIEVED, 1, np.where(s == EXCLUDED, 2, 0)) * 3 ** j
-    return out
+def _final(sc: ModelScenario, sp: PersonSpells, ids, cells: np.ndarray, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return the final statuses and claims (persons × indicators) at the measurement date."""
+    st = _statuses(sc, sp, sc.week_of(sc.terms.measurement_date), True, ids, **kw)
+    status = np.column_stack([st[i].status[cells] for i in ids]).astype(np.int8)
+    cl = [st[i].claims for i in ids]
+    claims = np.column_stack([np.zeros(cells.size, dtype=np.int32) if c is None else c[cells] for c in cl])
+    return status, claims.astype(np.int32)
 
 
 def _smooth_log(freq_counts: np.ndarray, totals: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -303,8 +495,8 @@ def reference(sc: ModelScenario, as_of: dt.date, *, seed: int, draws: int = 512,
     >>> import simkit
     >>> sc = simkit.load_scenario("norddjurs")
     >>> ref = reference(sc, dt.date(2026, 11, 1), seed=1, draws=16, replicates=2)
-    >>> ref.q_open.shape[0], ref.indicators
-    (16, ('completion', 'edu_work'))
+    >>> ref.indicators
+    ('completion', 'edu_work', 'edu_work_followup')
     """
     seed = root_seed(seed, allow_none=False)
     sub = int(stream_generator(seed, "interim_forecast").integers(2 ** 63 - 1))
@@ -318,10 +510,12 @@ def reference(sc: ModelScenario, as_of: dt.date, *, seed: int, draws: int = 512,
     P = h.persons
     cells = np.arange(sp.cells)
     m_of = cells // (P * replicates)
+    per_cell = {k: v[cells // P] for k, v in rep.items()}
+    z = stream_generator(seed, "interim_forecast", 2).standard_normal(sp.cells)   # score indicators
+    kw: dict[str, Any] = {"params": per_cell, "score_z": z}
     referred = sp.referral <= week
-    s = _summary(sc, sp, week, ids, mask, referred)
-    final = _final_codes(sc, sp, ids, cells)
-    J = 3 ** len(ids)
+    s = _summary(sc, sp, week, ids, mask, referred, st=_statuses(sc, sp, week, False, ids, **kw))
+    f_status, f_claims = _final(sc, sp, ids, cells, **kw)
     mr = m_of[referred]
     E, C2 = N_EXPOSURE, N_FIRST + 1
     st_counts = np.zeros((draws, E, 4))
@@ -329,72 +523,117 @@ def reference(sc: ModelScenario, as_of: dt.date, *, seed: int, draws: int = 512,
     first_counts = np.zeros((draws, E, C2))
     np.add.at(first_counts, (mr, s.exposure, s.first), 1)
     totals = st_counts.sum(axis=2)
-    z = _features(sc, params) if params else np.ones((draws, 1))
-    log_ps = _smooth_log(st_counts, totals, z)
-    log_pf = _smooth_log(first_counts, totals, z)
-    keys = 4 ** len(ids) * C2
-    open_counts = np.zeros((draws, E, keys, J))
-    o = s.open
-    np.add.at(open_counts, (mr[o], s.exposure[o], s.key[o], final[referred][o]), 1)
-    q_open = _shrink(open_counts)
-    fut = ~referred
-    fut_counts = np.zeros((draws, J))
-    np.add.at(fut_counts, (m_of[fut], final[fut]), 1)
-    pool = (fut_counts.sum(axis=0) + 1.0 / J) / (fut_counts.sum() + 1.0)
-    q_future = (fut_counts + 4.0 * pool) / (fut_counts.sum(axis=1, keepdims=True) + 4.0)
-    return InterimReference(as_of, draws, replicates, ids, params, log_ps, log_pf, q_open, q_future, seed,
-                            unsupported)
-
-
-def _shrink(c: np.ndarray, a: float = 4.0) -> np.ndarray:
-    """Per-set frequencies (M, E, K, J) shrunk towards all sets' (E, K, J), those towards (K, J), then all."""
-    J = c.shape[-1]
-    all_ = (c.sum(axis=(0, 1, 2)) + 1.0 / J) / (c.sum() + 1.0)
-    k = c.sum(axis=(0, 1))
-    pk = (k + all_) / (k.sum(axis=1, keepdims=True) + 1.0)
-    ek = c.sum(axis=0)
-    pek = (ek + a * pk[None]) / (ek.sum(axis=2, keepdims=True) + a)
-    return (c + a * pek[None]) / (c.sum(axis=3, keepdims=True) + a)
+    zf = _features(sc, params) if params else np.ones((draws, 1))
+    log_ps = _smooth_log(st_counts, totals, zf)
+    log_pf = _smooth_log(first_counts, totals, zf)
+    dur_counts = np.zeros((draws, N_AVAIL, 1 + 2 * N_DUR))   # spell length given the time it had ...
+    np.add.at(dur_counts, (mr, s.avail, s.dur), 1)
+    log_pd = _smooth_log(dur_counts, dur_counts.sum(axis=2), zf)
+    g_ex = s.exposure * 4 + s.status                # ... and the exclusion's timing given the status
+    ex_counts = np.zeros((draws, E * 4, N_EXCL))
+    np.add.at(ex_counts, (mr, g_ex, s.excl), 1)
+    log_px = _smooth_log(ex_counts, ex_counts.sum(axis=2), zf)
+    o = s.open if s.open.any() else np.ones(s.open.size, dtype=bool)   # no open person: any referred one
+    ro = np.flatnonzero(referred)[o]
+    donors = _Donors(mr[o], s.exposure[o], s.key[o], f_status[ro], f_claims[ro])
+    fut = np.flatnonzero(~referred)
+    future = _Donors(m_of[fut], np.zeros(fut.size, dtype=np.int64), np.zeros(fut.size, dtype=np.int64),
+                     f_status[fut], f_claims[fut])
+    return InterimReference(as_of, draws, replicates, ids, params, log_ps, log_pf, log_pd, log_px, donors, future,
+                            seed, unsupported)
 
 
 # ---------------------------------------------------------------- the forecast
 
 
+def _hot_deck(rng: np.random.Generator, levels: list[tuple[np.ndarray, np.ndarray, float]], n_donors: int,
+              shape: tuple[int, ...]) -> np.ndarray:
+    """Pick a donor for every query: from its own cell, or (shrinkage) from coarser cells.
+
+    ``levels`` are (donor codes, query codes broadcastable to ``shape``, prior weight ``a``),
+    finest first. At each level a query with ``n`` donors in its cell takes one of them with
+    probability ``n / (n + a)``, else moves on to the next level; after the last, any donor.
+    This draws from the frequencies ``(c + a p_coarser) / (n + a)`` of hierarchical shrinkage.
+    """
+    out = np.full(shape, -1, dtype=np.int64)
+    for codes, query, a in levels:
+        if not codes.size:
+            continue
+        order = np.argsort(codes, kind="stable")
+        sorted_ = codes[order]
+        q = np.broadcast_to(query, shape)
+        lo = np.searchsorted(sorted_, q, side="left")
+        n = np.searchsorted(sorted_, q, side="right") - lo
+        u, v = rng.random(shape), rng.random(shape)
+        take = (out < 0) & (u * (n + a) < n)
+        pick = order[np.minimum(lo + (v * n).astype(np.int64), codes.size - 1)]
+        out = np.where(take, pick, out)
+    return np.where(out < 0, rng.integers(0, max(n_donors, 1), shape), out)
+
+
 def _weights(ref: InterimReference, s: _Summary) -> np.ndarray:
     loglik = (ref.log_p_status[:, s.exposure, s.status].sum(axis=1)
-              + ref.log_p_first[:, s.exposure, s.first].sum(axis=1))
+              + ref.log_p_first[:, s.exposure, s.first].sum(axis=1)
+              + ref.log_p_dur[:, s.avail, s.dur].sum(axis=1)
+              + ref.log_p_excl[:, s.exposure * 4 + s.status, s.excl].sum(axis=1))
     w = np.exp(loglik - loglik.max())
     return w / w.sum()
 
 
 def _subset(s: _Summary, sel: np.ndarray) -> _Summary:
     """Return the summary of some of the persons (``sel`` indexes or masks the referred persons)."""
-    return _Summary(s.exposure[sel], s.status[sel], s.first[sel], s.key[sel], s.open[sel], s.final_now[sel])
+    return _Summary(s.exposure[sel], s.status[sel], s.first[sel], s.key[sel], s.open[sel], s.dur[sel],
+                    s.avail[sel], s.excl[sel], s.decided[sel], s.now_status[sel], s.now_claims[sel])
+
+
+def _weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """Return the ``qs`` quantiles of values ``x`` with weights ``w`` (the smallest x reaching each share).
+
+    Examples
+    --------
+    >>> _weighted_quantiles(np.array([3.0, 1.0, 2.0]), np.array([0.1, 0.1, 0.8]), (0.05, 0.5, 0.95))
+    [1.0, 2.0, 3.0]
+    """
+    o = np.argsort(x, kind="stable")
+    c = np.cumsum(w[o])
+    return [float(x[o][min(int(np.searchsorted(c, q * c[-1] - 1e-12, side="left")), x.size - 1)]) for q in qs]
 
 
 def _forecast(sc: ModelScenario, ref: InterimReference, s: _Summary, n_future: int, *, samples: int = 64,
               rng: np.random.Generator) -> InterimForecast:
-    M, J, ids = ref.draws, ref.q_future.shape[1], ref.indicators
+    M, ids, J = ref.draws, ref.indicators, len(ref.indicators)
     w = _weights(ref, s)
-    n_dec = int((~s.open).sum())
+    dec = ~s.open
     o = np.flatnonzero(s.open)
-    # final joint codes: decided persons fixed; open and future persons drawn per set
-    q = ref.q_open[:, s.exposure[o], s.key[o], :]                          # (M, n_open, J)
-    cdf_o = np.cumsum(q, axis=2)
-    cdf_f = np.cumsum(ref.q_future, axis=1)                               # (M, J)
-    u_o = rng.random((M, samples, o.size))
-    u_f = rng.random((M, samples, n_future))
-    draw_o = (u_o[..., None] > cdf_o[:, None, :, :-1]).sum(axis=3)
-    draw_f = (u_f[..., None] > cdf_f[:, None, None, :-1]).sum(axis=3)
-    fixed = np.broadcast_to(s.final_now[~s.open], (M, samples, n_dec))
-    codes = np.concatenate([fixed, draw_o, draw_f], axis=2).reshape(M * samples, -1)
-    N = codes.shape[1]
-    statuses = {i: Status(_FINAL_STATUS[(codes // 3 ** j) % 3].reshape(-1)) for j, i in enumerate(ids)}
-    del J
+    E = N_EXPOSURE
+    d, fu = ref.donors, ref.future
+    keys = int(max(d.key.max(initial=0), s.key.max(initial=0))) + 1
+    m_q = np.arange(M)[:, None, None]
+    pick_o = _hot_deck(rng, [((d.m * E + d.exposure) * keys + d.key, (m_q * E + s.exposure[o]) * keys + s.key[o], 4.0),
+                             (d.exposure * keys + d.key, s.exposure[o] * keys + s.key[o], 4.0),
+                             (d.key, s.key[o], 1.0)], d.m.size, (M, samples, o.size))
+    pick_f = _hot_deck(rng, [(fu.m, m_q, 4.0)], fu.m.size, (M, samples, n_future))
+    own = s.decided[o][None, None]                         # open persons keep their decided indicators
+    status_o = np.where(own, s.now_status[o][None, None], d.status[pick_o])      # (M, samples, n_open, J)
+    claims_o = np.where(own, s.now_claims[o][None, None], d.claims[pick_o])
+    if fu.m.size:
+        status_f, claims_f = fu.status[pick_f], fu.claims[pick_f]
+    else:
+        status_f = np.zeros((M, samples, n_future, J), dtype=np.int8)
+        claims_f = np.zeros((M, samples, n_future, J), dtype=np.int32)
+    n_dec = int(dec.sum())
+    status = np.concatenate([np.broadcast_to(s.now_status[dec], (M, samples, n_dec, J)), status_o, status_f], axis=2)
+    claims = np.concatenate([np.broadcast_to(s.now_claims[dec], (M, samples, n_dec, J)), claims_o, claims_f], axis=2)
+    N = status.shape[2]
+    statuses = {i: Status(np.ascontiguousarray(status[..., j]).reshape(-1),
+                          np.ascontiguousarray(claims[..., j]).reshape(-1) if _is_claims(sc, i) else None)
+                for j, i in enumerate(ids)}
     counts = count(statuses, M * samples, N, sc.model.completion_indicator)
     targets = {}
+    lines: dict[str, dict[str, float]] = {}
+    total_range: tuple[float, float] | None = None
     if any(u.startswith("rate card: ") for u in ref.unsupported):
-        # a rate-card line this forecast cannot follow (e.g. claims at follow-ups): no repayment forecast
+        # a rate-card line of a kind this forecast cannot follow: no repayment forecast
         total = None
         met_of: dict[str, np.ndarray] = {}
         for t in sc.contract.targets:
@@ -403,9 +642,17 @@ def _forecast(sc: ModelScenario, ref: InterimReference, s: _Summary, n_future: i
                 met_of[t.id] = np.asarray(repayment(no_card, counts).met[t.id], dtype=float)
     else:
         rep = repayment(sc.contract, counts)
-        total = np.asarray(rep.total, dtype=float).reshape(M, samples).mean(axis=1)
+        every = np.asarray(rep.total, dtype=float).reshape(M, samples)
+        total = every.mean(axis=1)
+        lo, hi = _weighted_quantiles(every.reshape(-1), np.repeat(w, samples), (0.05, 0.95))
+        total_range = (lo, hi)
         met_of = {t.id: np.asarray(rep.met[t.id], dtype=float) for t in sc.contract.targets
                   if t.id not in ref.unsupported}
+        for ln in sc.contract.rate_card:
+            k = np.asarray(counts[ln.indicator].achieved, dtype=float).reshape(M, samples).mean(axis=1)
+            pay = np.asarray(rep.by_line[ln.id], dtype=float).reshape(M, samples).mean(axis=1)
+            lines[ln.id] = {"expected_count": float(w @ k), "expected_count_prior": float(k.mean()),
+                            "expected_payment": float(w @ pay), "expected_payment_prior": float(pay.mean())}
     for t in sc.contract.targets:
         if t.id in ref.unsupported:
             continue
@@ -419,15 +666,18 @@ def _forecast(sc: ModelScenario, ref: InterimReference, s: _Summary, n_future: i
     prior = {k: float(v.mean()) for k, v in ref.params.items()}
     return InterimForecast(ref.as_of, M, float(1.0 / (w ** 2).sum()), targets,
                            None if total is None else float(w @ total),
-                           None if total is None else float(total.mean()), post, prior, w, ref.unsupported)
+                           None if total is None else float(total.mean()), post, prior, w, ref.unsupported,
+                           lines, total_range)
 
 
 def forecast(sc: ModelScenario, sp: PersonSpells, as_of: dt.date, *, seed: int, draws: int = 512,
-             replicates: int = 16, ref: InterimReference | None = None) -> InterimForecast:
+             replicates: int = 16, ref: InterimReference | None = None,
+             scores: dict[str, np.ndarray] | None = None) -> InterimForecast:
     """Forecast P(each target met by the end) from observed interim histories ``sp``.
 
     ``sp`` are the observed persons' spells (:func:`simkit.model.observed.spells_from_frame`);
-    persons of the cohort not in them count as not yet referred.
+    persons of the cohort not in them count as not yet referred. ``scores`` are the persons'
+    measured score changes per score indicator (NaN: not measured yet).
 
     Examples
     --------
@@ -445,6 +695,10 @@ def forecast(sc: ModelScenario, sp: PersonSpells, as_of: dt.date, *, seed: int, 
         ref = reference(sc, as_of, seed=seed, draws=draws, replicates=replicates)
     week = sc.week_of(as_of)
     referred = sp.referral <= week
-    s = _summary(sc, sp, week, ref.indicators, _first_states(sc, ref.indicators), referred)
+    st = _statuses(sc, sp, week, False, ref.indicators, scores=scores)
+    s = _summary(sc, sp, week, ref.indicators, _first_states(sc, ref.indicators), referred, st=st)
     n_future = max(0, sc.agreement.cohort_size - int(referred.sum()))
-    return _forecast(sc, ref, s, n_future, rng=stream_generator(seed, "interim_forecast", 1))
+    f = _forecast(sc, ref, s, n_future, rng=stream_generator(seed, "interim_forecast", 1))
+    return dataclasses.replace(f, provenance=Provenance.of(sc, seed=seed, draws=ref.draws, as_of=as_of.isoformat(),
+                                                           replicates=ref.replicates))
+

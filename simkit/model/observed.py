@@ -16,6 +16,9 @@ column                    meaning
 ``weekly_hours``          optional: hours per week (for an indicator's hours rule)
 ``exit``                  optional: event of the transition out of the spell (``completed``,
                           ``dropout``); blank: none
+``qol_baseline``          optional: the person's well-being score at the start (the scenario's score
+                          indicator's instrument); on any one row of the person, blank on the others
+``qol_followup``          optional: the same score at follow-up
 ========================  ========================================================================
 
 A person whose only row has a blank ``state`` is referred with no spell
@@ -29,7 +32,7 @@ import datetime as dt
 import difflib
 import html
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,15 +60,18 @@ from simkit.model.indicators import (
 from simkit.model.interim import InterimForecast, forecast
 from simkit.model.simulate import Histories, simulate_histories
 from simkit.model.spec import ModelScenario
-from simkit.results.base import Result
+from simkit.results.base import Provenance, Result
 from simkit.rng import root_seed
-from simkit.stats import clopper_pearson
+from simkit.stats import clopper_pearson, paired_difference
 from simkit.terms import terms_used
 
 __all__ = ["SPELL_COLUMNS", "SpellEvaluation", "cut_at", "evaluate_spells", "histories_to_frame", "observed_states",
-           "one_row_to_spells", "read_participants", "spells_from_frame", "spells_to_one_row", "synthesize_spells"]
+           "one_row_to_spells", "read_participants", "scores_from_frame", "spells_from_frame", "spells_to_one_row",
+           "synthesize_spells"]
 
-SPELL_COLUMNS = ("person", "referral_date", "state", "start", "end", "planned_end", "weekly_hours", "exit")
+SPELL_COLUMNS = ("person", "referral_date", "state", "start", "end", "planned_end", "weekly_hours", "exit",
+                 "qol_baseline", "qol_followup")
+SCORE_COLUMNS = ("qol_baseline", "qol_followup")
 _STATUS = {ACHIEVED: "achieved", 0: "failed", PENDING: "pending", NOT_REFERRED: "not_referred", EXCLUDED: "excluded"}
 
 
@@ -231,6 +237,66 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
     return sp, persons
 
 
+def scores_from_frame(df: pd.DataFrame, persons: list[str], *, source: str = "(data)"
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Return each person's well-being score at baseline and at follow-up (NaN where not given).
+
+    A person's score may stand on any one of their rows (blank on the others) or repeat the same
+    value on several.
+
+    Raises
+    ------
+    DataError
+        A score that is not a number, or two different scores of one person.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"person": ["A", "A", "B"], "qol_baseline": ["40", None, "38,5"],
+    ...                    "qol_followup": [None, 45.0, None]})
+    >>> b, f = scores_from_frame(df, ["A", "B"])
+    >>> b.tolist(), f.tolist()
+    ([40.0, 38.5], [45.0, nan])
+    """
+    index = {p: i for i, p in enumerate(persons)}
+    out = {c: np.full(len(persons), np.nan) for c in SCORE_COLUMNS}
+    problems: list[Problem] = []
+    for c in SCORE_COLUMNS:
+        if c not in df.columns:
+            continue
+        for i, (pid, v) in enumerate(zip(df["person"], df[c], strict=True)):
+            if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+                continue
+            row = int(df["source_row"].iloc[i]) if "source_row" in df.columns else i + 2
+            try:
+                x = float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)
+            except ValueError:
+                problems.append(Problem(f"{source}: row {row}, column {c!r}", v, "a score, a number"))
+                continue
+            j = index[str(pid).strip()]
+            if np.isfinite(out[c][j]) and out[c][j] != x:
+                problems.append(Problem(f"{source}: row {row}, column {c!r}", v,
+                                        f"the same score on every row of person {pid!r} ({out[c][j]:g})"))
+            out[c][j] = x
+    if problems:
+        raise DataError(problems[:50], header=f"{source}: {len(problems)} problem(s)")
+    return out["qol_baseline"], out["qol_followup"]
+
+
+def _quality_of_life(sc: ModelScenario, before: np.ndarray, after: np.ndarray) -> dict[str, Any] | None:
+    """Return the paired change of the declared score indicator's instrument, as v1's QualityOfLife."""
+    score = next((i for i in sc.model.indicators if i.kind == "score"), None)
+    complete = np.isfinite(before) & np.isfinite(after)
+    if score is None or complete.sum() < 2:
+        return None
+    r = paired_difference(before, after, level=0.95)
+    return {"instrument": str(score.settings.get("instrument", score.id)), "indicator": score.id,
+            "n_pairs": int(r.n), "n_incomplete": int(r.n_dropped),
+            "mean_baseline": float(before[complete].mean()), "mean_followup": float(after[complete].mean()),
+            "mean_diff": float(r.mean_diff), "ci_low": float(r.ci.low), "ci_high": float(r.ci.high),
+            "p_value": float(r.p_value), "cohen_dz": float(r.cohen_dz), "dz_ci_low": float(r.dz_ci.low),
+            "dz_ci_high": float(r.dz_ci.high), "level": 0.95}
+
+
 def observed_states(sc: ModelScenario) -> dict[str, str]:
     """Return the states a one-row-per-person record maps onto: course, education, job, pension.
 
@@ -325,7 +391,8 @@ def one_row_to_spells(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
 
     for rec in df.to_dict("records"):
         ref = date(rec["referral_date"])
-        base = {"person": str(rec["id"]), "referral_date": ref, "source_row": int(rec.get("source_row", 0))}
+        base = {"person": str(rec["id"]), "referral_date": ref, "source_row": int(rec.get("source_row", 0)),
+                **{c: (None if rec.get(c) is None or pd.isna(rec.get(c)) else float(rec[c])) for c in SCORE_COLUMNS}}
         spells: list[dict[str, Any]] = []
         status = rec.get("course_status")
         spells.append({"state": names["course"], "start": ref,
@@ -346,7 +413,7 @@ def one_row_to_spells(sc: ModelScenario, df: pd.DataFrame) -> pd.DataFrame:
                 if b["start"] <= a["start"]:          # both on one day: the later spell from the next day
                     b["start"] = a["start"] + one_day
         rows += [{**base, **x} for x in spells]
-    cols = ["person", "referral_date", "state", "start", "end", "weekly_hours", "exit", "source_row"]
+    cols = ["person", "referral_date", "state", "start", "end", "weekly_hours", "exit", *SCORE_COLUMNS, "source_row"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -523,12 +590,17 @@ class SpellEvaluation(Result):
     forecast: InterimForecast | None = None
     accounted: tuple[tuple[str, int], ...] = ()     # (what, persons or spells): every row accounted for
     data_format: str = "spells"
+    line_labels: tuple[tuple[str, str], ...] = ()   # (rate-card line id, its label)
+    quality_of_life: dict[str, Any] | None = None   # paired change of the score indicator (v1's keys)
+    provenance: Provenance = field(default_factory=lambda: Provenance("", "", "", (), None, 0), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Exact counts, for evaluators (not for publication: small counts are not suppressed)."""
         out = self._dict()
         out["data_format"] = self.data_format
         out["accounted"] = dict(self.accounted)
+        out["quality_of_life"] = self.quality_of_life
+        out["provenance"] = self.provenance.as_dict()
         if self.forecast is not None:
             out["forecast"] = self.forecast.to_dict()
         return out
@@ -629,15 +701,33 @@ class SpellEvaluation(Result):
         lines += [f"  - {a}: {b} ({c})" for a, b, c in rd.terms_list(self.terms, L)]
         if any(c == "assumption" for _, _, c in self.terms):
             lines.append(rd.phrase("v2_assumed", L))
+        q = self.quality_of_life
+        if q is not None:   # a mean of fewer than min_cell pairs is not shown (as v1's)
+            lines.append("")
+            if q["n_pairs"] < min_cell:
+                lines.append(rd.phrase("v2_qol_suppressed", L, instrument=q["instrument"], k=min_cell))
+            else:
+                f2 = (lambda x: f"{x:+.2f}") if L == "en" else (lambda x: ("+" if x >= 0 else "−")
+                                                                 + lb.format_number(abs(x), L, decimals=2))
+                lines.append(rd.phrase(
+                    "v2_qol", L, instrument=q["instrument"], n=q["n_pairs"], mean=f2(q["mean_diff"]),
+                    level=f"{q['level']:.0%}" if L == "en" else f"{round(100 * q['level'])} %",
+                    lo=f2(q["ci_low"]), hi=f2(q["ci_high"]), p=f"{q['p_value']:.3g}",
+                    dz=rd.number(q["cohen_dz"], L, 2), dzlo=rd.number(q["dz_ci_low"], L, 2),
+                    dzhi=rd.number(q["dz_ci_high"], L, 2)))
         if self.forecast is not None:
             labels = {t["id"]: t["label"] for t in self.targets}
+            labels.update({f"rate card: {k}": v for k, v in self.line_labels})
             lines += ["", self.forecast.text(labels)]
-            if self.forecast.expected_repayment is None:
-                lines.append("  expected repayment: not forecast (the forecast follows completion and spell "
-                             "indicators only; not followed: " + ", ".join(self.forecast.unsupported) + ")")
+            fc = self.forecast
+            if fc.expected_repayment is None:
+                lines.append("  expected repayment: not forecast (indicators of a kind the forecast does not "
+                             "follow: " + ", ".join(fc.unsupported) + ")")
             else:
-                lines.append(f"  expected repayment: {self.forecast.expected_repayment:,.0f} (prior only: "
-                             f"{self.forecast.expected_repayment_prior:,.0f}); it rests on the terms above")
+                rng = "" if fc.repayment_range is None else \
+                    f", 5-95 % range {fc.repayment_range[0]:,.0f} to {fc.repayment_range[1]:,.0f}"
+                lines.append(f"  expected repayment: {fc.expected_repayment:,.0f}{rng} (prior only: "
+                             f"{fc.expected_repayment_prior:,.0f}); it rests on the terms above")
         return "\n".join(lines)
 
 
@@ -687,8 +777,11 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
         as_of = measurement
         sp, persons = spells_from_frame(sc, df, source=source, as_of=as_of)   # no events after it either
     final = as_of >= measurement
+    before, after = scores_from_frame(df, persons, source=source)
+    change = after - before
+    scores = {i.id: change for i in sc.model.indicators if i.kind == "score"}
     ctx = Context(sc.model, (as_of - sc.agreement.start).days / 7, final,
-                  sc.week_of(sc.terms.outcome_window_end), "programme", {}, None, observed_scores={})
+                  sc.week_of(sc.terms.outcome_window_end), "programme", {}, None, observed_scores=scores)
     st = evaluate_indicators(sc.model, sp, ctx)
     counts = count(st, 1, sp.cells, sc.model.completion_indicator)
     rep = repayment(sc.contract, counts)
@@ -730,8 +823,12 @@ def evaluate_spells(sc: ModelScenario, df, *, as_of: dt.date | None = None, sour
     if cut_at_as_of:
         accounted += [("spells after the as-of date cut (--cut-at-as-of)", dropped),
                       ("spells running past the as-of date, read as running", blanked)]
-    fc = forecast(sc, sp, as_of, seed=seed, draws=forecast_draws, replicates=forecast_replicates) \
+    fc = forecast(sc, sp, as_of, seed=seed, draws=forecast_draws, replicates=forecast_replicates, scores=scores) \
         if forecast_draws and not final else None
     return SpellEvaluation(as_of, final, {k: v.status for k, v in st.items()}, counts, lo,
                            {k: bool(v[0]) for k, v in rep.met.items()}, len(persons), tuple(targets),
-                           lo, hi, terms_used(sc), fc, tuple(accounted), data_format)
+                           lo, hi, terms_used(sc), fc, tuple(accounted), data_format,
+                           tuple((ln.id, sc.model.indicator(ln.indicator).label) for ln in sc.contract.rate_card),
+                           _quality_of_life(sc, before[referred], after[referred]),
+                           Provenance.of(sc, seed=seed, draws=forecast_draws if fc is not None else 0,
+                                         as_of=as_of.isoformat(), data_format=data_format))
