@@ -145,6 +145,9 @@ def add_run(p: argparse.ArgumentParser) -> None:
     _scenario_run(p)
     p.add_argument("--out", metavar="DIR", help="write summary JSON, tables (CSV and one .xlsx workbook) and "
                                                 "figures (PNG) to DIR")
+    p.add_argument("--parquet", metavar="FILE",
+                   help="write every draw's outputs to FILE (Parquet, chunk by chunk, memory flat in draws; "
+                        "needs pyarrow)")
     p.add_argument("--csv", choices=("iso", "danish"), default="iso",
                    help="CSV dialect of the --out tables (danish: semicolon and decimal comma)")
     p.add_argument("--backend", choices=("serial", "processes", "dask", "distributed"), default=None,
