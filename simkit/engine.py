@@ -34,6 +34,7 @@ from simkit.budget import arm_costs, budget_tables, dated_pv, referral_pv
 from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
 from simkit.contract import fund_view, repayment
 from simkit.errors import InputError, Problem
+from simkit.io.files import atomic_write
 from simkit.io.scenario import load_scenario
 from simkit.limits import check_memory, check_time
 from simkit.model.spec import ModelScenario
@@ -41,7 +42,6 @@ from simkit.params import draw_parameters
 from simkit.results import Provenance, SimulationResult
 from simkit.rng import RngLike, block_generator, root_seed
 from simkit.spec import DAYS_PER_WEEK, MODEL_PARAMETERS, Scenario
-from simkit.io.files import atomic_write
 from simkit.streaming import ParquetSink, add_target_views, stats_of
 
 __all__ = ["BLOCK", "KEEP_DRAWS", "run_chunks", "simulate_arrays"]

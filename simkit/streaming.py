@@ -42,8 +42,8 @@ True
 
 from __future__ import annotations
 
-import math
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
