@@ -421,7 +421,8 @@ def add_portfolio(p: argparse.ArgumentParser) -> None:
     1000
     """
     p.add_argument("portfolio", metavar="FOLDER|TABLE",
-                   help="a portfolio TOML file, or a folder holding portfolio.toml")
+                   help="a portfolio TOML file, a folder holding portfolio.toml, or a table (.csv or .xlsx, "
+                        "one row per agreement; see docs/json-formats.md and simkit.portfolio)")
     p.add_argument("--draws", type=positive_int, default=10_000, help="Monte Carlo draws (default 10,000)")
     _seed(p)
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
