@@ -215,7 +215,7 @@ def _table_rows(file: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]
 
         try:
             df = pd.read_excel(file, dtype=str, keep_default_na=False, header=None)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook gets the same message
+        except Exception as exc:  # any unreadable workbook (zip, xml, openpyxl errors) gets the same message
             raise _fail(file.name, "unreadable", f"an .xlsx workbook with the table on its first sheet ({exc})") \
                 from None
         table = [[str(v).strip() for v in row] for row in df.itertuples(index=False)]
@@ -359,9 +359,9 @@ def load_portfolio_table(path: str | Path) -> Portfolio:
         agreements.append(_agreement(file, i, entry, factor_names, loc))
     ids = [a.id for a in agreements]
     if len(set(ids)) != len(ids):
-        dup = next(a for a in ids if ids.count(a) > 1)
-        r = [r for r, cells in rows if cells["id"] == dup][1]
-        raise _fail(where(r, "id"), dup, "distinct agreement ids (it is on an earlier row too)")
+        twice = next(a for a in ids if ids.count(a) > 1)
+        second = [r for r, cells in rows if cells["id"] == twice][1]
+        raise _fail(where(second, "id"), twice, "distinct agreement ids (it is on an earlier row too)")
     return Portfolio(name, tuple(agreements), tuple(factors), file.name)
 
 
