@@ -42,7 +42,7 @@ from simkit.params import draw_parameters
 from simkit.results import Provenance, SimulationResult
 from simkit.rng import RngLike, block_generator, root_seed
 from simkit.spec import DAYS_PER_WEEK, MODEL_PARAMETERS, Scenario
-from simkit.streaming import ParquetSink, add_target_views, stats_of
+from simkit.streaming import CurveStats, ParquetSink, add_target_views, stats_of
 
 __all__ = ["BLOCK", "KEEP_DRAWS", "run_chunks", "simulate_arrays"]
 
@@ -332,6 +332,7 @@ class StreamInputs:
     keep: int    # draws whose arrays are kept
     first: int   # the run's first draw
     rows: bool = False  # return every draw's arrays under "rows" (for a sink such as a Parquet file)
+    curve_keep: int = 0  # draws (from the run's first) whose curves are returned; all are summarised
 
 
 def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
@@ -343,7 +344,13 @@ def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
     job = replace(job, scenario=sc)
     out = simulate_model_chunk(job) if model else simulate_chunk(job)
     a = job.start - first
-    res: dict[str, Any] = {k: out.pop(k) for k in ("curve", "cash_curve") if k in out}
+    res: dict[str, Any] = {}
+    mc = max(0, min(job.stop - first, shared.curve_keep) - a)
+    for k in ("curve", "cash_curve"):  # every draw's curve is summarised; the first curve_keep are kept
+        if k in out:
+            c = out.pop(k)
+            res[f"{k}_stats"] = CurveStats.of(c)
+            res[k] = c[:mc]
     with_views = add_target_views(sc, out)
     res["stats"] = stats_of(sc, with_views)
     m = max(0, min(job.stop - first, keep) - a)
@@ -411,15 +418,20 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     if streamed:
         model = isinstance(sc, ModelScenario)
 
+        # curves of every draw (summarised where the chunk ran) when any is asked for, else none
+        all_curves = first + draws if curve_draws > 0 else 0
+
         def stream_job(a: int, b: int) -> Job:
             cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
-            return Job(None, seed, first + a, first + b, inner, cut, curve_draws, False)
+            return Job(None, seed, first + a, first + b, inner, cut, all_curves, False)
 
         out = backends.run_chunks(stream_job, draws, chunk_fn=stream_shared_chunk,
-                                  shared=StreamInputs(sc, model, keep, first, sink is not None),
+                                  shared=StreamInputs(sc, model, keep, first, sink is not None,
+                                                      max(0, int(curve_draws) - first)),
                                   chunk_size=chunk_size, workers=workers, scheduler=scheduler,
                                   backend=backends.pick_backend(backend, workers, scheduler),
-                                  ragged=("curve", "cash_curve"), merge=("stats",), progress=progress,
+                                  ragged=("curve", "cash_curve"),
+                                  merge=("stats", "curve_stats", "cash_curve_stats"), progress=progress,
                                   sinks={"rows": sink} if sink is not None else None)
         parts = out.pop("kept", [])
         kept = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]} if parts else {}
@@ -550,13 +562,15 @@ def simulate(
         atomic_write(parquet, write)
         arr = got
     stats = arr.pop("stats", None)
+    curve_stats, cash_stats = arr.pop("curve_stats", None), arr.pop("cash_curve_stats", None)
     if "repayment" in arr:  # per-draw arrays kept
         add_target_views(sc, arr)  # views on the counts each target reads (no copies)
     curve = arr.pop("curve", None)
     cash = arr.pop("cash_curve", None)
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
-    return SimulationResult(sc, arr, curve, prov, cash_=cash, stats_=stats)
+    return SimulationResult(sc, arr, curve, prov, cash_=cash, stats_=stats, curve_stats_=curve_stats,
+                            cash_stats_=cash_stats)
 
 
 #: per-draw arrays :func:`simulate` keeps by default; a longer run is streamed
