@@ -381,7 +381,9 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     reduced where it ran to a :class:`simkit.streaming.RunStats`, merged in draw
     order under the key ``"stats"``, and only the first ``keep_draws`` draws'
     arrays are returned (with the ``"curve"`` and ``"cash_curve"`` of the
-    first ``curve_draws``), so memory is flat in ``draws``.
+    first ``curve_draws``), so memory is flat in ``draws``; every draw's
+    curves are summarised under ``"curve_stats"`` and ``"cash_curve_stats"``
+    (:class:`simkit.streaming.CurveStats`) when ``curve_draws`` > 0.
 
     ``sink`` (a callable) streams the run too and is handed every chunk's
     per-draw arrays in draw order (e.g. :meth:`simkit.streaming.ParquetSink.write`),
