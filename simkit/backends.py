@@ -44,7 +44,7 @@ import os
 import platform
 import sys
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -137,6 +137,7 @@ def run_chunks(
     ragged: Collection[str] = (),
     merge: Collection[str] = (),
     retries: int = 2,
+    sinks: Mapping[str, Callable[[Any], None]] | None = None,
 ) -> dict[str, Any]:
     """Run ``chunk_fn`` on every chunk of ``draws`` and join the outputs in draw order.
 
@@ -180,6 +181,9 @@ def run_chunks(
         Times dask.distributed reruns a chunk that raised (a chunk whose
         worker died is rescheduled anyway). A chunk is a pure function of its
         job, so a rerun gives the same outputs.
+    sinks : mapping of str to callable, optional
+        Output keys whose values are handed, in draw order, to ``sinks[key](value)``
+        in this process and then dropped (e.g. rows written to a file chunk by chunk).
 
     Returns
     -------
@@ -212,7 +216,7 @@ def run_chunks(
         results = _run_processes(job_for, bounds, chunk_fn, shared, has_shared, workers)
     else:
         results = _run_dask_local(job_for, bounds, chunk_fn, shared, has_shared, workers)
-    return _collect(_progress(results, progress, total=len(bounds)), bounds, ragged, merge)
+    return _collect(_progress(results, progress, total=len(bounds)), bounds, ragged, merge, sinks or {})
 
 
 def _example_chunk(job: tuple[int, int]) -> dict[str, np.ndarray]:
@@ -228,7 +232,8 @@ def _call(chunk_fn, shared, has_shared: bool, job):
 
 
 def _collect(results: Iterable[tuple[int, dict]], bounds: list[tuple[int, int]],
-             ragged: Collection[str], merge: Collection[str] = ()) -> dict[str, Any]:
+             ragged: Collection[str], merge: Collection[str] = (),
+             sinks: Mapping[str, Callable[[Any], None]] | None = None) -> dict[str, Any]:
     """Write chunk outputs into arrays allocated once, in draw order.
 
     ``results`` yields ``(chunk index, outputs)`` in any order; a chunk that
@@ -240,11 +245,14 @@ def _collect(results: Iterable[tuple[int, dict]], bounds: list[tuple[int, int]],
     total = bounds[-1][1]
     pending: dict[int, dict] = {}
     nxt = 0
+    sinks = sinks or {}
 
     def write(i: int, r: dict) -> None:
         a, b = bounds[i]
         for k, v in r.items():
-            if k in merge:
+            if k in sinks:
+                sinks[k](v)
+            elif k in merge:
                 out[k] = v if k not in out else out[k].merge(v)
             elif k in ragged or not isinstance(v, np.ndarray):
                 out.setdefault(k, []).append(v)

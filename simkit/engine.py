@@ -18,8 +18,11 @@ splits repayment risk into parameter uncertainty and the randomness of a
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,7 @@ from simkit.budget import arm_costs, budget_tables, dated_pv, referral_pv
 from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
 from simkit.contract import fund_view, repayment
 from simkit.errors import InputError, Problem
+from simkit.io.files import atomic_write
 from simkit.limits import check_memory, check_time
 from simkit.model.engine import ModelJob, simulate_model_chunk, simulate_model_shared_chunk
 from simkit.model.spec import ModelScenario
@@ -39,7 +43,7 @@ from simkit.results import Provenance, SimulationResult
 from simkit.rng import RngLike, block_generator, root_seed
 from simkit.scenario import load_scenario
 from simkit.spec import DAYS_PER_WEEK, MODEL_PARAMETERS, Scenario
-from simkit.streaming import add_target_views, stats_of
+from simkit.streaming import CurveStats, ParquetSink, add_target_views, stats_of
 
 __all__ = ["BLOCK", "KEEP_DRAWS", "Job", "run_chunks", "simulate_arrays"]
 
@@ -308,6 +312,8 @@ class StreamInputs:
     model: bool  # a version-2 scenario
     keep: int    # draws whose arrays are kept
     first: int   # the run's first draw
+    rows: bool = False  # return every draw's arrays under "rows" (for a sink such as a Parquet file)
+    curve_keep: int = 0  # draws (from the run's first) whose curves are returned; all are summarised
 
 
 def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
@@ -316,12 +322,20 @@ def stream_shared_chunk(shared: StreamInputs, job: Job) -> dict[str, Any]:
     job = replace(job, scenario=sc)
     out = simulate_model_chunk(job) if model else simulate_chunk(job)
     a = job.start - first
-    res: dict[str, Any] = {k: out.pop(k) for k in ("curve", "cash_curve") if k in out}
+    res: dict[str, Any] = {}
+    mc = max(0, min(job.stop - first, shared.curve_keep) - a)
+    for k in ("curve", "cash_curve"):  # every draw's curve is summarised; the first curve_keep are kept
+        if k in out:
+            c = out.pop(k)
+            res[f"{k}_stats"] = CurveStats.of(c)
+            res[k] = c[:mc]
     with_views = add_target_views(sc, out)
     res["stats"] = stats_of(sc, with_views)
     m = max(0, min(job.stop - first, keep) - a)
     if m:
         res["kept"] = {k: v[:m] for k, v in out.items()}
+    if shared.rows:
+        res["rows"] = out
     return res
 
 
@@ -334,7 +348,8 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
                     fixed: Mapping[str, Any] | None = None, chunk_size: int | None = None,
                     workers: int = 1, backend: str | None = None, curve_draws: int = 20_000,
                     keep_persons: bool = False, first: int = 0, scheduler=None,
-                    progress: bool = False, keep_draws: int | None = None) -> dict[str, Any]:
+                    progress: bool = False, keep_draws: int | None = None,
+                    sink: Callable[[dict[str, np.ndarray]], None] | None = None) -> dict[str, Any]:
     """Low-level: per-draw output arrays. Most users want :func:`simkit.simulate`.
 
     ``first`` > 0 returns draws ``[first, first + draws)`` of the run with this
@@ -344,7 +359,13 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     reduced where it ran to a :class:`simkit.streaming.RunStats`, merged in draw
     order under the key ``"stats"``, and only the first ``keep_draws`` draws'
     arrays are returned (with the ``"curve"`` and ``"cash_curve"`` of the
-    first ``curve_draws``), so memory is flat in ``draws``.
+    first ``curve_draws``), so memory is flat in ``draws``; every draw's
+    curves are summarised under ``"curve_stats"`` and ``"cash_curve_stats"``
+    (:class:`simkit.streaming.CurveStats`) when ``curve_draws`` > 0.
+
+    ``sink`` (a callable) streams the run too and is handed every chunk's
+    per-draw arrays in draw order (e.g. :meth:`simkit.streaming.ParquetSink.write`),
+    which are then dropped unless kept.
 
     Examples
     --------
@@ -372,8 +393,11 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     if draws < 1:
         raise InputError(Problem("draws", draws, "a whole number >= 1"))
     keep = draws if keep_draws is None else max(0, min(int(keep_draws), draws))
-    streamed = keep < draws
+    streamed = keep < draws or sink is not None
     if streamed and (inner > 1 or keep_persons):
+        if sink is not None:
+            raise InputError(Problem("parquet", "a nested run or one that keeps persons",
+                                     "a plain run (per-draw rows are written for plain runs only)"))
         raise InputError(Problem("keep_draws", keep_draws, f"all {draws:,} draws (a nested run or one that keeps "
                                                             "persons cannot be streamed)"))
     check_time(sc, draws)  # a streamed run's memory is flat: a very long one is refused by its time
@@ -383,15 +407,21 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     if streamed:
         model = isinstance(sc, ModelScenario)
 
+        # curves of every draw (summarised where the chunk ran) when any is asked for, else none
+        all_curves = first + draws if curve_draws > 0 else 0
+
         def stream_job(a: int, b: int) -> Job:
             cut = {k: (v if np.ndim(v) == 0 else np.asarray(v, dtype=float)[a:b]) for k, v in fixed.items()}
-            return Job(None, seed, first + a, first + b, inner, cut, curve_draws, False)
+            return Job(None, seed, first + a, first + b, inner, cut, all_curves, False)
 
         out = backends.run_chunks(stream_job, draws, chunk_fn=stream_shared_chunk,
-                                  shared=StreamInputs(sc, model, keep, first),
+                                  shared=StreamInputs(sc, model, keep, first, sink is not None,
+                                                      max(0, int(curve_draws) - first)),
                                   chunk_size=chunk_size, workers=workers, scheduler=scheduler,
                                   backend=backends.pick_backend(backend, workers, scheduler),
-                                  ragged=("curve", "cash_curve"), merge=("stats",), progress=progress)
+                                  ragged=("curve", "cash_curve"),
+                                  merge=("stats", "curve_stats", "cash_curve_stats"), progress=progress,
+                                  sinks={"rows": sink} if sink is not None else None)
         parts = out.pop("kept", [])
         kept = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]} if parts else {}
         return {**kept, **out}
@@ -431,6 +461,7 @@ def simulate(
     scheduler=None,
     progress: bool = False,
     keep_draws: bool | int | None = None,
+    parquet: str | os.PathLike | None = None,
 ):
     """Monte Carlo simulation of a scenario: repayment, targets, budget, fund.
 
@@ -476,6 +507,14 @@ def simulate(
         probabilities and SEs equal those of the run kept in memory exactly,
         quantiles are within the sketch's stated bound (relative 1e-4).
         Nested runs keep every draw.
+    parquet : str or path-like, optional
+        Also write every draw's outputs (the columns of ``result.draws_``) to
+        this Parquet file, chunk by chunk (one row group per chunk, in draw
+        order), with the run's provenance as JSON in the file's key-value
+        metadata (``simkit.provenance``); see ``docs/parquet.md``. The run is
+        then streamed (only ``keep_draws`` draws stay in memory), the file
+        appears complete or not at all, and its content is the same whatever
+        the chunk size, workers or backend. Needs pyarrow. Not for nested runs.
 
     Returns
     -------
@@ -492,19 +531,32 @@ def simulate(
     seed = root_seed(seed)
     n = int(nested[0]) * int(nested[1]) if nested is not None else int(draws)
     keep = _keep_count(keep_draws, n, nested is not None)
-    arr = simulate_arrays(sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
-                          workers=workers, backend=backend, curve_draws=curve_draws, scheduler=scheduler,
-                          progress=progress, keep_draws=keep)
+    prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
+                      (int(nested[0]), int(nested[1])) if nested else None, tuple(sorted(fixed or {})))
+    run = partial(simulate_arrays, sc, draws, seed=seed, nested=nested, fixed=fixed, chunk_size=chunk_size,
+                  workers=workers, backend=backend, curve_draws=curve_draws, scheduler=scheduler,
+                  progress=progress, keep_draws=keep)
+    if parquet is None:
+        arr = run()
+    else:
+        got: dict[str, Any] = {}
+
+        def write(tmp: Path) -> None:
+            with ParquetSink(tmp, prov.as_dict()) as sink:
+                got.update(run(sink=sink.write))
+
+        atomic_write(parquet, write)
+        arr = got
     stats = arr.pop("stats", None)
+    curve_stats, cash_stats = arr.pop("curve_stats", None), arr.pop("cash_curve_stats", None)
     if "repayment" in arr:  # per-draw arrays kept
         add_target_views(sc, arr)  # views on the counts each target reads (no copies)
     curve = arr.pop("curve", None)
     cash = arr.pop("cash_curve", None)
     if curve is None or curve.size == 0:
         curve = np.zeros((0, sc.budget.horizon_years))
-    prov = Provenance(__version__, sc.name, sc.sha256, tuple(sc.sources), seed, n,
-                      (int(nested[0]), int(nested[1])) if nested else None, tuple(sorted(fixed or {})))
-    return SimulationResult(sc, arr, curve, prov, cash_=cash, stats_=stats)
+    return SimulationResult(sc, arr, curve, prov, cash_=cash, stats_=stats, curve_stats_=curve_stats,
+                            cash_stats_=cash_stats)
 
 
 #: per-draw arrays :func:`simulate` keeps by default; a longer run is streamed

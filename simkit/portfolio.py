@@ -27,9 +27,12 @@ Examples
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,11 +45,12 @@ from simkit.backends import BLOCK
 from simkit.engine import _param_rows, simulate
 from simkit.errors import InputError, Problem
 from simkit.io.scenario import load_scenario
+from simkit.results import Provenance, Result
 from simkit.rng import STREAMS, block_generator, root_seed
 from simkit.sensitivity.model import scale_cohort
 
-__all__ = ["PORTFOLIO_EXAMPLE", "Agreement", "Factor", "Portfolio", "PortfolioResult", "load_portfolio",
-           "simulate_portfolio"]
+__all__ = ["PORTFOLIO_EXAMPLE", "TABLE_COLUMNS", "Agreement", "Factor", "Portfolio", "PortfolioResult",
+           "load_portfolio", "load_portfolio_table", "simulate_portfolio"]
 
 #: the synthetic example portfolio shipped with simkit (12 DSI-like agreements; not real ones)
 PORTFOLIO_EXAMPLE = next((p for p in (Path(__file__).resolve().parent / "_data" / "portfolio" / "synthetic_dsi.toml",
@@ -101,7 +105,7 @@ def _fail(where: str, value: Any, expected: str) -> InputError:
 
 
 def load_portfolio(path: str | Path) -> Portfolio:
-    """Read a portfolio TOML file, or a folder holding ``portfolio.toml``.
+    """Read a portfolio TOML file, or a folder holding ``portfolio.toml`` (a .csv/.xlsx table: :func:`load_portfolio_table`).
 
     Keys: ``[portfolio] name``; ``[[factors]] name, sd, source``;
     ``[[agreements]] id, scenario`` (an embedded scenario name or a file,
@@ -118,6 +122,8 @@ def load_portfolio(path: str | Path) -> Portfolio:
     True
     """
     path = Path(path)
+    if path.suffix.lower() in (".csv", ".xlsx"):
+        return load_portfolio_table(path)
     file = path / "portfolio.toml" if path.is_dir() else path
     if not file.is_file():
         raise _fail(str(path), str(path), "a portfolio TOML file or a folder with portfolio.toml")
@@ -150,13 +156,17 @@ def load_portfolio(path: str | Path) -> Portfolio:
     return Portfolio(name, tuple(agreements), tuple(factors), str(file.name))
 
 
-def _agreement(file: Path, i: int, a: Any, factor_names: Sequence[str]) -> Agreement:
-    where = f"{file.name}: agreements[{i}]"
+def _agreement(file: Path, i: int, a: Any, factor_names: Sequence[str],
+               loc: Callable[[str], str] | None = None) -> Agreement:
+    """One agreement from its entry ``a``; ``loc(key)`` names where a key is in the file (errors)."""
+    if loc is None:
+        def loc(key: str) -> str:
+            return f"{file.name}: agreements[{i}].{key}"
     if not isinstance(a, dict) or not isinstance(a.get("id"), str) or not a["id"]:
-        raise _fail(f"{where}.id", a.get("id") if isinstance(a, dict) else a, "an agreement id (text)")
+        raise _fail(loc("id"), a.get("id") if isinstance(a, dict) else a, "an agreement id (text)")
     base = a.get("scenario")
     if not isinstance(base, str):
-        raise _fail(f"{where}.scenario", base, "an embedded scenario name or a scenario file")
+        raise _fail(loc("scenario"), base, "an embedded scenario name or a scenario file")
 
     def resolve(s: str) -> str:
         p = file.parent / s
@@ -164,31 +174,195 @@ def _agreement(file: Path, i: int, a: Any, factor_names: Sequence[str]) -> Agree
 
     layers = a.get("layers", [])
     if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
-        raise _fail(f"{where}.layers", layers, "a list of scenario files")
+        raise _fail(loc("layers"), layers, "a list of scenario files")
     sc = load_scenario([resolve(base), *(resolve(x) for x in layers)])
     if "cohort_size" in a:
         n = a["cohort_size"]
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise _fail(f"{where}.cohort_size", n, "a whole number >= 1")
+            raise _fail(loc("cohort_size"), n, "a whole number >= 1")
         sc = scale_cohort(sc, n)
     if "grant" in a:
         g = a["grant"]
         if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 < g <= 1e12:
-            raise _fail(f"{where}.grant", g, "a grant in the scenario's currency, > 0")
+            raise _fail(loc("grant"), g, "a grant in the scenario's currency, > 0")
         sc = sc.with_updates({"contract": {"grant": float(g)}}, label=f"(grant {g:,.0f})")
     scales: dict[str, tuple[str, float]] = {}
     for fac, spec in dict(a.get("scales", {})).items():
         if fac not in factor_names:
-            raise _fail(f"{where}.scales.{fac}", fac, f"one of the declared factors {list(factor_names)}")
+            raise _fail(loc(f"scales.{fac}"), fac, f"one of the declared factors {list(factor_names)}")
         par, power = (spec, 1.0) if isinstance(spec, str) else (
             spec.get("parameter"), spec.get("power", 1.0)) if isinstance(spec, dict) else (None, None)
         if par not in sc.parameters:
-            raise _fail(f"{where}.scales.{fac}", par,
+            raise _fail(loc(f"scales.{fac}"), par,
                         f"an uncertain parameter of {sc.name!r}: {sorted(sc.parameters)}")
         if isinstance(power, bool) or not isinstance(power, (int, float)) or not -4 <= power <= 4:
-            raise _fail(f"{where}.scales.{fac}.power", power, "a number between -4 and 4")
+            raise _fail(loc(f"scales.{fac}.power"), power, "a number between -4 and 4")
         scales[fac] = (str(par), float(power))
     return Agreement(a["id"], sc, scales)
+
+
+#: columns of a portfolio table besides the factor columns (``factor:NAME``, ``factor:NAME:power``,
+#: ``factor:NAME:sd``, ``factor:NAME:source``)
+TABLE_COLUMNS = ("id", "scenario", "cohort_size", "grant", "portfolio", "note")
+_TABLE_REQUIRED = ("id", "scenario")
+
+
+def _table_rows(file: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and ``(row number, {column: text})`` of a CSV or xlsx table (row 1 is the header)."""
+    if file.suffix.lower() == ".xlsx":
+        # pandas/openpyxl only for an xlsx table (start-up speed of the command line)
+        import pandas as pd
+
+        try:
+            df = pd.read_excel(file, dtype=str, keep_default_na=False, header=None)
+        except Exception as exc:  # any unreadable workbook (zip, xml, openpyxl errors) gets the same message
+            raise _fail(file.name, "unreadable", f"an .xlsx workbook with the table on its first sheet ({exc})") \
+                from None
+        table = [[str(v).strip() for v in row] for row in df.itertuples(index=False)]
+    else:
+        try:
+            with open(file, encoding="utf-8-sig", newline="") as fh:
+                table = [[c.strip() for c in row] for row in csv.reader(fh)]
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise _fail(file.name, "unreadable", f"a UTF-8 CSV table ({exc})") from None
+    if not table:
+        raise _fail(file.name, "an empty file", "a header row, then one row per agreement")
+    header = table[0]
+    rows = []
+    for r, cells in enumerate(table[1:], start=2):
+        if not any(cells):
+            continue  # a blank line holds no agreement
+        if len(cells) != len(header):
+            raise _fail(f"{file.name}: row {r}", f"{len(cells)} cells", f"{len(header)} cells, one per column")
+        rows.append((r, dict(zip(header, cells, strict=True))))
+    return header, rows
+
+
+def load_portfolio_table(path: str | Path) -> Portfolio:
+    """Read a portfolio given as a table: a CSV (UTF-8, comma) or xlsx file, one row per agreement.
+
+    Columns: ``id`` and ``scenario`` (an embedded scenario name or a scenario
+    file relative to the table; more layers, e.g. a reform, after ``+``:
+    ``norddjurs+reform.toml``), optional ``cohort_size`` and ``grant`` (as in
+    :func:`load_portfolio`; empty: the scenario's own), and for each shared
+    factor ``NAME``: ``factor:NAME`` (the parameter it scales in this
+    agreement; empty: none), optional ``factor:NAME:power`` (default 1),
+    ``factor:NAME:sd`` (the factor's standard deviation, the same on every
+    row) and optional ``factor:NAME:source``. Optional ``portfolio`` (the
+    name, the same on every row; default the file's stem) and ``note`` (free
+    text, e.g. what a number's source is). The result is the same as the
+    equivalent TOML portfolio's.
+
+    Examples
+    --------
+    >>> p = load_portfolio_table(PORTFOLIO_EXAMPLE.with_suffix(".csv"))
+    >>> q = load_portfolio(PORTFOLIO_EXAMPLE)
+    >>> [a.id for a in p.agreements] == [a.id for a in q.agreements], p.factors == q.factors
+    (True, True)
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise _fail(str(path), str(path), "a portfolio table (.csv or .xlsx file)")
+    header, rows = _table_rows(file)
+    name_of = file.name
+    factor_names: list[str] = []
+    for c, col in enumerate(header, start=1):
+        parts = col.split(":")
+        ok = col in TABLE_COLUMNS or (parts[0] == "factor" and len(parts) in (2, 3) and parts[1]
+                                      and (len(parts) == 2 or parts[2] in ("power", "sd", "source")))
+        if not ok:
+            raise _fail(f"{name_of}: row 1, column {c}", col,
+                        f"a column name: one of {list(TABLE_COLUMNS)} or factor:NAME, factor:NAME:power, "
+                        "factor:NAME:sd, factor:NAME:source")
+        if len(parts) == 2 and parts[0] == "factor":
+            factor_names.append(parts[1])
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise _fail(f"{name_of}: row 1", dup, "each column once")
+    for need in _TABLE_REQUIRED:
+        if need not in header:
+            raise _fail(f"{name_of}: row 1", header, f"a column {need!r}")
+    for col in header:
+        parts = col.split(":")
+        if parts[0] == "factor" and len(parts) == 3 and parts[1] not in factor_names:
+            raise _fail(f"{name_of}: row 1, column {header.index(col) + 1}", col,
+                        f"a column factor:{parts[1]} as well (the parameter the factor scales)")
+    if not rows:
+        raise _fail(name_of, "no rows", "one row per agreement after the header")
+
+    def where(r: int, col: str) -> str:
+        return f"{name_of}: row {r}, column {col!r}"
+
+    def constant(col: str, default: str) -> str:
+        if col not in header:
+            return default
+        r0, first = rows[0][0], rows[0][1][col]
+        for r, cells in rows:
+            if cells[col] != first:
+                raise _fail(where(r, col), cells[col], f"the same value on every row ({first!r} on row {r0})")
+        return first
+
+    factors = []
+    for f in factor_names:
+        text = constant(f"factor:{f}:sd", "")
+        try:
+            sd = float(text)
+        except ValueError:
+            raise _fail(where(rows[0][0], f"factor:{f}:sd"), text,
+                        "the factor's standard deviation, a number between 0 and 2 (the factor's mean is 1)") from None
+        if not 0 <= sd <= 2:
+            raise _fail(where(rows[0][0], f"factor:{f}:sd"), text,
+                        "a standard deviation between 0 and 2 (the factor's mean is 1)")
+        factors.append(Factor(f, sd, constant(f"factor:{f}:source", "")))
+    name = constant("portfolio", "") or file.stem
+
+    agreements = []
+    for i, (r, cells) in enumerate(rows):
+        entry: dict[str, Any] = {"id": cells["id"]}
+        layers = [s.strip() for s in cells["scenario"].split("+")]
+        if not all(layers):
+            raise _fail(where(r, "scenario"), cells["scenario"],
+                        "an embedded scenario name or a scenario file, more layers after '+'")
+        entry["scenario"], entry["layers"] = layers[0], layers[1:]
+        for col, kind in (("cohort_size", int), ("grant", float)):
+            text = cells.get(col, "")
+            if text:
+                try:
+                    entry[col] = kind(text)
+                except ValueError:
+                    expected = "a whole number >= 1" if kind is int else "a grant in the scenario's currency, > 0"
+                    raise _fail(where(r, col), text, expected) from None
+        scales: dict[str, Any] = {}
+        for f in factor_names:
+            par = cells[f"factor:{f}"]
+            power_text = cells.get(f"factor:{f}:power", "")
+            if not par:
+                if power_text:
+                    raise _fail(where(r, f"factor:{f}:power"), power_text,
+                                f"empty (no parameter in column factor:{f} on this row)")
+                continue
+            try:
+                power = float(power_text) if power_text else 1.0
+            except ValueError:
+                raise _fail(where(r, f"factor:{f}:power"), power_text, "a number between -4 and 4") from None
+            scales[f] = {"parameter": par, "power": power}
+        entry["scales"] = scales
+
+        def loc(key: str, r: int = r) -> str:
+            col = {"id": "id", "scenario": "scenario", "layers": "scenario", "cohort_size": "cohort_size",
+                   "grant": "grant"}.get(key)
+            if col is None:  # scales.NAME or scales.NAME.power
+                bits = key.split(".")
+                col = f"factor:{bits[1]}" + (":power" if len(bits) > 2 else "")
+            return where(r, col)
+
+        agreements.append(_agreement(file, i, entry, factor_names, loc))
+    ids = [a.id for a in agreements]
+    if len(set(ids)) != len(ids):
+        twice = next(a for a in ids if ids.count(a) > 1)
+        second = [r for r, cells in rows if cells["id"] == twice][1]
+        raise _fail(where(second, "id"), twice, "distinct agreement ids (it is on an earlier row too)")
+    return Portfolio(name, tuple(agreements), tuple(factors), file.name)
 
 
 def factor_draws(portfolio: Portfolio, draws: int, *, seed: int) -> np.ndarray:
@@ -231,7 +405,7 @@ def _as_date(d: Any) -> date:
 
 
 @dataclass(frozen=True, repr=False)
-class PortfolioResult:
+class PortfolioResult(Result):
     """The fund's view of a portfolio run (:func:`simulate_portfolio`).
 
     Attributes
@@ -246,7 +420,11 @@ class PortfolioResult:
         Calendar years of the capital-recycling view.
     out_share, in_share : ndarray (agreements, years)
         Cumulative share of the grant disbursed, of the repayment paid, by each year's end.
-    provenance : dict
+    provenance : Provenance
+        The one provenance format (:class:`simkit.results.Provenance`): the
+        portfolio's name and a hash over its agreements' scenarios as the
+        scenario, the agreements' scenario names as sources, and in ``extra``
+        the portfolio, its factors and each agreement's scenario.
     """
 
     ids: tuple[str, ...]
@@ -256,7 +434,7 @@ class PortfolioResult:
     years: tuple[int, ...]
     out_share: np.ndarray
     in_share: np.ndarray
-    provenance: Mapping[str, Any]
+    provenance: Provenance
 
     @property
     def total(self) -> np.ndarray:
@@ -301,8 +479,10 @@ class PortfolioResult:
                   "position_mean": float(pos[:, j].mean()), "position_q05": float(np.quantile(pos[:, j], 0.05)),
                   "position_q95": float(np.quantile(pos[:, j], 0.95)),
                   "p_recycled": float(np.mean(pos[:, j] >= 0))} for j, y in enumerate(self.years)]
+        prov = self.provenance
         return {
-            **self.provenance,
+            "simkit_version": prov.simkit_version, "portfolio": prov.extra["portfolio"], "seed": prov.seed,
+            "draws": prov.draws, "factors": prov.extra["factors"], "scenarios": prov.extra["scenarios"],
             "grant_total": G,
             "total_repayment": {"mean": float(tot.mean()),
                                 "mean_se": float(tot.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
@@ -315,6 +495,23 @@ class PortfolioResult:
             "agreements": agreements,
             "capital": years,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return :meth:`summary` with the run's ``provenance`` (the stable JSON of ``simkit portfolio --json``).
+
+        Examples
+        --------
+        >>> import simkit.portfolio as pf
+        >>> p = pf.load_portfolio(pf.PORTFOLIO_EXAMPLE)
+        >>> d = pf.simulate_portfolio(pf.Portfolio(p.name, p.agreements[:1], p.factors), 64, seed=1).to_dict()
+        >>> d["provenance"]["seed"] == d["seed"] == 1, d["provenance"]["portfolio"] == p.name
+        (True, True)
+        """
+        return {**self.summary(), "provenance": self.provenance.as_dict()}
+
+    def to_text(self) -> str:
+        """Return the plain-text summary (:meth:`text`)."""
+        return self.text()
 
     def text(self) -> str:
         """Plain-text summary (what ``simkit portfolio`` prints)."""
@@ -413,8 +610,11 @@ def simulate_portfolio(portfolio: Portfolio, draws: int = 10_000, *, seed: Any =
     years = tuple(range(min(years_all), max(years_all) + 1))
     out_share = np.array([_year_shares(a.scenario.terms.disbursement, years) for a in portfolio.agreements])
     in_share = np.array([_year_shares(a.scenario.terms.schedule, years) for a in portfolio.agreements])
-    prov = {"simkit_version": __version__, "portfolio": portfolio.name, "seed": seed, "draws": draws,
-            "factors": [{"name": f.name, "sd": f.sd} for f in portfolio.factors],
-            "scenarios": {a.id: {"name": a.scenario.name, "sha256": a.scenario.sha256} for a in portfolio.agreements}}
+    scenarios = {a.id: {"name": a.scenario.name, "sha256": a.scenario.sha256} for a in portfolio.agreements}
+    digest = hashlib.sha256(json.dumps(scenarios, sort_keys=True).encode()).hexdigest()
+    prov = Provenance(__version__, portfolio.name, digest, tuple(a.scenario.name for a in portfolio.agreements),
+                      seed, draws, extra={"portfolio": portfolio.name,
+                                          "factors": [{"name": f.name, "sd": f.sd} for f in portfolio.factors],
+                                          "scenarios": scenarios})
     return PortfolioResult(tuple(a.id for a in portfolio.agreements), np.array(grants), np.column_stack(reps), F,
                            years, out_share, in_share, prov)

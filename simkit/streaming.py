@@ -42,7 +42,9 @@ True
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -50,9 +52,10 @@ import numpy as np
 
 from simkit.backends import BLOCK
 from simkit.contract import max_repayment
+from simkit.errors import SimkitError
 
-__all__ = ["ALPHA", "MIN_VALUE", "SKETCHED", "ExactSum", "QuantileSketch", "RunStats", "add_target_views",
-           "block_stats", "stats_of"]
+__all__ = ["ALPHA", "MIN_VALUE", "PROVENANCE_KEY", "SKETCHED", "CurveStats", "ExactSum", "ParquetSink",
+           "QuantileSketch", "RunStats", "add_target_views", "block_stats", "stats_of"]
 
 #: relative accuracy of the quantile sketches (0.01 %)
 ALPHA = 1e-4
@@ -448,6 +451,84 @@ class RunStats:
         return self.sketches[key].quantile(q)
 
 
+class CurveStats:
+    """Mergeable summary of a per-draw curve (draws × points): per point an exact mean, counts and a sketch.
+
+    For a yearly budget curve or the cash view: per column the exactly rounded
+    sum of its per-block sums (blocks of :data:`~simkit.backends.BLOCK` draws,
+    so the mean does not depend on the chunking), the number of values
+    ``>= 0`` and ``< 0`` and a :class:`QuantileSketch` (the module docstring's
+    bound). Build one per chunk with :meth:`of` and :meth:`merge` them in any
+    order (sums, counts and sketches are order-free). Memory: a few kilobytes
+    per point, whatever the number of draws.
+
+    Parameters
+    ----------
+    points : int
+        Columns of the curve.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(1).normal(size=(3000, 2))
+    >>> one = CurveStats.of(x)
+    >>> two = CurveStats.of(x[:2048]).merge(CurveStats.of(x[2048:]))
+    >>> one.mean().tolist() == two.mean().tolist(), one.p_nonnegative().tolist() == two.p_nonnegative().tolist()
+    (True, True)
+    """
+
+    def __init__(self, points: int) -> None:
+        self.points = int(points)
+        self.n = 0
+        self._sum = [ExactSum() for _ in range(self.points)]
+        self.nonnegative = np.zeros(self.points, dtype=np.int64)
+        self.negative = np.zeros(self.points, dtype=np.int64)
+        self.sketches = [QuantileSketch() for _ in range(self.points)]
+
+    @classmethod
+    def of(cls, curve: np.ndarray, *, block: int = BLOCK) -> CurveStats:
+        """Return the stats of a chunk's curve (rows: draws, the chunk starting on a block boundary)."""
+        curve = np.asarray(curve, dtype=np.float64)
+        st = cls(curve.shape[1])
+        st.n = int(curve.shape[0])
+        for j in range(st.points):
+            col = curve[:, j]
+            _, sums, _ = block_stats(col, block)
+            for s in sums:
+                st._sum[j].add(s)
+            st.nonnegative[j] = int(np.count_nonzero(col >= 0))
+            st.negative[j] = int(np.count_nonzero(col < 0))
+            st.sketches[j].add(col)
+        return st
+
+    def merge(self, other: CurveStats) -> CurveStats:
+        """Add another chunk's stats; returns self."""
+        if other.points != self.points:
+            raise ValueError("cannot merge curves with different points")
+        self.n += other.n
+        for j in range(self.points):
+            self._sum[j].merge(other._sum[j])
+            self.sketches[j].merge(other.sketches[j])
+        self.nonnegative += other.nonnegative
+        self.negative += other.negative
+        return self
+
+    def mean(self) -> np.ndarray:
+        """Mean per point (nan without draws)."""
+        return np.array([s.value() / self.n if self.n else math.nan for s in self._sum])
+
+    def p_nonnegative(self) -> np.ndarray:
+        """Share of draws >= 0 per point."""
+        return self.nonnegative / self.n if self.n else np.full(self.points, math.nan)
+
+    def p_negative(self) -> np.ndarray:
+        """Share of draws < 0 per point."""
+        return self.negative / self.n if self.n else np.full(self.points, math.nan)
+
+    def quantile(self, q: float) -> np.ndarray:
+        """Sketched quantile ``q`` per point (within the module docstring's bound of numpy's)."""
+        return np.array([s.quantile(q) for s in self.sketches])
+
+
 def add_target_views(sc, arr: dict[str, Any]) -> dict[str, Any]:
     """Add ``achieved:<target>`` and ``denominator:<target>`` to ``arr``: views on the counts each target reads.
 
@@ -503,3 +584,81 @@ def stats_of(sc, arr: Mapping[str, Any]) -> RunStats:
                                          where=den > 0)
         rates.append(f"rate:{t.id}")
     return RunStats.from_arrays(cols, (*SKETCHED, *rates), block=BLOCK)
+
+
+#: key of the Parquet file's key-value metadata that holds the run's provenance (JSON)
+PROVENANCE_KEY = "simkit.provenance"
+
+
+class ParquetSink:
+    """Write per-draw outputs to a Parquet file chunk by chunk: one row group per chunk, in draw order.
+
+    Only the chunk being written is in memory, so a run of any length writes
+    its per-draw outputs with flat memory. The columns are those of the first
+    chunk (one-dimensional numeric or boolean arrays, in their order); the
+    run's provenance (:meth:`simkit.results.Provenance.as_dict`, JSON) is in
+    the file's key-value metadata under :data:`PROVENANCE_KEY`. Needs pyarrow
+    (``pip install simkit[parquet]``). :func:`simkit.simulate` with
+    ``parquet=PATH`` uses one and writes the file atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write (replaced if it exists).
+    provenance : mapping
+        The run's provenance, stored as JSON in the metadata.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pyarrow.parquet as pq
+    >>> path = os.path.join(tempfile.mkdtemp(), "draws.parquet")
+    >>> with ParquetSink(path, {"seed": 1}) as sink:
+    ...     sink.write({"x": np.arange(3.0)}); sink.write({"x": np.arange(3.0, 5.0)})
+    >>> f = pq.ParquetFile(path)
+    >>> f.num_row_groups, f.read().column("x").to_pylist(), f.schema_arrow.metadata[b"simkit.provenance"]
+    (2, [0.0, 1.0, 2.0, 3.0, 4.0], b'{"seed": 1}')
+    """
+
+    def __init__(self, path: str | os.PathLike, provenance: Mapping[str, Any]) -> None:
+        try:  # optional dependency: only a run that writes Parquet needs it
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise SimkitError("writing Parquet needs pyarrow: pip install 'simkit[parquet]' "
+                              "(or pip install pyarrow)") from None
+        self._pa, self._pq = pa, pq
+        self.path = os.fspath(path)
+        self.metadata = {PROVENANCE_KEY: json.dumps(dict(provenance), sort_keys=True)}
+        self.columns: list[str] | None = None
+        self.rows = 0
+        self._writer: Any = None
+
+    def write(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Append one chunk's per-draw arrays as a row group (the same columns every time)."""
+        pa = self._pa
+        if self.columns is None:
+            self.columns = [k for k, v in arrays.items()
+                            if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biuf"]
+        n = {int(np.asarray(arrays[k]).shape[0]) for k in self.columns}
+        if len(n) != 1:
+            raise ValueError(f"chunk columns differ in length: {sorted(n)}")
+        table = pa.table({k: np.asarray(arrays[k]) for k in self.columns})
+        if self._writer is None:
+            self._writer = self._pq.ParquetWriter(self.path, table.schema.with_metadata(self.metadata))
+        self._writer.write_table(table, row_group_size=max(1, table.num_rows))
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        """Finish the file (an empty one with no columns if nothing was written)."""
+        if self._writer is None:
+            self._writer = self._pq.ParquetWriter(self.path, self._pa.schema([]).with_metadata(self.metadata))
+        self._writer.close()
+
+    def __enter__(self) -> ParquetSink:
+        """Return the sink itself."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the file."""
+        self.close()

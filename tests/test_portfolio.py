@@ -16,6 +16,7 @@ import pytest
 
 import simkit
 from simkit import backends
+from simkit.cli import main
 from simkit.errors import InputError
 from simkit.portfolio import (
     PORTFOLIO_EXAMPLE,
@@ -128,3 +129,83 @@ def test_bad_portfolio_files_name_the_key(tmp_path, text, where):
     f.write_text(text)
     with pytest.raises(InputError, match=where.replace(".", r"\.")):
         load_portfolio(f)
+
+
+# ------------------------------------------------------------------ the portfolio as a table
+
+TABLE = PORTFOLIO_EXAMPLE.with_suffix(".csv")
+HEAD = "id,scenario,cohort_size,grant,factor:lm,factor:lm:sd\n"
+
+
+def test_shipped_table_gives_the_identical_result_to_the_toml(tmp_path):
+    toml, table = load_portfolio(PORTFOLIO_EXAMPLE), load_portfolio(TABLE)
+    assert table.name == toml.name and table.factors == toml.factors
+    # every agreement: the same layered scenario (its hash), the same factor loading
+    assert [(a.id, a.scenario.sha256, dict(a.scales)) for a in table.agreements] == \
+        [(a.id, a.scenario.sha256, dict(a.scales)) for a in toml.agreements]
+    a = simulate_portfolio(Portfolio(toml.name, toml.agreements[::4], toml.factors), 64, seed=2)
+    b = simulate_portfolio(Portfolio(table.name, table.agreements[::4], table.factors), 64, seed=2)
+    assert a.to_json() == b.to_json()
+
+
+def test_table_layers_and_powers_match_the_toml_form(tmp_path):
+    (tmp_path / "p.csv").write_text(HEAD + "a,sundinvest_2021,20,900000,hr_return,0.2\n"
+                                           "b,sundinvest_2021+sundinvest_2021,,,,0.2\n")
+    (tmp_path / "p.toml").write_text(
+        '[[factors]]\nname = "lm"\nsd = 0.2\n'
+        '[[agreements]]\nid = "a"\nscenario = "sundinvest_2021"\ncohort_size = 20\ngrant = 900000\n'
+        'scales = { lm = "hr_return" }\n'
+        '[[agreements]]\nid = "b"\nscenario = "sundinvest_2021"\nlayers = ["sundinvest_2021"]\n')
+    t, f = load_portfolio(tmp_path / "p.csv"), load_portfolio(tmp_path / "p.toml")
+    assert t.name == "p" and t.factors == f.factors
+    assert [(a.id, a.scenario.sha256, dict(a.scales)) for a in t.agreements] == \
+        [(a.id, a.scenario.sha256, dict(a.scales)) for a in f.agreements]
+
+
+def test_xlsx_table_equals_the_csv(tmp_path):
+    import pandas as pd
+
+    df = pd.read_csv(TABLE, dtype=str, keep_default_na=False)
+    df.to_excel(tmp_path / "p.xlsx", index=False)
+    x, c = load_portfolio(tmp_path / "p.xlsx"), load_portfolio(TABLE)
+    assert [(a.id, a.scenario.sha256) for a in x.agreements] == [(a.id, a.scenario.sha256) for a in c.agreements]
+
+
+@pytest.mark.parametrize("body, where, value", [
+    ("a,sundinvest_2021,0,,hr_return,0.1\n", "row 2, column 'cohort_size'", "0"),
+    ("a,sundinvest_2021,20,lots,hr_return,0.1\n", "row 2, column 'grant'", "lots"),
+    ("a,sundinvest_2021,20,,hr_retrn,0.1\n", "row 2, column 'factor:lm'", "hr_retrn"),
+    ("a,sundinvest_2021,20,,hr_return,0.1\nb,sundinvest_2021,20,,hr_return,0.3\n", "row 3, column 'factor:lm:sd'",
+     "0.3"),
+    ("a,sundinvest_2021,20,,hr_return,0.1\na,sundinvest_2021,30,,hr_return,0.1\n", "row 3, column 'id'", "a"),
+    ("a,sundinvest_2021,20,,hr_return\n", "row 2", "5 cells"),
+    ("a,sundinvest_2021+,20,,hr_return,0.1\n", "row 2, column 'scenario'", "sundinvest_2021+"),
+])
+def test_bad_table_names_file_row_column_value(tmp_path, body, where, value):
+    f = tmp_path / "p.csv"
+    f.write_text(HEAD + body)
+    with pytest.raises(InputError) as exc:
+        load_portfolio(f)
+    msg = str(exc.value)
+    assert "p.csv" in msg and where in msg and value in msg and "expected" in msg
+
+
+def test_bad_table_column_is_refused_and_the_command_exits_2(tmp_path, capsys):
+    f = tmp_path / "p.csv"
+    f.write_text("id,scenario,cohort,factor:lm,factor:lm:sd\na,sundinvest_2021,20,hr_return,0.1\n")
+    out = tmp_path / "r.json"
+    assert main(["portfolio", str(f), "--draws", "64", "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "p.csv" in err and "column 3" in err and "cohort" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_portfolio_result_is_a_result_with_the_one_provenance(independent, agreements):
+    from simkit.results import Provenance, Result
+
+    assert isinstance(independent, Result) and isinstance(independent.provenance, Provenance)
+    d = json.loads(independent.to_json())
+    assert d["provenance"]["seed"] == d["seed"] == 5 and d["provenance"]["draws"] == DRAWS
+    assert d["provenance"]["scenario"]["sources"] == [a.scenario.name for a in agreements]
+    assert "<table" in independent.to_html() and "Agreement" in str(independent)
+

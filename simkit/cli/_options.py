@@ -145,6 +145,9 @@ def add_run(p: argparse.ArgumentParser) -> None:
     _scenario_run(p)
     p.add_argument("--out", metavar="DIR", help="write summary JSON, tables (CSV and one .xlsx workbook) and "
                                                 "figures (PNG) to DIR")
+    p.add_argument("--parquet", metavar="FILE",
+                   help="write every draw's outputs to FILE (Parquet, chunk by chunk, memory flat in draws; "
+                        "needs pyarrow)")
     p.add_argument("--csv", choices=("iso", "danish"), default="iso",
                    help="CSV dialect of the --out tables (danish: semicolon and decimal comma)")
     p.add_argument("--backend", choices=("serial", "processes", "dask", "distributed"), default=None,
@@ -422,7 +425,8 @@ def add_portfolio(p: argparse.ArgumentParser) -> None:
     1000
     """
     p.add_argument("portfolio", metavar="FOLDER|TABLE",
-                   help="a portfolio TOML file, or a folder holding portfolio.toml")
+                   help="a portfolio TOML file, a folder holding portfolio.toml, or a table (.csv or .xlsx, "
+                        "one row per agreement; see docs/json-formats.md and simkit.portfolio)")
     p.add_argument("--draws", type=positive_int, default=10_000, help="Monte Carlo draws (default 10,000)")
     _seed(p)
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")

@@ -1,7 +1,10 @@
 """``simkit portfolio``: the fund's view of a portfolio of agreements with shared factors.
 
-The JSON (``--json``) is :meth:`simkit.portfolio.PortfolioResult.summary`;
-its keys are listed in ``docs/json-formats.md``.
+The portfolio is a TOML file, a folder holding ``portfolio.toml``, or a
+table (``.csv`` or ``.xlsx``, one row per agreement:
+:func:`simkit.portfolio.load_portfolio_table`). The JSON (``--json``) is
+:meth:`simkit.portfolio.PortfolioResult.to_dict`; its keys are listed in
+``docs/json-formats.md``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,6 @@ def execute(args: argparse.Namespace) -> int:
     res = simulate_portfolio(portfolio, args.draws, seed=args.seed, workers=args.workers,
                              backend=pick_backend(args.backend, args.workers, args.scheduler),
                              scheduler=args.scheduler, chunk_size=args.chunk_size)
-    write_json_if(args.json, res.summary())
+    write_json_if(args.json, res.to_dict())
     print(res.text())
     return 0

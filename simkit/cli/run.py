@@ -2,7 +2,8 @@
 
 The JSON (``--json``, and ``summary.json`` in ``--out DIR``) is
 :meth:`simkit.results.SimulationResult.summary`; its keys are listed in
-``docs/json-formats.md``.
+``docs/json-formats.md``. ``--parquet FILE`` writes every draw's outputs,
+chunk by chunk, with the run's provenance (``docs/parquet.md``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def execute(args: argparse.Namespace) -> int:
     (200, 'results', 'iso')
     """
     check_out_paths(args.json, inputs=args.scenario)
+    check_out_paths(args.parquet, inputs=[*args.scenario, args.json], flag="--parquet")
     check_output_dir(args.out, RUN_OUTPUTS, inputs=args.scenario, force=args.force)
     sc = load(args)
     res = simulate(sc, args.draws, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
@@ -66,7 +68,7 @@ def execute(args: argparse.Namespace) -> int:
                    backend=pick_backend(args.backend, args.workers, args.scheduler),
                    chunk_size=args.chunk_size,
                    # without --out no per-draw array is needed: a run beyond KEEP_DRAWS keeps none
-                   keep_draws=None if args.out or args.draws <= KEEP_DRAWS else 0)
+                   keep_draws=None if args.out or args.draws <= KEEP_DRAWS else 0, parquet=args.parquet)
     summary = res.summary()
     rng = None if args.no_range else with_range(
         res, args.scenario, draws=args.range_draws, workers=args.workers, scheduler=args.scheduler,

@@ -18,7 +18,7 @@ from simkit.errors import InputError, Problem
 from simkit.neutrality import neutrality, neutrality_sentence, rate_card_lines
 from simkit.results.base import Provenance, Result
 from simkit.spec import Scenario
-from simkit.streaming import RunStats, stats_of
+from simkit.streaming import CurveStats, RunStats, stats_of
 
 __all__ = ["Provenance", "SimulationResult"]
 
@@ -78,6 +78,10 @@ class SimulationResult(Result):
     #: year's end and each repayment date (declarative-model scenarios; ``None`` otherwise)
     cash_: np.ndarray | None = field(default=None, repr=False)
     stats_: RunStats | None = field(default=None, repr=False, compare=False)
+    #: a streamed run's summaries of every draw's curve and cash view (:class:`simkit.streaming.CurveStats`);
+    #: when set, the curve and cash figures come from them, not from the kept ``curve_`` / ``cash_``
+    curve_stats_: CurveStats | None = field(default=None, repr=False, compare=False)
+    cash_stats_: CurveStats | None = field(default=None, repr=False, compare=False)
 
     # ---------------------------------------------------------------- basics
     @property
@@ -249,9 +253,12 @@ class SimulationResult(Result):
         >>> res.break_even_year() in (None, *res.year_ends.tolist())
         True
         """
-        if self.curve_.shape[0] == 0:
+        if self.curve_stats_ is not None and self.curve_stats_.n:
+            mean = self.curve_stats_.mean()
+        elif self.curve_.shape[0] == 0:
             return None
-        mean = self.curve_.mean(axis=0)
+        else:
+            mean = self.curve_.mean(axis=0)
         ok = mean >= 0
         for y in range(len(ok)):
             if ok[y:].all():
@@ -268,6 +275,8 @@ class SimulationResult(Result):
         >>> res.p_broken_even().shape == res.year_ends.shape
         True
         """
+        if self.curve_stats_ is not None and self.curve_stats_.n:
+            return self.curve_stats_.p_nonnegative()
         if self.curve_.shape[0] == 0:
             return np.full(self.curve_.shape[1], np.nan)
         return (self.curve_ >= 0).mean(axis=0)
@@ -330,7 +339,8 @@ class SimulationResult(Result):
                 "discount_rate": sc.budget.discount_rate,
                 "neutrality": neutrality(self),
             },
-            **({"cash": self._cash_summary()} if self.cash_ is not None and self.cash_.size else {}),
+            **({"cash": self._cash_summary()} if (self.cash_ is not None and self.cash_.size) or (
+                self.cash_stats_ is not None and self.cash_stats_.n) else {}),
             "fund": {
                 "multiple_mean": st.mean("fund_multiple"),
                 "p_loss": st.mean("is:loss"),
@@ -348,6 +358,12 @@ class SimulationResult(Result):
     def _cash_summary(self) -> dict[str, Any]:
         """Cash view: per point (budget year end, repayment date) the mean, 5 %/95 % and P(< 0)."""
         pts = self.scenario.cash_points()  # type: ignore[attr-defined]  # cash_ is set only for version-2 (ModelScenario) runs
+        cs = self.cash_stats_
+        if cs is not None and cs.n:  # a streamed run: every draw's cash view, summarised
+            mean, q05, q95, neg = cs.mean(), cs.quantile(0.05), cs.quantile(0.95), cs.p_negative()
+            return {"points": [{"label": lab, "date": d.isoformat(), "mean": float(mean[k]), "q05": float(q05[k]),
+                                "q95": float(q95[k]), "p_negative": float(neg[k])} for k, (lab, d) in enumerate(pts)],
+                    "draws": int(cs.n), "basis": "nominal cumulative cash position of the municipality"}
         c: np.ndarray = self.cash_  # type: ignore[assignment]  # called only when cash_ is set
         return {"points": [{"label": lab, "date": d.isoformat(), "mean": float(c[:, k].mean()),
                             "q05": float(np.quantile(c[:, k], 0.05)), "q95": float(np.quantile(c[:, k], 0.95)),
@@ -401,9 +417,12 @@ class SimulationResult(Result):
                     pd.to_numeric(df[c]).astype(float)
             return df
         if kind == "curve":
-            qs = np.quantile(self.curve_, QUANTILES, axis=0)
+            cst = self.curve_stats_
+            streamed = cst is not None and cst.n > 0
+            qs = np.array([cst.quantile(q) for q in QUANTILES]) if cst is not None and streamed else \
+                np.quantile(self.curve_, QUANTILES, axis=0)
             df = pd.DataFrame(qs.T, columns=[f"q{int(q * 100):02d}" for q in QUANTILES])
-            df.insert(0, "mean", self.curve_.mean(axis=0))
+            df.insert(0, "mean", cst.mean() if cst is not None and streamed else self.curve_.mean(axis=0))
             df["p_broken_even"] = self.p_broken_even()
             df.index = pd.Index(self.year_ends, name="year")
             return df
