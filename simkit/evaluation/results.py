@@ -431,7 +431,7 @@ class EvaluationResult(Result):
         open_ = [t for t in self.targets if t.status == UNDECIDED]
         if self.interim and open_ and self.effective_sample_size is not None:
             lines.append(phrase(
-                "forecast_learning", L, sets=money(self.parameter_sets, L),
+                "forecast_learning", L, sets=money(self.parameter_sets or 0, L),
                 ess=money(self.effective_sample_size, L),
                 targets="; ".join(phrase("forecast_learning_target", L, target=self.target_label(t.id, L),
                                          p=prob(t.p_met_final, L), prior=prob(t.p_met_final_prior, L))
@@ -546,7 +546,7 @@ class EvaluationResult(Result):
         ]
         if self.notes:
             lines += ["", phrase("notes", L)] + [f"  - {_render_note(n, k)}" for n in self.notes]
-        lines += ["", f"simkit {pv.simkit_version} · scenario sha256 {pv.scenario_sha256[:12]} · "
+        lines += ["", f"simkit {pv.simkit_version} · scenario sha256 {(pv.scenario_sha256 or '')[:12]} · "
                       f"data {pv.data_source} sha256 "
                       f"{(pv.data_sha256 or pv.data_content_sha256)[:12]} · seed {pv.seed}"]
         return "\n".join(lines)
@@ -597,7 +597,7 @@ class EvaluationResult(Result):
             + (f"<br><small>{html.escape(phrase('notes', L))}</small><ul><small>{notes}</small></ul>"
                if notes else "")
             + f"<br><small>simkit {html.escape(pv.simkit_version)} · scenario sha256 "
-              f"{pv.scenario_sha256[:12]}… · data sha256 "
+              f"{(pv.scenario_sha256 or '')[:12]}… · data sha256 "
               f"{(pv.data_sha256 or pv.data_content_sha256)[:12]}… · prior {pv.prior} · "
               f"seed {pv.seed}</small>"
         )
