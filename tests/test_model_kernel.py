@@ -24,7 +24,7 @@ import simkit
 from simkit.engine import _param_rows
 from simkit.model import _kernel
 from simkit.model.hazards import HAZARD_KINDS, HazardKind, register_hazard
-from simkit.model.pricing import prices, spell_costs
+from simkit.model.pricing import group_costs, prices, spell_costs
 from simkit.model.simulate import simulate_histories
 
 from .test_model import BASE
@@ -227,3 +227,81 @@ def test_a_history_longer_than_the_step_limit_is_an_error():
     sc = simkit.load_scenario(copy.deepcopy(BASE))
     with pytest.raises(RuntimeError, match="did not finish within 3 transitions"):
         _kernel.run(sc, {"_": np.zeros(2)}, 2, _kernel.philox_key(3, 20, 0), 3)
+
+
+def _cuts_reference(pr, state, sub, start, end, stair0, fac, cuts, group, weight, groups, discounted):
+    """The definition of costs_until: price every spell up to each cut (numpy passes), sum by group."""
+    out = np.zeros((groups, len(cuts), 3))
+    for k, c in enumerate(cuts):
+        a = spell_costs(pr, state, sub, start, end, stair0, fac, until=c, discounted=discounted, compiled=False)
+        for i, payer in enumerate(a):
+            out[:, k, i] = np.bincount(group, weights=weight * a[payer], minlength=groups)
+    return out
+
+
+@pytest.mark.parametrize("discounted", [True, False])
+def test_costs_until_one_pass_equals_pricing_up_to_each_cut(discounted):
+    # unsorted cuts, a repeated cut, cuts before every spell, at spell ends and past the horizon:
+    # the compiled pass (each spell priced once at its end, cumulated over the sorted cuts) must give
+    # what pricing every spell up to each cut gives
+    sc = simkit.load_scenario("norddjurs")
+    p = _param_rows(sc, 3, 0, 8)
+    h = simulate_histories(sc, p, seed=3, block=0)
+    pr = prices(sc)
+    used = {x.factor for x in pr.series if x.factor is not None}
+    fac = {k: v for k, v in p.items() if k in used}
+    sub = h.subgroup[h.person]
+    group = h.draw * 2 + h.arm.astype(np.int64)
+    weight = np.where(h.arm == 0, 1.0, -0.5)
+    cuts = np.array([300.0, 52.0, -1.0, float(h.end[3]), 52.0, 1e4, 0.0, float(h.start[5]), 130.5])
+    got = _kernel.price_cuts(_kernel.price_tables(pr), h.state, sub, h.start, h.end, h.stair0, fac, cuts, group,
+                             weight, 16, discounted, factor_index=h.draw)
+    want = _cuts_reference(pr, h.state, sub, h.start, h.end, h.stair0, {k: v[h.draw] for k, v in fac.items()},
+                           cuts, group, weight, 16, discounted)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+    assert np.all(got[:, 2] == 0) and np.all(got[:, 6] == 0)     # nothing is spent before week 0
+    np.testing.assert_array_equal(got[:, 1], got[:, 4])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.floats(0, 200), st.floats(0, 120), st.floats(0, 80),
+                          st.integers(0, 3)), min_size=1, max_size=12),
+       st.lists(st.floats(-10, 400), min_size=1, max_size=6))
+def test_costs_until_agrees_with_its_definition_on_any_spells(spells, cuts):
+    # property: for arbitrary spells (any state, staircase count and length) and cuts, the one-pass
+    # cumulative kernel equals pricing up to each cut (the cumulative sum reorders additions only)
+    sc = simkit.load_scenario("norddjurs")
+    pr = prices(sc)
+    n_states = len(sc.model.states)
+    state = np.array([s % n_states for s, *_ in spells])
+    start = np.array([a for _, a, *_ in spells])
+    end = start + np.array([d for _, _, d, *_ in spells])
+    stair0 = np.array([c for *_, c, _ in spells])
+    group = np.array([g for *_, g in spells])
+    sub = np.arange(state.size) % len(sc.model.subgroups)
+    fac = {f: np.full(state.size, 1.25) for f in {x.factor for x in pr.series if x.factor is not None}}
+    w = np.linspace(1.0, -1.0, state.size)
+    for discounted in (True, False):
+        got = _kernel.price_cuts(_kernel.price_tables(pr), state, sub, start, end, stair0, fac, cuts, group, w, 4,
+                                 discounted)
+        want = _cuts_reference(pr, state, sub, start, end, stair0, fac, cuts, group, w, 4, discounted)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+
+
+def test_fused_pricing_by_draw_is_the_bincount_of_the_spell_costs_bit_for_bit():
+    # the engine prices and sums per draw in one pass, each spell reading its draw's factor: the same
+    # additions in the same order as pricing per spell (factors gathered per spell) and np.bincount
+    sc = simkit.load_scenario("norddjurs")
+    p = _param_rows(sc, 4, 0, 6)
+    h = simulate_histories(sc, p, seed=4, block=0)
+    pr = prices(sc)
+    sub = h.subgroup[h.person]
+    sign = np.where(h.arm == 0, 1.0, -1.0)
+    per_spell = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, {k: v[h.draw] for k, v in p.items()})
+    by_index = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, p, factor_index=h.draw)
+    numpy_path = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, p, factor_index=h.draw, compiled=False)
+    fused = group_costs(pr, h.state, sub, h.start, h.end, h.stair0, p, h.draw, sign, 6, factor_index=h.draw)
+    for i, payer in enumerate(per_spell):
+        np.testing.assert_array_equal(by_index[payer], per_spell[payer])
+        np.testing.assert_allclose(numpy_path[payer], per_spell[payer], rtol=1e-12, atol=1e-6)
+        np.testing.assert_array_equal(fused[:, i], np.bincount(h.draw, weights=sign * per_spell[payer], minlength=6))

@@ -22,7 +22,7 @@ import numpy as np
 from simkit.contract import fund_view, repayment
 from simkit.engine import BLOCK, Job, _param_rows
 from simkit.model.indicators import Context, PersonSpells, count, evaluate_indicators
-from simkit.model.pricing import costs_until, item_prices, prices, spell_costs
+from simkit.model.pricing import costs_until, group_costs, item_prices, prices
 from simkit.model.pricing import dated_pv as model_dated_pv
 from simkit.model.simulate import STREAM_SCORES, Histories, _generator, simulate_histories
 from simkit.model.spec import ARMS, PAYERS, ModelScenario
@@ -160,9 +160,9 @@ def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray],
     spend = np.zeros((D, 2, len(years)))
     if pi.series:
         used = {x.factor for x in pi.series if x.factor is not None}
-        fac = {k: v[h.draw] for k, v in p.items() if k in used}
+        fac = {k: v for k, v in p.items() if k in used}   # per draw; each spell reads its draw's value
         cut = costs_until(pi, h.state, sub, h.start, h.end, h.stair0, fac, np.concatenate([lo, hi]), group,
-                          np.ones(h.state.size), 2 * D, discounted=False)[:, :, 0]
+                          np.ones(h.state.size), 2 * D, discounted=False, factor_index=h.draw)[:, :, 0]
         spend += (cut[:, len(years):] - cut[:, :len(years)]).reshape(D, 2, len(years))
     share = p[c.per_referral_share] if isinstance(c.per_referral_share, str) else np.full(D, c.per_referral_share)
     referred = np.array([np.count_nonzero((h.referral >= a) & (h.referral < b)) for a, b in bounds], dtype=float)
@@ -216,10 +216,10 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     draw = h.draw
     sub = h.subgroup[h.person]
     used = {x.factor for x in pr.series if x.factor is not None}
-    fac = {k: v[draw] for k, v in p.items() if k in used}   # per spell: only the prices' factors
-    costs = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, fac)
+    fac = {k: v for k, v in p.items() if k in used}   # per draw (the prices' factors); spells read their draw's
     sign = np.where(h.arm == 0, 1.0, -1.0)   # bau cost − programme cost = saving
-    savings = {payer: np.bincount(draw, weights=sign * costs[payer], minlength=D) for payer in PAYERS}
+    by_draw = group_costs(pr, h.state, sub, h.start, h.end, h.stair0, fac, draw, sign, D, factor_index=draw)
+    savings = {payer: by_draw[:, i] for i, payer in enumerate(PAYERS)}
 
     b = sc.budget
     v_ref = pr.v(h.referral)
@@ -297,9 +297,8 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     if m:
         sel = draw < m
         years = np.arange(1, b.horizon_years + 1) * WEEKS_PER_YEAR
-        fac_m = {k: v[sel] for k, v in fac.items()}
-        curve = costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel], fac_m, years,
-                            draw[sel], sign[sel], m)[:, :, 0]
+        curve = costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel], fac, years,
+                            draw[sel], sign[sel], m, factor_index=draw[sel])[:, :, 0]
         ref_y = (v_ref[None, :] * (h.referral[None, :] <= years[:, None])).sum(axis=1)
         pa = (programme_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
         ba = (bau_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
@@ -339,7 +338,7 @@ def _cash(sc, pr, h, sign, sub, fac, draw, m, rep_total, p, D) -> np.ndarray:
     avoided = p[b.avoided_cost][:m] if isinstance(b.avoided_cost, str) else np.full(m, float(b.avoided_cost))
     per = per + avoided
     out += costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
-                       {kk: v[sel] for kk, v in fac.items()}, pts, draw[sel], sign[sel], m, discounted=False)[:, :, 0]
+                       fac, pts, draw[sel], sign[sel], m, discounted=False, factor_index=draw[sel])[:, :, 0]
     for k, wk in enumerate(pts):
         out[:, k] += per * np.count_nonzero(h.referral <= wk)
         out[:, k] -= sum(c.amount for c in b.other_costs if c.payer == "municipality" and sc.week_of(c.date) <= wk)
