@@ -611,3 +611,44 @@ def cut_costs(state, subgroup, start, end, stair0, fac, fidx, cuts, order, group
             out[r, o, 1] += after[r, k, 1]
             out[r, o, 2] += after[r, k, 2]
     return 0
+
+
+# ---------------------------------------------------------------- spell tables
+
+
+@nb.njit(cache=True)
+def arm_table(arm, armv, key, state, start, end, event_in, o_cell, o_state, o_start, o_end, o_ev, o_prev, o_next):
+    """One pass of engine.arm_spells over the spells of arm ``armv``; returns the number of spells written.
+
+    Times cut to whole days (``floor(7 t + 1e-9) / 7``); a spell left without a day is dropped and
+    the event into it passes to the next kept spell; ``o_prev`` is the state of the kept spell
+    before in the same cell (−1 none), ``o_next`` the event into the kept spell after it in the
+    same cell (−1 none): the transition out of this one.
+    """
+    m = 0
+    pending = -1          # index (in the arm's spells) of the first of a run of dropped spells
+    j = -1                # the arm's spells seen so far − 1
+    for i in range(key.shape[0]):
+        if arm[i] != armv:
+            continue
+        j += 1
+        a = math.floor(start[i] * 7 + 1e-9) / 7
+        b = math.floor(end[i] * 7 + 1e-9) / 7
+        if not b > a:
+            if pending < 0:
+                pending = i
+            continue
+        o_cell[m] = key[i]
+        o_state[m] = state[i]
+        o_start[m] = a
+        o_end[m] = b
+        o_ev[m] = event_in[pending] if pending >= 0 else event_in[i]
+        pending = -1
+        o_next[m] = -1
+        if m > 0 and o_cell[m - 1] == key[i]:
+            o_prev[m] = o_state[m - 1]
+            o_next[m - 1] = o_ev[m]
+        else:
+            o_prev[m] = -1
+        m += 1
+    return m
