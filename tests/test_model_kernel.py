@@ -24,7 +24,7 @@ import simkit
 from simkit.engine import _param_rows
 from simkit.model import _kernel
 from simkit.model.hazards import HAZARD_KINDS, HazardKind, register_hazard
-from simkit.model.pricing import prices, spell_costs
+from simkit.model.pricing import group_costs, prices, spell_costs
 from simkit.model.simulate import simulate_histories
 
 from .test_model import BASE
@@ -227,3 +227,118 @@ def test_a_history_longer_than_the_step_limit_is_an_error():
     sc = simkit.load_scenario(copy.deepcopy(BASE))
     with pytest.raises(RuntimeError, match="did not finish within 3 transitions"):
         _kernel.run(sc, {"_": np.zeros(2)}, 2, _kernel.philox_key(3, 20, 0), 3)
+
+
+def _cuts_reference(pr, state, sub, start, end, stair0, fac, cuts, group, weight, groups, discounted):
+    """The definition of costs_until: price every spell up to each cut (numpy passes), sum by group."""
+    out = np.zeros((groups, len(cuts), 3))
+    for k, c in enumerate(cuts):
+        a = spell_costs(pr, state, sub, start, end, stair0, fac, until=c, discounted=discounted, compiled=False)
+        for i, payer in enumerate(a):
+            out[:, k, i] = np.bincount(group, weights=weight * a[payer], minlength=groups)
+    return out
+
+
+@pytest.mark.parametrize("discounted", [True, False])
+def test_costs_until_one_pass_equals_pricing_up_to_each_cut(discounted):
+    # unsorted cuts, a repeated cut, cuts before every spell, at spell ends and past the horizon:
+    # the compiled pass (each spell priced once at its end, cumulated over the sorted cuts) must give
+    # what pricing every spell up to each cut gives
+    sc = simkit.load_scenario("norddjurs")
+    p = _param_rows(sc, 3, 0, 8)
+    h = simulate_histories(sc, p, seed=3, block=0)
+    pr = prices(sc)
+    used = {x.factor for x in pr.series if x.factor is not None}
+    fac = {k: v for k, v in p.items() if k in used}
+    sub = h.subgroup[h.person]
+    group = h.draw * 2 + h.arm.astype(np.int64)
+    weight = np.where(h.arm == 0, 1.0, -0.5)
+    cuts = np.array([300.0, 52.0, -1.0, float(h.end[3]), 52.0, 1e4, 0.0, float(h.start[5]), 130.5])
+    got = _kernel.price_cuts(_kernel.price_tables(pr), h.state, sub, h.start, h.end, h.stair0, fac, cuts, group,
+                             weight, 16, discounted, factor_index=h.draw)
+    want = _cuts_reference(pr, h.state, sub, h.start, h.end, h.stair0, {k: v[h.draw] for k, v in fac.items()},
+                           cuts, group, weight, 16, discounted)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+    assert np.all(got[:, 2] == 0) and np.all(got[:, 6] == 0)     # nothing is spent before week 0
+    np.testing.assert_array_equal(got[:, 1], got[:, 4])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.floats(0, 200), st.floats(0, 120), st.floats(0, 80),
+                          st.integers(0, 3)), min_size=1, max_size=12),
+       st.lists(st.floats(-10, 400), min_size=1, max_size=6))
+def test_costs_until_agrees_with_its_definition_on_any_spells(spells, cuts):
+    # property: for arbitrary spells (any state, staircase count and length) and cuts, the one-pass
+    # cumulative kernel equals pricing up to each cut (the cumulative sum reorders additions only)
+    sc = simkit.load_scenario("norddjurs")
+    pr = prices(sc)
+    n_states = len(sc.model.states)
+    state = np.array([s % n_states for s, *_ in spells])
+    start = np.array([a for _, a, *_ in spells])
+    end = start + np.array([d for _, _, d, *_ in spells])
+    stair0 = np.array([c for *_, c, _ in spells])
+    group = np.array([g for *_, g in spells])
+    sub = np.arange(state.size) % len(sc.model.subgroups)
+    fac = {f: np.full(state.size, 1.25) for f in {x.factor for x in pr.series if x.factor is not None}}
+    w = np.linspace(1.0, -1.0, state.size)
+    for discounted in (True, False):
+        got = _kernel.price_cuts(_kernel.price_tables(pr), state, sub, start, end, stair0, fac, cuts, group, w, 4,
+                                 discounted)
+        want = _cuts_reference(pr, state, sub, start, end, stair0, fac, cuts, group, w, 4, discounted)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+
+
+def test_fused_pricing_by_draw_is_the_bincount_of_the_spell_costs_bit_for_bit():
+    # the engine prices and sums per draw in one pass, each spell reading its draw's factor: the same
+    # additions in the same order as pricing per spell (factors gathered per spell) and np.bincount
+    sc = simkit.load_scenario("norddjurs")
+    p = _param_rows(sc, 4, 0, 6)
+    h = simulate_histories(sc, p, seed=4, block=0)
+    pr = prices(sc)
+    sub = h.subgroup[h.person]
+    sign = np.where(h.arm == 0, 1.0, -1.0)
+    per_spell = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, {k: v[h.draw] for k, v in p.items()})
+    by_index = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, p, factor_index=h.draw)
+    numpy_path = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, p, factor_index=h.draw, compiled=False)
+    fused = group_costs(pr, h.state, sub, h.start, h.end, h.stair0, p, h.draw, sign, 6, factor_index=h.draw)
+    for i, payer in enumerate(per_spell):
+        np.testing.assert_array_equal(by_index[payer], per_spell[payer])
+        np.testing.assert_allclose(numpy_path[payer], per_spell[payer], rtol=1e-12, atol=1e-6)
+        np.testing.assert_array_equal(fused[:, i], np.bincount(h.draw, weights=sign * per_spell[payer], minlength=6))
+
+
+def _tables_equal(a, b):
+    for f in ("cells", "referral", "cell", "state", "start", "end", "event_in", "exit_event", "prev_state", "exit_code"):
+        x, y = getattr(a, f), getattr(b, f)
+        assert np.asarray(x).dtype == np.asarray(y).dtype, f
+        np.testing.assert_array_equal(x, y, err_msg=f)
+
+
+def test_compiled_spell_table_is_the_numpy_table():
+    # arm_spells' one compiled pass against its numpy passes: a simulated block, and hand-made spells
+    # with runs of spells shorter than a day (dropped; the event into the first passes on), one of them
+    # at the end of a cell
+    from simkit.model.engine import arm_spells
+    from simkit.model.simulate import Histories
+
+    sc = simkit.load_scenario("norddjurs")
+    p = _param_rows(sc, 5, 0, 4)
+    h = simulate_histories(sc, p, seed=5, block=0)
+    for arm in ("bau", "programme"):
+        _tables_equal(arm_spells(h, arm, sc.model, compiled=True), arm_spells(h, arm, sc.model, compiled=False))
+    day = 1 / 7
+    key = np.array([0, 0, 0, 0, 0, 1, 1, 1, 0, 1])
+    arm = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1], dtype=np.int8)
+    start = np.array([0, 3, 3 + day / 3, 3 + day / 2, 10, 0, 5, 5 + day / 4, 0, 0.0])
+    end = np.array([3, 3 + day / 3, 3 + day / 2, 10, 20, 5, 5 + day / 4, 20, 20, 20.0])
+    state = np.array([0, 1, 2, 3, 4, 0, 1, 2, 0, 0], dtype=np.int16)
+    ev = np.array([-1, 2, 5, 7, 1, -1, 3, 4, -1, -1], dtype=np.int16)
+    hh = Histories(1, 2, np.array([0.0, 0.0]), np.zeros(2, np.int16), key, arm, state, start, end, ev,
+                   np.zeros(10), 20.0)
+    a = arm_spells(hh, "bau", sc.model, compiled=True)
+    _tables_equal(a, arm_spells(hh, "bau", sc.model, compiled=False))
+    # hand check: cell 0 keeps spells 0, 3, 4 (3 gets the event into spell 1), cell 1 keeps 5 and 7
+    assert a.cell.tolist() == [0, 0, 0, 1, 1] and a.state.tolist() == [0, 3, 4, 0, 2]
+    assert a.event_in.tolist() == [-1, 2, 1, -1, 3] and a.prev_state.tolist() == [-1, 0, 3, -1, 0]
+    assert a.exit_code.tolist() == [2, 1, -1, 3, -1]
+    _tables_equal(arm_spells(hh, "programme", None, compiled=True), arm_spells(hh, "programme", None, compiled=False))

@@ -327,14 +327,20 @@ def _submask(series, G: int, gmax: int) -> np.ndarray:
     return out
 
 
-def _price_args(pt: dict, state, subgroup, factors):
+def _price_args(pt: dict, state, subgroup, factors, factor_index=None):
+    """Kernel arguments; ``factor_index`` (one row per spell) reads ``factors`` at rows, else one value per spell."""
     n = state.size
     state = np.asarray(state, dtype=np.int64)
     subgroup = np.asarray(subgroup, dtype=np.int64)
     gmax = max(pt["G"], int(subgroup.max()) + 1 if n else 1)
     s_sub = _submask(pt["series"], pt["G"], gmax)
-    fac = np.stack([np.broadcast_to(np.asarray(factors[f], dtype=float), (n,)) for f in pt["factors"]]) \
-        if pt["factors"] else np.zeros((1, n))
+    if factor_index is None:
+        rows, fidx = n, np.arange(n)
+    else:
+        fidx = np.asarray(factor_index, dtype=np.int64)
+        rows = max([np.size(factors[f]) for f in pt["factors"]] + [1])
+    fac = np.stack([np.broadcast_to(np.asarray(factors[f], dtype=float), (rows,)) for f in pt["factors"]]) \
+        if pt["factors"] else np.zeros((1, max(rows, 1)))
     by_first, by_cnt = pt["by_first"], pt["by_cnt"]
     smax = int(state.max()) + 1 if n else 1
     if smax > by_first.size:   # states without a price
@@ -342,26 +348,40 @@ def _price_args(pt: dict, state, subgroup, factors):
         by_cnt = np.append(by_cnt, np.zeros(smax - by_cnt.size, np.int64))
     tables = (by_first, by_cnt, pt["by_ser"], pt["s_payer"], s_sub, pt["s_fac"], pt["s_stair"], pt["s_n"],
               pt["s_grid"], pt["s_rate"], pt["s_cpv"], pt["s_cash"], pt["s_v"], pt["s_d"], pt["steps"], pt["rho"])
-    return state, subgroup, fac, tables
+    return state, subgroup, fac, fidx, tables
 
 
-def price_spells(pt: dict, state, subgroup, start, end, stair0, factors, until, discounted) -> np.ndarray:
+def price_spells(pt: dict, state, subgroup, start, end, stair0, factors, until, discounted,
+                 factor_index=None) -> np.ndarray:
     """Costs (n, 3) per spell and payer through the compiled kernel."""
-    state, subgroup, fac, tables = _price_args(pt, state, subgroup, factors)
+    state, subgroup, fac, fidx, tables = _price_args(pt, state, subgroup, factors, factor_index)
     out = np.zeros((state.size, 3))
     nb().spell_costs(state, subgroup, np.asarray(start, float), np.asarray(end, float),
-                     np.asarray(stair0, float), fac, math.inf if until is None else float(until),
+                     np.asarray(stair0, float), fac, fidx, math.inf if until is None else float(until),
                      bool(discounted), *tables, out, np.zeros(3))
     return out
 
 
+def price_groups(pt: dict, state, subgroup, start, end, stair0, factors, group, weight, groups: int,
+                 discounted: bool, factor_index=None) -> np.ndarray:
+    """``out[g, payer]``: sum over the spells of group ``g`` of ``weight`` × cost (one compiled pass)."""
+    state, subgroup, fac, fidx, tables = _price_args(pt, state, subgroup, factors, factor_index)
+    out = np.zeros((groups, 3))
+    nb().group_costs(state, subgroup, np.asarray(start, float), np.asarray(end, float), np.asarray(stair0, float),
+                     fac, fidx, np.asarray(group, dtype=np.int64), np.asarray(weight, dtype=float), bool(discounted),
+                     *tables, out, np.zeros(3))
+    return out
+
+
 def price_cuts(pt: dict, state, subgroup, start, end, stair0, factors, cuts, group, weight, groups: int,
-               discounted: bool) -> np.ndarray:
+               discounted: bool, factor_index=None) -> np.ndarray:
     """``out[g, k, payer]``: sum over the spells of group ``g`` of ``weight`` × cost before week ``cuts[k]``."""
-    state, subgroup, fac, tables = _price_args(pt, state, subgroup, factors)
+    state, subgroup, fac, fidx, tables = _price_args(pt, state, subgroup, factors, factor_index)
     cuts = np.asarray(cuts, dtype=float).reshape(-1)
+    order = np.argsort(cuts, kind="stable")   # the kernel walks the cuts in order; out keeps the caller's
     out = np.zeros((groups, cuts.size, 3))
     nb().cut_costs(state, subgroup, np.asarray(start, float), np.asarray(end, float), np.asarray(stair0, float),
-                   fac, cuts, np.asarray(group, dtype=np.int64), np.asarray(weight, dtype=float), bool(discounted),
-                   *tables, out, np.zeros(3), np.zeros(3))
+                   fac, fidx, cuts[order], order.astype(np.int64), np.asarray(group, dtype=np.int64),
+                   np.asarray(weight, dtype=float), bool(discounted), *tables, out, np.zeros((cuts.size + 1, 3)),
+                   np.zeros((groups, cuts.size, 3)))
     return out

@@ -418,9 +418,12 @@ def _integral(i, t, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d):
 
 
 @nb.njit(cache=True, inline="always")
-def _one(q, st, g, a, b, c0, fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n,
+def _one(q, st, g, a, b, c0, fac, fidx, discounted, by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n,
          s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res):
-    """Cost of spell ``q`` (state ``st``, subgroup ``g``) over [a, b) per payer into ``res`` (3,)."""
+    """Cost of spell ``q`` (state ``st``, subgroup ``g``) over [a, b) per payer into ``res`` (3,).
+
+    A line with a factor reads it at ``fac[factor, fidx[q]]`` (a spell's row, e.g. its draw).
+    """
     res[0] = 0.0
     res[1] = 0.0
     res[2] = 0.0
@@ -429,67 +432,223 @@ def _one(q, st, g, a, b, c0, fac, discounted, by_first, by_cnt, by_ser, s_payer,
         i = by_ser[jj]
         if not s_sub[i, g]:
             continue
-        f = 1.0 if s_fac[i] < 0 else fac[s_fac[i], q]
+        f = 1.0 if s_fac[i] < 0 else fac[s_fac[i], fidx[q]]
         if not s_stair[i]:
             res[s_payer[i]] += f * (_integral(i, b, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
                                     - _integral(i, a, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d))
             continue
+        # a step starts where the one before it ended: its integral there is reused (the same number)
+        have_pe = False
+        pe = 0.0
+        pie = 0.0
         for j in range(nst):
             edge = steps[j + 1] if j + 1 < nst else INF
             lo = a + max(steps[j] - c0, 0.0)
             hi = min(a + max(edge - c0, 0.0), b)
             if not hi > lo:   # the count is past (or not yet at) this step during the spell
+                have_pe = False
                 continue
-            part = f * (_integral(i, hi, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
-                        - _integral(i, lo, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d))
+            ihi = _integral(i, hi, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+            if have_pe and lo == pe:
+                ilo = pie
+            else:
+                ilo = _integral(i, lo, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+            part = f * (ihi - ilo)
             res[0] += (1.0 - rho[j]) * part
             res[1] += rho[j] * part
+            have_pe, pe, pie = True, hi, ihi
 
 
 @nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # _nrt: numba option without a stub
-def spell_costs(state, subgroup, start, end, stair0, fac, until, discounted,
+def spell_costs(state, subgroup, start, end, stair0, fac, fidx, until, discounted,
                 by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
                 s_v, s_d, steps, rho, out, res):
     """Cost per spell and payer into ``out`` (n, 3); see pricing.spell_costs."""
     for q in range(state.shape[0]):
         b = min(end[q], until)
         a = min(start[q], b)
-        _one(q, state[q], subgroup[q], a, b, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer,
+        _one(q, state[q], subgroup[q], a, b, stair0[q], fac, fidx, discounted, by_first, by_cnt, by_ser, s_payer,
              s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res)
         out[q, 0], out[q, 1], out[q, 2] = res[0], res[1], res[2]
     return 0
 
 
 @nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # _nrt: numba option without a stub
-def cut_costs(state, subgroup, start, end, stair0, fac, cuts, group, weight, discounted,
+def group_costs(state, subgroup, start, end, stair0, fac, fidx, group, weight, discounted,
+                by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
+                s_v, s_d, steps, rho, out, res):
+    """Add ``weight`` × the cost of each spell to ``out[group, payer]`` (pricing and the sum in one pass).
+
+    The same sums, in the same order, as ``np.bincount(group, weight * cost)`` of :func:`spell_costs`.
+    """
+    for q in range(state.shape[0]):
+        _one(q, state[q], subgroup[q], start[q], end[q], stair0[q], fac, fidx, discounted, by_first, by_cnt,
+             by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res)
+        r = group[q]
+        w = weight[q]
+        out[r, 0] += w * res[0]
+        out[r, 1] += w * res[1]
+        out[r, 2] += w * res[2]
+    return 0
+
+
+@nb.njit(cache=True, inline="always")
+def _point(m, n_in, k0, cuts, b):
+    """Week of evaluation point ``m`` of a spell: the cuts inside it, then its end."""
+    return cuts[k0 + m] if m < n_in else b
+
+
+@nb.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # _nrt: numba option without a stub
+def cut_costs(state, subgroup, start, end, stair0, fac, fidx, cuts, order, group, weight, discounted,
               by_first, by_cnt, by_ser, s_payer, s_sub, s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash,
-              s_v, s_d, steps, rho, out, res, full):
-    """Add ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``."""
+              s_v, s_d, steps, rho, out, acc, after):
+    """Add ``weight`` × the cost of each spell up to each week of ``cuts`` to ``out[group, cut, payer]``.
+
+    ``cuts`` are sorted ascending and ``order[k]`` is the caller's index of sorted cut ``k``. A spell's
+    full cost is added once into ``after`` at the first cut at or after its end (a cumulative sum
+    over the cuts then carries it to every later cut), its partial costs only at the cuts inside
+    it. Each spell's evaluation points (the cuts inside it, then its end) are priced together: the
+    integrals at the spell's start and at its staircase steps are computed once, not once per
+    point. Per point the sums are those of :func:`_one` in the same order (bit-identical);
+    ``acc`` (cuts + 1, 3) and ``after`` (groups, cuts, 3) are scratch, ``after`` zero on entry.
+    """
     K = cuts.shape[0]
+    nst = steps.shape[0]
     for q in range(state.shape[0]):
         a = start[q]
         b = end[q]
+        # first sorted cut after the start (c > a), then the cuts inside the spell (a < c < b)
+        lo_ = 0
+        hi_ = K
+        while lo_ < hi_:
+            mid = (lo_ + hi_) >> 1
+            if cuts[mid] <= a:
+                lo_ = mid + 1
+            else:
+                hi_ = mid
+        k0 = lo_
+        k1 = k0
+        while k1 < K and cuts[k1] < b:
+            k1 += 1
+        n_in = k1 - k0
+        npt = n_in + (1 if k1 < K else 0)
+        if npt == 0:
+            continue
+        for m in range(npt):
+            acc[m, 0] = 0.0
+            acc[m, 1] = 0.0
+            acc[m, 2] = 0.0
         st = state[q]
         g = subgroup[q]
+        c0 = stair0[q]
+        for jj in range(by_first[st], by_first[st] + by_cnt[st]):
+            i = by_ser[jj]
+            if not s_sub[i, g]:
+                continue
+            f = 1.0 if s_fac[i] < 0 else fac[s_fac[i], fidx[q]]
+            if not s_stair[i]:
+                ia = _integral(i, a, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+                py = s_payer[i]
+                for m in range(npt):
+                    x = _point(m, n_in, k0, cuts, b)
+                    acc[m, py] += f * (_integral(i, x, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+                                       - ia)
+                continue
+            have_pe = False   # the integral at the end of the step before (where this one starts)
+            pe = 0.0
+            pie = 0.0
+            for j in range(nst):
+                edge = steps[j + 1] if j + 1 < nst else INF
+                lo = a + max(steps[j] - c0, 0.0)
+                ehi = a + max(edge - c0, 0.0)
+                have_lo = False
+                have_full = False
+                ilo = 0.0
+                pfull = 0.0
+                ie = 0.0
+                for m in range(npt):
+                    x = _point(m, n_in, k0, cuts, b)
+                    hi = min(ehi, x)
+                    if not hi > lo:   # the count is past (or not yet at) this step by this point
+                        continue
+                    if not have_lo:
+                        if have_pe and lo == pe:
+                            ilo = pie
+                        else:
+                            ilo = _integral(i, lo, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+                        have_lo = True
+                    if hi == ehi:     # the step ends before this point: its whole part
+                        if not have_full:
+                            ie = _integral(i, ehi, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+                            pfull = f * (ie - ilo)
+                            have_full = True
+                        part = pfull
+                    else:
+                        part = f * (_integral(i, x, discounted, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d)
+                                    - ilo)
+                    acc[m, 0] += (1.0 - rho[j]) * part
+                    acc[m, 1] += rho[j] * part
+                have_pe, pe, pie = have_full, ehi, ie
         w = weight[q]
         r = group[q]
-        have_full = False
+        for m in range(n_in):
+            o = order[k0 + m]
+            out[r, o, 0] += w * acc[m, 0]
+            out[r, o, 1] += w * acc[m, 1]
+            out[r, o, 2] += w * acc[m, 2]
+        if k1 < K:
+            after[r, k1, 0] += w * acc[n_in, 0]
+            after[r, k1, 1] += w * acc[n_in, 1]
+            after[r, k1, 2] += w * acc[n_in, 2]
+    for r in range(after.shape[0]):
+        for k in range(1, K):
+            after[r, k, 0] += after[r, k - 1, 0]
+            after[r, k, 1] += after[r, k - 1, 1]
+            after[r, k, 2] += after[r, k - 1, 2]
         for k in range(K):
-            c = cuts[k]
-            if c <= a:
-                continue
-            if c >= b:
-                if not have_full:
-                    _one(q, st, g, a, b, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub,
-                         s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, full)
-                    have_full = True
-                out[r, k, 0] += w * full[0]
-                out[r, k, 1] += w * full[1]
-                out[r, k, 2] += w * full[2]
-            else:
-                _one(q, st, g, a, c, stair0[q], fac, discounted, by_first, by_cnt, by_ser, s_payer, s_sub,
-                     s_fac, s_stair, s_n, s_grid, s_rate, s_cpv, s_cash, s_v, s_d, steps, rho, res)
-                out[r, k, 0] += w * res[0]
-                out[r, k, 1] += w * res[1]
-                out[r, k, 2] += w * res[2]
+            o = order[k]
+            out[r, o, 0] += after[r, k, 0]
+            out[r, o, 1] += after[r, k, 1]
+            out[r, o, 2] += after[r, k, 2]
     return 0
+
+
+# ---------------------------------------------------------------- spell tables
+
+
+@nb.njit(cache=True)
+def arm_table(arm, armv, key, state, start, end, event_in, o_cell, o_state, o_start, o_end, o_ev, o_prev, o_next):
+    """One pass of engine.arm_spells over the spells of arm ``armv``; returns the number of spells written.
+
+    Times cut to whole days (``floor(7 t + 1e-9) / 7``); a spell left without a day is dropped and
+    the event into it passes to the next kept spell; ``o_prev`` is the state of the kept spell
+    before in the same cell (−1 none), ``o_next`` the event into the kept spell after it in the
+    same cell (−1 none): the transition out of this one.
+    """
+    m = 0
+    pending = -1          # index (in the arm's spells) of the first of a run of dropped spells
+    j = -1                # the arm's spells seen so far − 1
+    for i in range(key.shape[0]):
+        if arm[i] != armv:
+            continue
+        j += 1
+        a = math.floor(start[i] * 7 + 1e-9) / 7
+        b = math.floor(end[i] * 7 + 1e-9) / 7
+        if not b > a:
+            if pending < 0:
+                pending = i
+            continue
+        o_cell[m] = key[i]
+        o_state[m] = state[i]
+        o_start[m] = a
+        o_end[m] = b
+        o_ev[m] = event_in[pending] if pending >= 0 else event_in[i]
+        pending = -1
+        o_next[m] = -1
+        if m > 0 and o_cell[m - 1] == key[i]:
+            o_prev[m] = o_state[m - 1]
+            o_next[m - 1] = o_ev[m]
+        else:
+            o_prev[m] = -1
+        m += 1
+    return m

@@ -21,8 +21,9 @@ import numpy as np
 
 from simkit.blocks import BLOCK, Job, _param_rows
 from simkit.contract import fund_view, repayment
+from simkit.model import _kernel
 from simkit.model.indicators import Context, PersonSpells, count, evaluate_indicators
-from simkit.model.pricing import costs_until, item_prices, prices, spell_costs
+from simkit.model.pricing import costs_until, group_costs, item_prices, prices
 from simkit.model.pricing import dated_pv as model_dated_pv
 from simkit.model.simulate import STREAM_SCORES, Histories, _generator, simulate_histories
 from simkit.model.spec import ARMS, PAYERS, ModelScenario
@@ -47,13 +48,52 @@ def _prices(sc: ModelScenario):
     return _PRICE_CACHE[sc.sha256]
 
 
-def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
+#: from this many spells on, :func:`arm_spells` runs its one compiled pass (below: numpy, no numba start-up)
+COMPILED_SPELLS = 50_000
+
+
+def arm_spells(h: Histories, arm: str, model=None, *, compiled: bool | None = None) -> PersonSpells:
     """Collect the spells of one arm as a :class:`PersonSpells` table over the block's cells.
 
     Times are cut to whole days (``floor(7 t) / 7``): the indicators are defined on
-    dates, so simulated and observed histories are measured alike.
+    dates, so simulated and observed histories are measured alike. ``compiled``
+    (default: from :data:`COMPILED_SPELLS` spells on) builds the table in one compiled
+    pass instead of numpy passes; both give the same table.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.engine import _param_rows
+    >>> from simkit.model.simulate import simulate_histories
+    >>> sc = simkit.load_scenario("norddjurs")
+    >>> p = _param_rows(sc, 1, 0, 1)
+    >>> h = simulate_histories(sc, p, seed=1, block=0)
+    >>> sp = arm_spells(h, "programme", sc.model)
+    >>> bool(np.all(sp.end > sp.start)), sp.cells == h.persons
+    (True, True)
     """
-    sel = np.flatnonzero(h.arm_mask(arm))
+    armv = ARMS.index(arm)
+    labels = None if model is None else np.array([t.event or "" for t in model.transitions] + [""], dtype=object)
+    if compiled is None:
+        compiled = h.state.size >= COMPILED_SPELLS
+    cols: tuple[np.ndarray, ...]
+    if compiled:
+        n = h.state.size
+        cols = (np.empty(n, np.int64), np.empty(n, h.state.dtype), np.empty(n), np.empty(n),
+                np.empty(n, h.event_in.dtype), np.empty(n, h.state.dtype), np.empty(n, np.int64))
+        m = _kernel.nb().arm_table(h.arm, armv, h.key, h.state, h.start, h.end, h.event_in, *cols)
+        cols = tuple(x[:m] for x in cols)
+    else:
+        cols = _arm_table(h, armv)
+    cell, state, start, end, ev, prev, nxt = cols
+    exit_event = np.full(cell.size, "", dtype=object) if labels is None else labels[nxt]
+    return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), cell, state, start, end, ev,
+                        exit_event=exit_event, prev_state=prev, exit_code=None if labels is None else nxt)
+
+
+def _arm_table(h: Histories, armv: int):
+    """:func:`arm_spells`' table by numpy passes (the reference of the compiled pass)."""
+    sel = np.flatnonzero(h.arm == armv)
     start = np.floor(h.start[sel] * 7 + 1e-9) / 7
     end = np.floor(h.end[sel] * 7 + 1e-9) / 7
     # a spell shorter than a day has no day of its own; its event passes to the spell after it
@@ -70,14 +110,9 @@ def arm_spells(h: Histories, arm: str, model=None) -> PersonSpells:
     same = np.zeros(cell.size, dtype=bool)
     same[1:] = cell[1:] == cell[:-1]           # spells are sorted by (cell, start) within an arm
     prev = np.where(same, np.roll(state, 1), -1)
-    exit_event = np.full(cell.size, "", dtype=object)
-    if model is not None:
-        labels = np.array([t.event or "" for t in model.transitions] + [""], dtype=object)
-        nxt = np.append(ev[1:], -1)
-        nxt = np.where(np.append(same[1:], False), nxt, -1)
-        exit_event = labels[nxt]
-    return PersonSpells(h.draws * h.persons, np.tile(h.referral, h.draws), cell, state, start, end, ev,
-                        exit_event=exit_event, prev_state=prev)
+    nxt = np.append(ev[1:], -1)
+    nxt = np.where(np.append(same[1:], False), nxt, -1)
+    return cell, state, start, end, ev, prev, nxt
 
 
 @dataclass(frozen=True)
@@ -160,9 +195,9 @@ def ceiling_excess(sc: ModelScenario, h: Histories, p: Mapping[str, np.ndarray],
     spend = np.zeros((D, 2, len(years)))
     if pi.series:
         used = {x.factor for x in pi.series if x.factor is not None}
-        fac = {k: v[h.draw] for k, v in p.items() if k in used}
+        fac = {k: v for k, v in p.items() if k in used}   # per draw; each spell reads its draw's value
         cut = costs_until(pi, h.state, sub, h.start, h.end, h.stair0, fac, np.concatenate([lo, hi]), group,
-                          np.ones(h.state.size), 2 * D, discounted=False)[:, :, 0]
+                          np.ones(h.state.size), 2 * D, discounted=False, factor_index=h.draw)[:, :, 0]
         spend += (cut[:, len(years):] - cut[:, :len(years)]).reshape(D, 2, len(years))
     share = p[c.per_referral_share] if isinstance(c.per_referral_share, str) else np.full(D, c.per_referral_share)
     referred = np.array([np.count_nonzero((h.referral >= a) & (h.referral < b)) for a, b in bounds], dtype=float)
@@ -216,10 +251,10 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     draw = h.draw
     sub = h.subgroup[h.person]
     used = {x.factor for x in pr.series if x.factor is not None}
-    fac = {k: v[draw] for k, v in p.items() if k in used}   # per spell: only the prices' factors
-    costs = spell_costs(pr, h.state, sub, h.start, h.end, h.stair0, fac)
+    fac = {k: v for k, v in p.items() if k in used}   # per draw (the prices' factors); spells read their draw's
     sign = np.where(h.arm == 0, 1.0, -1.0)   # bau cost − programme cost = saving
-    savings = {payer: np.bincount(draw, weights=sign * costs[payer], minlength=D) for payer in PAYERS}
+    by_draw = group_costs(pr, h.state, sub, h.start, h.end, h.stair0, fac, draw, sign, D, factor_index=draw)
+    savings = {payer: by_draw[:, i] for i, payer in enumerate(PAYERS)}
 
     b = sc.budget
     v_ref = pr.v(h.referral)
@@ -297,9 +332,8 @@ def block_outputs(sc: ModelScenario, p: Mapping[str, np.ndarray], seed: int, blo
     if m:
         sel = draw < m
         years = np.arange(1, b.horizon_years + 1) * WEEKS_PER_YEAR
-        fac_m = {k: v[sel] for k, v in fac.items()}
-        curve = costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel], fac_m, years,
-                            draw[sel], sign[sel], m)[:, :, 0]
+        curve = costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel], fac, years,
+                            draw[sel], sign[sel], m, factor_index=draw[sel])[:, :, 0]
         ref_y = (v_ref[None, :] * (h.referral[None, :] <= years[:, None])).sum(axis=1)
         pa = (programme_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
         ba = (bau_pv[:m] / ref_pv) if ref_pv else np.zeros(m)
@@ -339,7 +373,7 @@ def _cash(sc, pr, h, sign, sub, fac, draw, m, rep_total, p, D) -> np.ndarray:
     avoided = p[b.avoided_cost][:m] if isinstance(b.avoided_cost, str) else np.full(m, float(b.avoided_cost))
     per = per + avoided
     out += costs_until(pr, h.state[sel], sub[sel], h.start[sel], h.end[sel], h.stair0[sel],
-                       {kk: v[sel] for kk, v in fac.items()}, pts, draw[sel], sign[sel], m, discounted=False)[:, :, 0]
+                       fac, pts, draw[sel], sign[sel], m, discounted=False, factor_index=draw[sel])[:, :, 0]
     for k, wk in enumerate(pts):
         out[:, k] += per * np.count_nonzero(h.referral <= wk)
         out[:, k] -= sum(c.amount for c in b.other_costs if c.payer == "municipality" and sc.week_of(c.date) <= wk)

@@ -105,6 +105,7 @@ class PersonSpells:
     planned_end: np.ndarray | None = None
     exit_event: np.ndarray | None = None   # (spells,) event label of the transition out of the spell ("" none)
     prev_state: np.ndarray | None = None   # (spells,) state of the spell just before (−1 none / a gap)
+    exit_code: np.ndarray | None = None    # (spells,) index of the transition out (−1 none): exit_event as a number
 
 
 @dataclass(frozen=True)
@@ -209,12 +210,15 @@ def _completion(s, sp: PersonSpells, ctx: Context) -> Status:
     if s.get("early_exit_to"):
         early[m.state_ids(s["early_exit_to"])] = True
     # the transition out of a spell carries the event; it happens at the spell's end
-    exit_ev = sp.exit_event if sp.exit_event is not None else np.full(sp.state.size, "")
     prev = sp.prev_state if sp.prev_state is not None else np.full(sp.state.size, -1)
-    exit_ev = np.asarray(exit_ev)
-    is_ev = np.zeros(exit_ev.shape, dtype=bool)
-    for e in dict.fromkeys(events):   # a few labels: one comparison pass each (np.isin sorts the labels)
-        is_ev |= exit_ev == e
+    if sp.exit_code is not None:   # simulated: the transition's label is one of the events (a lookup, no strings)
+        labels = [t.event or "" for t in m.transitions] + [""]
+        is_ev = np.array([lab in events for lab in labels])[sp.exit_code]
+    else:
+        exit_ev = np.asarray(sp.exit_event if sp.exit_event is not None else np.full(sp.state.size, ""))
+        is_ev = np.zeros(exit_ev.shape, dtype=bool)
+        for e in dict.fromkeys(events):   # a few labels: one comparison pass each (np.isin sorts the labels)
+            is_ev |= exit_ev == e
     by_event = is_ev & (sp.end <= ctx.as_of)
     by_early = early[sp.state] & (prev >= 0) & prog[np.maximum(prev, 0)] & ~prog[sp.state] & (sp.start <= ctx.as_of)
     hit = by_event | by_early

@@ -188,17 +188,22 @@ def item_prices(P: Prices, items) -> Prices:
 
 def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
                 stair0: np.ndarray, factors: Mapping[str, np.ndarray], *, until: float | None = None,
-                discounted: bool = True, compiled: bool = True) -> dict[str, np.ndarray]:
+                discounted: bool = True, compiled: bool = True,
+                factor_index: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Cost of each spell per payer (``until``: only the part before that week).
 
-    ``factors`` maps a parameter name to its value per spell (for lines with a ``factor``).
+    ``factors`` maps a parameter name to its value per spell (for lines with a ``factor``),
+    or, with ``factor_index``, to values per row (e.g. per draw) with spell ``q`` reading
+    row ``factor_index[q]`` (no per-spell copy of the values).
     ``compiled`` prices every spell in one compiled pass (:mod:`simkit.model._kernel`);
     ``False`` runs the same formulas as numpy passes per state and series.
     """
     if compiled:
         c = _kernel.price_spells(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors,
-                                 until, discounted)
+                                 until, discounted, factor_index)
         return {p: c[:, i] for i, p in enumerate(PAYERS)}
+    if factor_index is not None:
+        factors = {k: np.asarray(v)[factor_index] for k, v in factors.items()}
     out = {p: np.zeros(state.size) for p in PAYERS}
     if until is not None:
         end = np.minimum(end, until)
@@ -226,14 +231,42 @@ def spell_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     return out
 
 
+def group_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
+                stair0: np.ndarray, factors: Mapping[str, np.ndarray], group: np.ndarray, weight: np.ndarray,
+                groups: int, *, discounted: bool = True, factor_index: np.ndarray | None = None) -> np.ndarray:
+    """Sum per group of ``weight`` × each spell's cost: ``(groups, payers)``, priced and summed in one pass.
+
+    The same sums, in the same order, as ``np.bincount(group, weight * c)`` of each payer's
+    :func:`spell_costs` ``c`` (bit-identical), without the table of costs per spell.
+    ``factors`` and ``factor_index`` as in :func:`spell_costs`.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("sundinvest_2021")
+    >>> P = prices(sc)
+    >>> s = sc.model.state("sick_leave").index
+    >>> one = np.array([s, s]), np.zeros(2, int), np.array([0.0, 5.0]), np.array([10.0, 8.0]), np.zeros(2)
+    >>> c = spell_costs(P, *one, {}, discounted=False)["municipality"]
+    >>> g = group_costs(P, *one, {}, np.zeros(2, int), np.array([1.0, -1.0]), 1, discounted=False)
+    >>> bool(g[0, 0] == c[0] - c[1])
+    True
+    """
+    from simkit.model import _kernel  # lazy: numba compiles on first use, not at import
+
+    return _kernel.price_groups(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors, group,
+                                weight, groups, discounted, factor_index)
+
+
 def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.ndarray, end: np.ndarray,
                 stair0: np.ndarray, factors: Mapping[str, np.ndarray], weeks, group: np.ndarray,
-                weight: np.ndarray, groups: int, *, discounted: bool = True) -> np.ndarray:
+                weight: np.ndarray, groups: int, *, discounted: bool = True,
+                factor_index: np.ndarray | None = None) -> np.ndarray:
     """Sum per group ``weight`` × each spell's cost before each of ``weeks``: ``(groups, weeks, payers)``.
 
     The same as calling :func:`spell_costs` with ``until=w`` for every ``w`` and
     summing by group, in one compiled pass (a spell that ends before ``w`` is
-    priced once).
+    priced once). ``factors`` and ``factor_index`` as in :func:`spell_costs`.
 
     Examples
     --------
@@ -248,4 +281,4 @@ def costs_until(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     True
     """
     return _kernel.price_cuts(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors, weeks,
-                              group, weight, groups, discounted)
+                              group, weight, groups, discounted, factor_index)
