@@ -29,7 +29,7 @@ REQUIRED = {
     "SimulationResult", "TornadoResult", "TwoWayResult", "SobolResult", "ModelSobolResult",
     "CohortVarianceResult", "VarianceSplit", "VoiResult", "EvppiTable", "ValueOfInformation",
     "PrimResult", "ScenarioDiscovery", "ContractComparison", "Solution", "Repriced", "Repayment",
-    "FundView", "MarkovResult", "Fit",
+    "FundView", "MarkovResult", "Fit", "EvaluationResult", "SpellEvaluation", "InterimForecast", "PortfolioResult",
 }
 
 
@@ -88,6 +88,34 @@ def instances(sim):
         "FundView": contract.fund_view(c, rep.total),
         "MarkovResult": markov.run([[0.9, 0.1], [0.0, 1.0]], [1.0, 0.0], 3, state_values={"ly": [1.0, 0.0]}),
         "Fit": calibrate(fit_sc, ["spell_mean_weeks"], seed=1, draws=10, max_evaluations=4),
+        **_evaluation_instances(),
+    }
+
+
+def _evaluation_instances():
+    """An evaluation on each path, an interim forecast and a small portfolio (small draws)."""
+    import datetime as dt
+
+    from simkit.blocks import _param_rows
+    from simkit.evaluation import evaluate
+    from simkit.model import interim
+    from simkit.model.observed import evaluate_spells, histories_to_frame, spells_from_frame, synthesize_spells
+    from simkit.model.simulate import simulate_histories
+    from simkit.portfolio import Agreement, Factor, Portfolio, simulate_portfolio
+
+    v1 = simkit.load_scenario("norddjurs_v1")
+    sund = simkit.load_scenario("sundinvest_2021")
+    h = simulate_histories(sund, _param_rows(sund, 1, 0, 1), seed=1, block=0)
+    fit_sc = simkit.load_scenario("norddjurs")
+    day = dt.date(2026, 11, 1)
+    sp, _ = spells_from_frame(fit_sc, synthesize_spells(fit_sc, seed=41, as_of=day), as_of=day)
+    port = Portfolio("test", (Agreement("a", sund, {"lm": ("hr_return", 1.0)}),), (Factor("lm", 0.1),))
+    return {
+        "EvaluationResult": evaluate("data/examples/norddjurs_final.csv", v1, scenario_draws=64,
+                                     predictive_draws=64),
+        "SpellEvaluation": evaluate_spells(sund, histories_to_frame(sund, h)),
+        "InterimForecast": interim.forecast(fit_sc, sp, day, seed=1, draws=16, replicates=2),
+        "PortfolioResult": simulate_portfolio(port, 16, seed=1),
     }
 
 
