@@ -99,7 +99,12 @@ def _evaluation_instances():
     from simkit.blocks import _param_rows
     from simkit.evaluation import evaluate
     from simkit.model import interim
-    from simkit.model.observed import evaluate_spells, histories_to_frame, spells_from_frame, synthesize_spells
+    from simkit.model.observed import (
+        evaluate_spells,
+        histories_to_frame,
+        spells_from_frame,
+        synthesize_spells,
+    )
     from simkit.model.simulate import simulate_histories
     from simkit.portfolio import Agreement, Factor, Portfolio, simulate_portfolio
 
