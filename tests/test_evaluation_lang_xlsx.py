@@ -207,3 +207,19 @@ def test_the_environment_sets_the_default_language_and_a_bad_value_is_refused(mo
     assert main(["evaluate", FINAL, "--scenario", "norddjurs_v1"]) == 2
     err = capsys.readouterr().err
     assert "SIMKIT_LANG" in err and "'fr'" in err and "Traceback" not in err
+
+
+def test_notes_are_written_in_the_language_asked_for(capsys):
+    """An interim evaluation's notes: Danish with --lang da (dates in the long form), the English text
+    (which the JSON keeps, with exact counts) otherwise."""
+    interim = "data/examples/norddjurs_interim_2026-11-01.csv"
+    args = ["evaluate", interim, "--scenario", "norddjurs_v1", "--as-of", "2026-11-01"]
+    assert main([*args, "--lang", "da"]) == 0
+    da = capsys.readouterr().out
+    assert ("Midtvejsevaluering: status pr. 1. november 2026; en tom slutdato eller et igangværende forløb "
+            "læses som stadig sådan den 1. november 2026") in da
+    assert "Interim evaluation:" not in da
+    assert main(args) == 0
+    en = capsys.readouterr().out
+    assert ("Interim evaluation: statuses as of 2026-11-01; a blank end date or an ongoing course is read "
+            "as still so on 2026-11-01 (pass the date the data were extracted).") in en

@@ -211,9 +211,7 @@ def evaluate(
     qol, qol_note = _quality_of_life(df, referred, sc.indicators.qol_instrument)
     notes = _notes(sc, st, df, referred, as_of_date, n_rows, n_referred, future, targets, qol_note)
     if n_cut:
-        notes.append(Note.make("{n} date(s) after the as-of date were cut (cut_at_as_of / --cut-at-as-of): "
-                               "a later course status or spell start is read as not yet happened, a later "
-                               "end as still running.", n=n_cut))
+        notes.append(Note.phrased("note_cut", n=n_cut))
 
     prov = EvaluationProvenance(
         simkit_version=__version__, scenario_name=sc.name, scenario_sha256=sc.sha256,
@@ -338,8 +336,7 @@ def _quality_of_life(df, referred, instrument: str) -> tuple[QualityOfLife | Non
     complete = ~(np.isnan(before) | np.isnan(after))
     if complete.sum() < 2:
         if np.isfinite(before).any() or np.isfinite(after).any():
-            return None, (f"quality of life ({instrument}): fewer than 2 persons with both a "
-                          "baseline and a follow-up score; no change estimated")
+            return None, Note.phrased("note_qol_few", counts=(), instrument=instrument)
         return None, None
     r = stats.paired_difference(before, after, level=LEVEL)
     return QualityOfLife(
@@ -353,43 +350,32 @@ def _quality_of_life(df, referred, instrument: str) -> tuple[QualityOfLife | Non
 
 def _notes(sc, st: _States, df, referred, as_of_date, n_rows, n_referred, future, targets,
            qol_note) -> list[str]:
-    notes = []
+    notes: list[str] = []
     T = sc.day_of(as_of_date)
     M = sc.day_of(sc.terms.measurement_date)
     if T < M:
-        notes.append(
-            f"Interim evaluation: statuses as of {as_of_date}; a blank end date or an ongoing "
-            f"course is read as still so on {as_of_date} (pass the date the data were extracted).")
+        notes.append(Note.phrased("note_interim", counts=(), date=as_of_date))
     open_ended = referred & ((st.completion == ind.PENDING) | st.running)
     if math.isfinite(st.latest_day) and T - st.latest_day > 90 and open_ended.any():
         latest = sc.agreement.start + dt.timedelta(days=int(st.latest_day))
-        notes.append(
-            f"The latest date in the data is {latest}, more than 90 days before the as-of date "
-            f"{as_of_date}, and some courses or spells are open-ended: if the data were "
-            "extracted before the as-of date, evaluate as of the extraction date instead.")
+        notes.append(Note.phrased("note_stale", counts=(), latest=latest, date=as_of_date))
     before = int((st.ref < 0).sum())
     if before:
-        notes.append(Note.make("{n} row(s) referred before the agreement start "
-                               f"{sc.agreement.start}.", n=before))
+        notes.append(Note.phrased("note_before_start", n=before, start=sc.agreement.start))
     after = int((st.ref > sc.day_of(sc.agreement.end)).sum())
     if after:
-        notes.append(Note.make(f"{{n}} row(s) referred after the agreement end {sc.agreement.end}.",
-                               n=after))
+        notes.append(Note.phrased("note_after_end", n=after, end=sc.agreement.end))
     size = sc.agreement.cohort_size
     if n_rows > size:
-        notes.append(f"The data have {n_rows} rows, more than the cohort size {size}.")
+        notes.append(Note.phrased("note_more_rows", counts=(), rows=n_rows, size=size))
     if future == 0 and n_referred < size:
-        notes.append(Note.make(f"{{n}} persons referred, fewer than the cohort size {size}; the "
-                               "denominator is everyone referred.", n=n_referred))
+        notes.append(Note.phrased("note_fewer_referred", n=n_referred, size=size))
     if future and as_of_date < max(w.end for w in sc.agreement.intake):
-        notes.append(Note.make(f"{{n}} persons not yet referred are counted in the final "
-                               f"denominator (max of the cohort size {size} and the rows in the "
-                               "data).", n=future))
+        notes.append(Note.phrased("note_not_yet_referred", n=future, size=size))
     if T >= M:
         still = int((referred & (st.completion == ind.PENDING)).sum())
         if still:
-            notes.append(Note.make("{n} course(s) still ongoing at the measurement date: pending.",
-                                   n=still))
+            notes.append(Note.phrased("note_still_ongoing", n=still))
     if qol_note:
         notes.append(qol_note)
     return notes

@@ -210,32 +210,88 @@ class Note(str):
     """A note whose text holds exact counts; :meth:`render` suppresses the small ones.
 
     The string value (kept in ``to_dict()`` for evaluators) has the exact
-    counts; printed text, HTML and tables use ``render(min_cell)``.
+    counts, in English; printed text, HTML and tables use ``render(min_cell,
+    lang)``, which writes a note made with :meth:`phrased` in the language asked
+    for (its phrase in ``labels.toml``).
 
     Examples
     --------
     >>> n = Note.make("{k} row(s) referred early.", k=3)
     >>> str(n), n.render(5)
     ('3 row(s) referred early.', '<5 row(s) referred early.')
+    >>> m = Note.phrased("note_after_end", n=7, end=dt.date(2026, 12, 31))
+    >>> str(m)
+    '7 row(s) referred after the agreement end 2026-12-31.'
+    >>> m.render(5, "da")
+    '7 række(r) henvist efter aftalens slutdato 31. december 2026.'
     """
 
     template: str
     counts: dict
+    key: str | None
+    fields: dict
 
     @classmethod
     def make(cls, template: str, **counts: int) -> Note:
-        """Return the note ``template`` filled in with ``counts``, keeping both for :meth:`render`."""
+        """Return the note ``template`` filled in with ``counts``, keeping both for :meth:`render`.
+
+        Examples
+        --------
+        >>> Note.make("{n} late.", n=2).counts
+        {'n': 2}
+        """
         note = cls(template.format(**counts))
-        note.template, note.counts = template, dict(counts)
+        note.template, note.counts, note.key, note.fields = template, dict(counts), None, {}
         return note
 
-    def render(self, min_cell: int) -> str:
-        """Write the note with counts below ``min_cell`` shown as ``<min_cell``."""
+    @classmethod
+    def phrased(cls, key: str, *, counts: tuple[str, ...] = ("n",), **values: object) -> Note:
+        """Return the evaluation phrase ``key`` as a note; ``counts`` names the values that are counts.
+
+        Counts are suppressed below ``min_cell`` when rendered; the other values (dates, sizes,
+        names) are written in the language asked for.
+
+        Examples
+        --------
+        >>> Note.phrased("note_more_rows", counts=(), rows=99, size=95).render(5, "da")
+        'Data har 99 rækker, flere end kohortens størrelse 95.'
+        """
+        template = phrase(key, "en")
+        cnt = {k: int(v) for k, v in values.items() if k in counts}  # type: ignore[call-overload]  # counts are ints
+        other = {k: v for k, v in values.items() if k not in counts}
+        note = cls(template.format(**cnt, **{k: _field(v, "en") for k, v in other.items()}))
+        note.template, note.counts, note.key, note.fields = template, cnt, key, other
+        return note
+
+    def render(self, min_cell: int, lang: str | None = None) -> str:
+        """Write the note with counts below ``min_cell`` shown as ``<min_cell``, in ``lang``.
+
+        Examples
+        --------
+        >>> Note.make("{n} late.", n=2).render(5)
+        '<5 late.'
+        """
         template = getattr(self, "template", None)
         if template is None:
             return str(self)
-        return template.format(**{name: _count(int(v), min_cell) for name, v in self.counts.items()})
+        L = "en" if lang is None else lang
+        key = getattr(self, "key", None)
+        if key is not None and L != "en":
+            template = phrase(key, L)
+        fields = {k: _field(v, L) for k, v in getattr(self, "fields", {}).items()}
+        if L == "en":
+            shown = {name: _count(int(v), min_cell) for name, v in self.counts.items()}
+        else:
+            shown = {name: count(int(v), min_cell, L) for name, v in self.counts.items()}
+        return template.format(**shown, **fields)
 
 
-def _render_note(note: str, k: int) -> str:
-    return note.render(k) if isinstance(note, Note) else str(note)
+def _field(v: object, lang: str) -> str:
+    """Return a note's value as text: dates in the language's form, numbers as they are."""
+    if isinstance(v, dt.date):
+        return date(v, lang)
+    return str(v)
+
+
+def _render_note(note: str, k: int, lang: str | None = None) -> str:
+    return note.render(k, lang) if isinstance(note, Note) else str(note)

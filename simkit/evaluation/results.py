@@ -545,7 +545,7 @@ class EvaluationResult(Result):
             phrase("footer_method", L, level=_level(LEVEL, L), prior=prior),
         ]
         if self.notes:
-            lines += ["", phrase("notes", L)] + [f"  - {_render_note(n, k)}" for n in self.notes]
+            lines += ["", phrase("notes", L)] + [f"  - {_render_note(n, k, L)}" for n in self.notes]
         lines += ["", f"simkit {pv.simkit_version} · scenario sha256 {(pv.scenario_sha256 or '')[:12]} · "
                       f"data {pv.data_source} sha256 "
                       f"{(pv.data_sha256 or pv.data_content_sha256)[:12]} · seed {pv.seed}"]
@@ -588,7 +588,7 @@ class EvaluationResult(Result):
         items = "".join(f"<li>{html.escape(s)}</li>" for s in self._summary_lines(k, L))
         tl = self.target_lines(k, L)
         targets = "".join(f"<li>{html.escape(s.strip())}</li>" for s in tl[1:-1])
-        notes = "".join(f"<li>{html.escape(_render_note(n, k))}</li>" for n in self.notes)
+        notes = "".join(f"<li>{html.escape(_render_note(n, k, L))}</li>" for n in self.notes)
         title = phrase("title", L, name=self.scenario_name)
         return (
             f"<b>{html.escape(title)}</b><ul>{items}</ul>"

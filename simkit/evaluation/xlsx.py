@@ -140,7 +140,7 @@ def workbook_rows(res: Any, *, min_cell: int = 5, lang: str | None = None) -> di
     terms = terms_list(tuple(res.terms), L)
     sheets["terms"] = [[h["term"], h["value"], h["basis"]]] + [list(t) for t in terms]
     if v1:
-        notes = [_render_note(n, min_cell) for n in res.notes]
+        notes = [_render_note(n, min_cell, L) for n in res.notes]
     else:
         notes = [f"{what}: {_count(int(n), min_cell)}" for what, n in res.accounted if n]
     if any(c == "assumption" for _, _, c in res.terms):
