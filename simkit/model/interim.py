@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit import labels as lb
 from simkit.contract import repayment
 from simkit.engine import _param_rows
 from simkit.model.engine import arm_spells
@@ -233,8 +234,19 @@ class InterimForecast(Result):
         """
         return self.text()
 
-    def text(self, labels: dict[str, str] | None = None) -> str:
+    def text(self, labels: dict[str, str] | None = None, lang: str | None = None) -> str:
         """Lines for the signer: P(met) learnt from the data beside the prior's, and the ESS.
+
+        Parameters
+        ----------
+        labels : dict, optional
+            Plain-language names of the targets and rate-card lines (``"rate card: <id>"``).
+        lang : {"en", "da"}, optional
+            Language (default English).
+
+        Returns
+        -------
+        str
 
         Examples
         --------
@@ -242,19 +254,31 @@ class InterimForecast(Result):
         ...                     "mc_se": 0.01}}, 1.0, 2.0, {}, {}, np.full(4, 0.25))
         >>> print(f.text().splitlines()[1])
           t: 50% (prior only: 40%)
+        >>> print(f.text(lang="da").splitlines()[1])
+          t: 50 % (kun forudsætningerne: 40 %)
         """
         labels = labels or {}
-        lines = [f"Forecast of the end, learning from the interim data ({self.draws:,} parameter sets of the "
-                 f"scenario, weighted by how well each explains the data; effective sample size "
-                 f"{self.ess:,.0f} of {self.draws:,})"]
+        L = "en" if lang is None else lang
+
+        def ph(key: str, **v: object) -> str:
+            return lb.label(key, L, kind="evaluation").format(**v)
+
+        def pc(x: float) -> str:
+            return f"{x:.0%}" if L == "en" else lb.format_percent(x, L, decimals=0)
+
+        def num(x: float, d: int) -> str:
+            return f"{x:,.{d}f}" if L == "en" else lb.format_number(x, L, decimals=d)
+
+        lines = [ph("v2_forecast_head", draws=num(self.draws, 0), ess=num(self.ess, 0))]
         for tid, t in self.targets.items():
-            lines.append(f"  {labels.get(tid, tid)}: {t['p_met']:.0%} (prior only: {t['p_met_prior']:.0%})")
+            lines.append("  " + ph("v2_forecast_target", target=labels.get(tid, tid), p=pc(t["p_met"]),
+                                   prior=pc(t["p_met_prior"])))
         if self.targets:
-            lines.append("  P(met) is the chance that the target is met when every case is decided at the final "
-                         "measurement date; decided persons keep their status.")
+            lines.append("  " + ph("v2_forecast_meaning"))
         for lid, ln in self.lines.items():
-            lines.append(f"  rate card {labels.get('rate card: ' + lid, lid)}: {ln['expected_count']:,.1f} expected "
-                         f"(prior only: {ln['expected_count_prior']:,.1f}), paying {ln['expected_payment']:,.0f}")
+            lines.append("  " + ph("v2_forecast_line", line=labels.get("rate card: " + lid, lid),
+                                   count=num(ln["expected_count"], 1), prior=num(ln["expected_count_prior"], 1),
+                                   pay=num(ln["expected_payment"], 0)))
         return "\n".join(lines)
 
 

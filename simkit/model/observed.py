@@ -718,16 +718,16 @@ class SpellEvaluation(Result):
         if self.forecast is not None:
             labels = {t["id"]: t["label"] for t in self.targets}
             labels.update({f"rate card: {k}": v for k, v in self.line_labels})
-            lines += ["", self.forecast.text(labels)]
+            lines += ["", self.forecast.text(labels, lang=L)]
             fc = self.forecast
             if fc.expected_repayment is None:
-                lines.append("  expected repayment: not forecast (indicators of a kind the forecast does not "
-                             "follow: " + ", ".join(fc.unsupported) + ")")
+                lines.append("  " + rd.phrase("v2_forecast_no_repayment", L, kinds=", ".join(fc.unsupported)))
             else:
-                rng = "" if fc.repayment_range is None else \
-                    f", 5-95 % range {fc.repayment_range[0]:,.0f} to {fc.repayment_range[1]:,.0f}"
-                lines.append(f"  expected repayment: {fc.expected_repayment:,.0f}{rng} (prior only: "
-                             f"{fc.expected_repayment_prior:,.0f}); it rests on the terms above")
+                rng = "" if fc.repayment_range is None else rd.phrase(
+                    "v2_forecast_range", L, low=rd.money(fc.repayment_range[0], L),
+                    high=rd.money(fc.repayment_range[1], L))
+                lines.append("  " + rd.phrase("v2_forecast_repayment", L, amount=rd.money(fc.expected_repayment, L),
+                                              range=rng, prior=rd.money(fc.expected_repayment_prior or 0.0, L)))
         return "\n".join(lines)
 
 
