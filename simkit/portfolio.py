@@ -44,9 +44,9 @@ from simkit import __version__
 from simkit.backends import BLOCK
 from simkit.engine import _param_rows, simulate
 from simkit.errors import InputError, Problem
-from simkit.io.scenario import load_scenario
 from simkit.results import Provenance, Result
 from simkit.rng import STREAMS, block_generator, root_seed
+from simkit.scenario import load_scenario
 from simkit.sensitivity.model import scale_cohort
 
 __all__ = ["PORTFOLIO_EXAMPLE", "TABLE_COLUMNS", "Agreement", "Factor", "Portfolio", "PortfolioResult",

@@ -621,7 +621,8 @@ class ParquetSink:
     """
 
     def __init__(self, path: str | os.PathLike, provenance: Mapping[str, Any]) -> None:
-        try:  # optional dependency: only a run that writes Parquet needs it
+        try:
+            # optional dependency: only a run that writes Parquet needs it
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:

@@ -32,6 +32,7 @@ from simkit.evaluation.render import (
     status_word,
     terms_list,
 )
+from simkit.io.files import to_jsonable
 from simkit.results.base import Provenance, Result
 
 #: columns of the publication table -> their phrase in labels.toml
@@ -408,8 +409,6 @@ class EvaluationResult(Result):
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text (NaN and infinities become ``null``)."""
-        from simkit.io.files import to_jsonable
-
         return json.dumps(to_jsonable(self.to_dict()), indent=indent, ensure_ascii=False,
                           allow_nan=False)
 
