@@ -224,13 +224,29 @@ class Note(str):
 
     @classmethod
     def make(cls, template: str, **counts: int) -> Note:
-        """Return the note ``template`` filled in with ``counts``, keeping both for :meth:`render`."""
+        """Return the note ``template`` filled in with ``counts``, keeping both for :meth:`render`.
+
+        Examples
+        --------
+        >>> n = Note.make("{k} of {n} referred early.", k=3, n=40)
+        >>> str(n), n.counts
+        ('3 of 40 referred early.', {'k': 3, 'n': 40})
+        """
         note = cls(template.format(**counts))
         note.template, note.counts = template, dict(counts)
         return note
 
     def render(self, min_cell: int) -> str:
-        """Write the note with counts below ``min_cell`` shown as ``<min_cell``."""
+        """Write the note with counts below ``min_cell`` shown as ``<min_cell``.
+
+        Examples
+        --------
+        >>> n = Note.make("{k} of {n} referred early.", k=3, n=40)
+        >>> n.render(5), n.render(3)
+        ('<5 of 40 referred early.', '3 of 40 referred early.')
+        >>> Note("2 rows dropped.").render(5)  # a plain string: no counts known, shown as is
+        '2 rows dropped.'
+        """
         template = getattr(self, "template", None)
         if template is None:
             return str(self)
