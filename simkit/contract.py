@@ -683,6 +683,13 @@ class Repayment(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> c = Contract(5_700_000, premium=0.05, targets=(Target("completion", "completion", 0.8, 0.3),))
+        >>> d = repayment(c, {"completion": {"achieved": 78, "referred": 95}}).to_dict()
+        >>> d["total"], d["provenance"]["method"], d["provenance"]["draws"]  # 0.30 x 5,700,000 x 1.05
+        (1795500.0, 'repayment', 1)
         """
         return fields_dict(self) | {"provenance": self.provenance.as_dict()}
 
@@ -768,6 +775,12 @@ class FundView(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> d = fund_view(Contract(1_000_000, schedule=((2.0, 1.0),)), [0.0, 1_166_400]).to_dict()
+        >>> d["multiple"], d["loss"], d["provenance"]["draws"]
+        ([0.0, 1.1664], [True, False], 2)
         """
         return fields_dict(self) | {"provenance": self.provenance.as_dict()}
 

@@ -44,9 +44,9 @@ from simkit import __version__
 from simkit.backends import BLOCK
 from simkit.engine import _param_rows, simulate
 from simkit.errors import InputError, Problem
-from simkit.io.scenario import load_scenario
 from simkit.results import Provenance, Result
 from simkit.rng import STREAMS, block_generator, root_seed
+from simkit.scenario import load_scenario
 from simkit.sensitivity.model import scale_cohort
 
 __all__ = ["PORTFOLIO_EXAMPLE", "TABLE_COLUMNS", "Agreement", "Factor", "Portfolio", "PortfolioResult",
@@ -510,7 +510,17 @@ class PortfolioResult(Result):
         return {**self.summary(), "provenance": self.provenance.as_dict()}
 
     def to_text(self) -> str:
-        """Return the plain-text summary (:meth:`text`)."""
+        """Return the plain-text summary (:meth:`text`).
+
+        Examples
+        --------
+        >>> import simkit.portfolio as pf
+        >>> p = pf.load_portfolio(pf.PORTFOLIO_EXAMPLE)
+        >>> res = pf.simulate_portfolio(pf.Portfolio(p.name, p.agreements[:1], p.factors), 64, seed=1)
+        >>> text = res.to_text()
+        >>> text == res.text(), text.splitlines()[2].split("   ")[0]  # one agreement's grant of 5.7 m
+        (True, 'Grants 5,700,000')
+        """
         return self.text()
 
     def text(self) -> str:

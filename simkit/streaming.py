@@ -486,7 +486,15 @@ class CurveStats:
 
     @classmethod
     def of(cls, curve: np.ndarray, *, block: int = BLOCK) -> CurveStats:
-        """Return the stats of a chunk's curve (rows: draws, the chunk starting on a block boundary)."""
+        """Return the stats of a chunk's curve (rows: draws, the chunk starting on a block boundary).
+
+        Examples
+        --------
+        >>> x = np.array([[1.0, -2.0], [3.0, 0.0], [-1.0, 4.0], [5.0, -6.0]])  # 4 draws, 2 points
+        >>> st = CurveStats.of(x)
+        >>> st.n, st.points, st.nonnegative.tolist(), st.negative.tolist()
+        (4, 2, [3, 2], [1, 2])
+        """
         curve = np.asarray(curve, dtype=np.float64)
         st = cls(curve.shape[1])
         st.n = int(curve.shape[0])
@@ -501,7 +509,19 @@ class CurveStats:
         return st
 
     def merge(self, other: CurveStats) -> CurveStats:
-        """Add another chunk's stats; returns self."""
+        """Add another chunk's stats; returns self.
+
+        Examples
+        --------
+        >>> x = np.array([[1.0, -2.0], [3.0, 0.0], [-1.0, 4.0], [5.0, -6.0]])  # 4 draws, 2 points
+        >>> both = CurveStats.of(x[:2], block=2).merge(CurveStats.of(x[2:], block=2))  # two chunks of 2 draws
+        >>> both.n, both.mean().tolist() == CurveStats.of(x).mean().tolist()
+        (4, True)
+        >>> both.merge(CurveStats(3))
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot merge curves with different points
+        """
         if other.points != self.points:
             raise ValueError("cannot merge curves with different points")
         self.n += other.n
@@ -513,19 +533,50 @@ class CurveStats:
         return self
 
     def mean(self) -> np.ndarray:
-        """Mean per point (nan without draws)."""
+        """Mean per point (nan without draws).
+
+        Examples
+        --------
+        >>> x = np.array([[1.0, -2.0], [3.0, 0.0], [-1.0, 4.0], [5.0, -6.0]])  # 4 draws, 2 points
+        >>> CurveStats.of(x).mean().tolist()  # (1 + 3 - 1 + 5) / 4 and (-2 + 0 + 4 - 6) / 4
+        [2.0, -1.0]
+        >>> CurveStats(2).mean().tolist()
+        [nan, nan]
+        """
         return np.array([s.value() / self.n if self.n else math.nan for s in self._sum])
 
     def p_nonnegative(self) -> np.ndarray:
-        """Share of draws >= 0 per point."""
+        """Share of draws >= 0 per point.
+
+        Examples
+        --------
+        >>> x = np.array([[1.0, -2.0], [3.0, 0.0], [-1.0, 4.0], [5.0, -6.0]])  # 4 draws, 2 points
+        >>> CurveStats.of(x).p_nonnegative().tolist()  # 3 of 4 and 2 of 4 (0 counts as >= 0)
+        [0.75, 0.5]
+        """
         return self.nonnegative / self.n if self.n else np.full(self.points, math.nan)
 
     def p_negative(self) -> np.ndarray:
-        """Share of draws < 0 per point."""
+        """Share of draws < 0 per point.
+
+        Examples
+        --------
+        >>> x = np.array([[1.0, -2.0], [3.0, 0.0], [-1.0, 4.0], [5.0, -6.0]])  # 4 draws, 2 points
+        >>> CurveStats.of(x).p_negative().tolist()  # 1 of 4 and 2 of 4
+        [0.25, 0.5]
+        """
         return self.negative / self.n if self.n else np.full(self.points, math.nan)
 
     def quantile(self, q: float) -> np.ndarray:
-        """Sketched quantile ``q`` per point (within the module docstring's bound of numpy's)."""
+        """Sketched quantile ``q`` per point (within the module docstring's bound of numpy's).
+
+        Examples
+        --------
+        >>> x = np.array([[1.0, -2.0], [3.0, 0.0], [-1.0, 4.0], [5.0, -6.0]])  # 4 draws, 2 points
+        >>> st = CurveStats.of(x)
+        >>> st.quantile(0.0).tolist(), st.quantile(1.0).tolist()  # the smallest and largest per point
+        ([-1.0, -6.0], [5.0, 4.0])
+        """
         return np.array([s.quantile(q) for s in self.sketches])
 
 
@@ -621,7 +672,8 @@ class ParquetSink:
     """
 
     def __init__(self, path: str | os.PathLike, provenance: Mapping[str, Any]) -> None:
-        try:  # optional dependency: only a run that writes Parquet needs it
+        try:
+            # optional dependency: only a run that writes Parquet needs it
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
@@ -635,7 +687,22 @@ class ParquetSink:
         self._writer: Any = None
 
     def write(self, arrays: Mapping[str, np.ndarray]) -> None:
-        """Append one chunk's per-draw arrays as a row group (the same columns every time)."""
+        """Append one chunk's per-draw arrays as a row group (the same columns every time).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> sink = ParquetSink(os.path.join(tempfile.mkdtemp(), "draws.parquet"), {"seed": 1})
+        >>> sink.write({"x": np.arange(3.0), "hit": np.array([True, False, True]), "label": "not per draw"})
+        >>> sink.write({"x": np.arange(3.0, 5.0), "hit": np.array([False, False])})
+        >>> sink.columns, sink.rows  # the first chunk's 1-d numeric and boolean arrays; 3 + 2 rows
+        (['x', 'hit'], 5)
+        >>> sink.write({"x": np.arange(2.0), "hit": np.array([True])})
+        Traceback (most recent call last):
+        ...
+        ValueError: chunk columns differ in length: [1, 2]
+        >>> sink.close()
+        """
         pa = self._pa
         if self.columns is None:
             self.columns = [k for k, v in arrays.items()
@@ -650,7 +717,18 @@ class ParquetSink:
         self.rows += table.num_rows
 
     def close(self) -> None:
-        """Finish the file (an empty one with no columns if nothing was written)."""
+        """Finish the file (an empty one with no columns if nothing was written).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import pyarrow.parquet as pq
+        >>> path = os.path.join(tempfile.mkdtemp(), "empty.parquet")
+        >>> ParquetSink(path, {"seed": 1}).close()  # nothing written
+        >>> f = pq.ParquetFile(path)
+        >>> f.metadata.num_rows, f.schema_arrow.names, f.schema_arrow.metadata[b"simkit.provenance"]
+        (0, [], b'{"seed": 1}')
+        """
         if self._writer is None:
             self._writer = self._pq.ParquetWriter(self.path, self._pa.schema([]).with_metadata(self.metadata))
         self._writer.close()

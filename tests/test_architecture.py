@@ -3,7 +3,8 @@
 * No import cycle between simkit's modules, counting imports at module top AND
   inside function bodies (an import inside a function only hides a cycle).
 * Every import inside a function says why on its line or the line above: an
-  optional dependency or start-up speed (a comment naming one of them).
+  optional dependency, start-up speed or an import cycle at run time that the
+  graph does not see (a comment naming one of them; name the cycle).
 * ``simkit/io/`` only reads and writes files: it imports nothing from the
   specification, the model or the engine.
 
@@ -21,13 +22,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "simkit"
 
 #: words of which one must appear in the comment on (or above) an import inside a function
-REASONS = ("optional", "start-up", "startup", "speed")
+REASONS = ("optional", "start-up", "startup", "speed", "import cycle")
 
 #: imports by name (``importlib.import_module("simkit...")``) left on purpose: a compatibility alias
 #: of a moved name, resolved on first use. They are counted as imports everywhere else.
 COMPAT_ALIASES = {
     # load_scenario and auto_base build a Scenario, so they moved up to simkit.scenario; the old path
-    # stays importable for code not yet switched (evaluation.py and sensitivity/model.py, being split)
+    # stays importable for outside code (test_old_import_paths_still_work); simkit itself uses the new one
     ("simkit.io.scenario", "simkit.scenario"),
 }
 
@@ -203,11 +204,6 @@ def describe(graph, comp: list[str]) -> str:
     return f"cycle among {', '.join(comp)}; for example:\n" + "\n".join(steps)
 
 
-#: modules being split into packages at the time of writing; their imports inside functions are
-#: checked once the split is merged (remove an entry then)
-PENDING_SPLIT = ("simkit/evaluation.py", "simkit/design.py", "simkit/sensitivity/model.py")
-
-
 def _is_import_line(text: str) -> bool:
     return text.strip().startswith(("import ", "from "))
 
@@ -256,9 +252,9 @@ def test_no_import_cycles():
 
 def test_imports_inside_functions_say_why():
     bad = [f"{p}:{line}" for p, line, comment in function_level_imports()
-           if p not in PENDING_SPLIT and not any(r in comment.lower() for r in REASONS)]
-    assert not bad, ("imports inside a function without a comment saying why (optional dependency or "
-                     "start-up speed), on its line or the line above:\n  " + "\n  ".join(bad))
+           if not any(r in comment.lower() for r in REASONS)]
+    assert not bad, ("imports inside a function without a comment saying why (optional dependency, "
+                     "start-up speed or a named import cycle), on its line or the line above:\n  " + "\n  ".join(bad))
 
 
 def test_io_reads_files_and_builds_nothing():

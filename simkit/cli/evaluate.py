@@ -20,9 +20,9 @@ from simkit.errors import InputError, Problem
 from simkit.evaluation import evaluate
 from simkit.evaluation.xlsx import write_xlsx
 from simkit.io.files import display_path, write_json
-from simkit.io.scenario import load_scenario
 from simkit.model.observed import evaluate_spells, read_participants
 from simkit.model.spec import ModelScenario
+from simkit.scenario import load_scenario
 
 
 def execute(args: argparse.Namespace) -> int:

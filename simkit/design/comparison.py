@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from simkit.contract import Contract
 from simkit.design.repricing import reprice, result_provenance
 from simkit.design.variants import default_variants, split_label
@@ -63,8 +65,6 @@ class ContractComparison(Result):
         >>> cmp.to_frame().index.tolist()
         ['base', 'pro_rata']
         """
-        import pandas as pd
-
         rows = []
         for m in self.metrics:
             row = {k: m[k] for k in _FRAME_METRICS}

@@ -7,8 +7,9 @@ import difflib
 import math
 from typing import Literal, overload
 
-from simkit.contract import Contract, RateCardLine, Target, needed_count
-from simkit.errors import InputError, Problem
+from simkit.contract import DENOMINATORS, RULES, Contract, RateCardLine, Target, needed_count
+from simkit.errors import InputError, Problem, ScenarioError
+from simkit.spec import SCHEMA
 
 __all__ = [
     "GRADUATED_STEPS",
@@ -87,8 +88,6 @@ def _graduated_steps(threshold: float) -> tuple[tuple[float, float], ...]:
 
 def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
     if key == "rule":
-        from simkit.contract import RULES
-
         rule = text.strip()
         if rule not in RULES:
             close = difflib.get_close_matches(rule, RULES, n=1)
@@ -96,8 +95,6 @@ def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
                        + (f" (did you mean {close[0]!r}?)" if close else ""))
         return _with_rule(t, rule)
     if key == "denominator":
-        from simkit.contract import DENOMINATORS
-
         den = text.strip()
         if den not in DENOMINATORS:
             raise _bad(spec, item, f"a denominator among {', '.join(DENOMINATORS)}")
@@ -165,8 +162,6 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise _bad(str(spec), str(spec), "a non-empty variant spec such as 'pro_rata' or 'premium=0.08'")
-    from simkit.errors import ScenarioError
-
     ids = [t.id for t in contract.targets]
     c = contract
     for raw in spec.split(","):
@@ -185,8 +180,6 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
             if key in _CONTRACT_KEYS:
                 v = _number(spec, item, text, allow_none=key in _OPTIONAL)
                 if v is not None:  # the same bounds as in a scenario file (premium=3 is not 300 %)
-                    from simkit.spec import SCHEMA
-
                     issues: list = []
                     SCHEMA.fields["contract"].fields[key].check(v, f"contract.{key}", issues)  # type: ignore[attr-defined]  # the contract node is a table of fields
                     if issues:

@@ -5,6 +5,7 @@ Also the per-target, disability-pension, quality-of-life and notes steps it call
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -12,8 +13,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from simkit import __version__, labels, stats
 from simkit import indicators as ind
-from simkit import labels, stats
 from simkit.contract import needed_count
 from simkit.errors import InputError, Problem, mask_cpr
 from simkit.evaluation.constants import (
@@ -54,6 +55,7 @@ from simkit.evaluation.scenario_model import (
 )
 from simkit.evaluation.states import _cross_tab, _person_states, _States
 from simkit.rng import RngLike, root_seed
+from simkit.scenario import load_scenario
 from simkit.terms import terms_used
 
 
@@ -130,9 +132,6 @@ def evaluate(
     >>> res.n_referred, sorted(t.status in ("met", "not_met") for t in res.targets)
     (95, [True, True])
     """
-    from simkit import __version__
-    from simkit.io.scenario import load_scenario
-
     sc = scenario if hasattr(scenario, "contract") else load_scenario(scenario)
     problems = []
     if prior not in PRIORS:
@@ -234,8 +233,6 @@ def evaluate(
 
 
 def _replace(obj, **changes):
-    import dataclasses
-
     return dataclasses.replace(obj, **changes)
 
 

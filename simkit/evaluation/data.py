@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.errors import DataError, InputError, Problem
+from simkit.io.observed import OBSERVED_COLUMNS, read_observed, validate_observed
 
 
 def _check_min_cell(min_cell: object) -> int:
@@ -46,8 +47,6 @@ def _parse_as_of(value: object, sc) -> dt.date:
 
 def _load_data(data: object) -> tuple[pd.DataFrame, str, str | None]:
     """Canonical frame, source label (file name only) and the file's sha256."""
-    from simkit.io.observed import read_observed, validate_observed
-
     if isinstance(data, pd.DataFrame):
         return validate_observed(data, "data frame"), "data frame", None
     if isinstance(data, str | os.PathLike):
@@ -124,8 +123,6 @@ def _refuse_stale(df: pd.DataFrame, sc, source: str) -> None:
 
 
 def _content_hash(df: pd.DataFrame) -> str:
-    from simkit.io.observed import OBSERVED_COLUMNS
-
     cols = [c.name for c in OBSERVED_COLUMNS]
     text = df[cols].to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

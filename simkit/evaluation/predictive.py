@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as sps
 
 from simkit import indicators as ind
 from simkit import stats
@@ -109,8 +110,6 @@ def _p_final_referred(achieved: int, needed: int, groups: tuple[PredictiveGroup,
     model = [g for g in groups if g.basis == "scenario"]
     if not model:
         return float(stats.prob_final_at_least(achieved, data, needed))
-    from scipy import stats as sps
-
     base = stats.predictive_count_pmf(data)
     short = max(needed - achieved, 0)
     pmfs = [sps.binom.pmf(np.arange(g.size + 1)[None, :], g.size, rates[g.name][:, None])

@@ -237,8 +237,9 @@ class Note(str):
 
         Examples
         --------
-        >>> Note.make("{n} late.", n=2).counts
-        {'n': 2}
+        >>> n = Note.make("{k} of {n} referred early.", k=3, n=40)
+        >>> str(n), n.counts
+        ('3 of 40 referred early.', {'k': 3, 'n': 40})
         """
         note = cls(template.format(**counts))
         note.template, note.counts, note.key, note.fields = template, dict(counts), None, {}
@@ -268,8 +269,11 @@ class Note(str):
 
         Examples
         --------
-        >>> Note.make("{n} late.", n=2).render(5)
-        '<5 late.'
+        >>> n = Note.make("{k} of {n} referred early.", k=3, n=40)
+        >>> n.render(5), n.render(3)
+        ('<5 of 40 referred early.', '3 of 40 referred early.')
+        >>> Note("2 rows dropped.").render(5)  # a plain string: no counts known, shown as is
+        '2 rows dropped.'
         """
         template = getattr(self, "template", None)
         if template is None:

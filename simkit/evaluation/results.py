@@ -32,6 +32,7 @@ from simkit.evaluation.render import (
     status_word,
     terms_list,
 )
+from simkit.io.files import to_jsonable
 from simkit.results.base import Provenance, Result
 
 #: columns of the publication table -> their phrase in labels.toml
@@ -66,7 +67,16 @@ class PredictiveGroup:
     parameter_sets: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the fields as a dict."""
+        """Return the fields as a dict.
+
+        Examples
+        --------
+        >>> g = PredictiveGroup("in course", 10, "data", 0.5, 0.15, a=5.0, b=5.0,
+        ...                     reference_successes=4, reference_trials=8)
+        >>> d = g.as_dict()
+        >>> d["name"], d["size"], d["a"] / (d["a"] + d["b"]), d["parameter_sets"]
+        ('in course', 10, 0.5, None)
+        """
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -104,7 +114,19 @@ class TargetEvaluation:
     p_met_final_prior: float = math.nan
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the counts as a dict."""
+        """Return the counts as a dict.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> d = res.target("completion").as_dict()
+        >>> d["achieved"] + d["failed"] + d["pending"] == d["denominator"], d["threshold"], d["status"]
+        (True, 0.8, 'met')
+        """
         return {
             "achieved": self.achieved, "failed": self.failed, "pending": self.pending,
             "denominator": self.denominator, "rate": self.rate, "ci_low": self.ci_low,
@@ -139,7 +161,16 @@ class RepaymentDue:
     draws: int
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the range as a dict."""
+        """Return the range as a dict.
+
+        Examples
+        --------
+        >>> due = RepaymentDue(min=1_000.0, max=3_000.0, expected=2_000.0, expected_se=10.0, exact=False,
+        ...                    contract_max=6_000.0, currency="DKK", draws=400)
+        >>> d = due.as_dict()
+        >>> d["min"], d["max"], d["expected"], d["predictive_draws"]
+        (1000.0, 3000.0, 2000.0, 400)
+        """
         return {"min": self.min, "max": self.max, "expected": self.expected,
                 "expected_se": self.expected_se, "exact": self.exact,
                 "contract_max": self.contract_max, "currency": self.currency,
@@ -161,7 +192,16 @@ class DisabilityPension:
     draws: int
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the comparison as a dict."""
+        """Return the comparison as a dict.
+
+        Examples
+        --------
+        >>> dp = DisabilityPension(observed=1, expected=0.8, low=0.0, high=3.0, expected_bau=1.2,
+        ...                        p_at_most_observed=0.8, p_at_least_observed=0.55, level=0.95, draws=4096)
+        >>> d = dp.as_dict()
+        >>> d["observed"], (d["interval_low"], d["interval_high"]), d["interval_level"], d["scenario_draws"]
+        (1, (0.0, 3.0), 0.95, 4096)
+        """
         return {"observed": self.observed, "expected": self.expected, "interval_low": self.low,
                 "interval_high": self.high, "interval_level": self.level,
                 "expected_bau": self.expected_bau, "p_at_most_observed": self.p_at_most_observed,
@@ -187,7 +227,17 @@ class QualityOfLife:
     level: float
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the fields as a dict."""
+        """Return the fields as a dict.
+
+        Examples
+        --------
+        >>> q = QualityOfLife("WEMWBS", n_pairs=20, n_incomplete=2, mean_baseline=40.0, mean_followup=43.5,
+        ...                   mean_diff=3.5, ci_low=1.5, ci_high=5.5, p_value=0.002, cohen_dz=0.8,
+        ...                   dz_ci_low=0.3, dz_ci_high=1.3, level=0.95)
+        >>> d = q.as_dict()
+        >>> d["instrument"], d["n_pairs"], d["mean_followup"] - d["mean_baseline"] == d["mean_diff"]
+        ('WEMWBS', 20, True)
+        """
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -268,7 +318,28 @@ class EvaluationResult(Result):
 
     # ---------------------------------------------------------------- access
     def target(self, target_id: str) -> TargetEvaluation:
-        """Return the evaluation of the target ``target_id``."""
+        """Return the evaluation of the target ``target_id``.
+
+        Raises
+        ------
+        KeyError
+            No target has that id.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> t = res.target("completion")
+        >>> t.achieved, t.failed, t.pending, t.denominator, t.status
+        (79, 16, 0, 95, 'met')
+        >>> res.target("completed")
+        Traceback (most recent call last):
+        ...
+        KeyError: "no target 'completed'; targets are ['completion', 'edu_work']"
+        """
         for t in self.targets:
             if t.id == target_id:
                 return t
@@ -286,6 +357,19 @@ class EvaluationResult(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> frame = res.to_frame()
+        >>> frame["status"].to_dict(), frame.loc["edu_work", ["achieved", "denominator"]].tolist()
+        ({'completion': 'met', 'edu_work': 'not_met'}, [40, 95])
+        >>> res.to_frame(lang="da").columns[:4].tolist()
+        ['indikator', 'nævnerens art', 'tærskel', 'opnået']
         """
         cols = ("indicator", "denominator_kind", "threshold", "achieved", "failed", "pending",
                 "denominator", "may_enter", "final_denominator", "needed_final", "rate",
@@ -383,7 +467,19 @@ class EvaluationResult(Result):
 
     # ---------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON structure of the issue (exact counts), plus extras."""
+        """Return the JSON structure of the issue (exact counts), plus extras.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> d = res.to_dict()
+        >>> d["as_of"], d["n_referred"], d["targets"]["completion"]["achieved"], d["repayment_due"]["exact"]
+        ('2028-04-30', 95, 79, True)
+        """
         return {
             "as_of": self.as_of.isoformat(),
             "n_referred": self.n_referred,
@@ -407,9 +503,20 @@ class EvaluationResult(Result):
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text (NaN and infinities become ``null``)."""
-        from simkit.io.files import to_jsonable
+        """:meth:`to_dict` as JSON text (NaN and infinities become ``null``).
 
+        Examples
+        --------
+        >>> import json
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> d = json.loads(res.to_json())
+        >>> d["targets"]["edu_work"]["status"], d["targets"]["edu_work"]["achieved"]
+        ('not_met', 40)
+        """
         return json.dumps(to_jsonable(self.to_dict()), indent=indent, ensure_ascii=False,
                           allow_nan=False)
 
@@ -524,6 +631,18 @@ class EvaluationResult(Result):
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> print(res.text().splitlines()[2])
+        As of 2028-04-30 (at the measurement date).
+        >>> print(res.text(lang="da").splitlines()[2])
+        Opgjort pr. 30. april 2028 (på målingsdatoen).
         """
         k = self.min_cell if min_cell is None else _check_min_cell(min_cell)
         L = resolve_lang(lang)
@@ -562,6 +681,16 @@ class EvaluationResult(Result):
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> res.to_text(lang="da") == res.text(lang="da")
+        True
         """
         return self.text(min_cell, lang)
 
@@ -580,6 +709,17 @@ class EvaluationResult(Result):
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.evaluation import evaluate
+        >>> from simkit.synth import synthesize
+        >>> sc = simkit.load_scenario("norddjurs_v1")
+        >>> res = evaluate(synthesize(sc, seed=3, as_of="2028-04-30"), sc)  # at the measurement date
+        >>> html_text = res.to_html()
+        >>> html_text.startswith("<b>simkit evaluation"), "<table" in html_text
+        (True, True)
         """
         k = self.min_cell
         L = resolve_lang(lang)

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from simkit import indicators as ind
+from simkit.engine import indicator_statuses, simulate_arrays
 from simkit.evaluation.constants import INNER, JEFFREYS, KNOWN_CONCENTRATION
 from simkit.model.interim import BIN_WEEKS, N_EXPOSURE, N_FIRST, _smooth_log
+from simkit.params import Beta, Fixed
 
 #: completion status at the as-of date -> likelihood category (achieved, failed, pending)
 _STATUS_CODE = {ind.ACHIEVED: 0, ind.FAILED: 1, ind.PENDING: 2}
@@ -52,8 +54,6 @@ def _scenario_model(sc, T: int, seed: int, draws: int) -> _ScenarioModel:
     key = (sc.sha256, T, seed, draws)
     if key in _MODEL_CACHE:
         return _MODEL_CACHE[key]
-    from simkit.engine import indicator_statuses, simulate_arrays
-
     M = sc.day_of(sc.terms.measurement_date)
     W = sc.day_of(sc.terms.outcome_window_end)
     outer = max(1, draws // INNER)
@@ -211,8 +211,6 @@ def _moment_beta(s: np.ndarray, n: np.ndarray) -> tuple[float, float] | None:
 
 def _scenario_prior(sc, model: _ScenarioModel, indicator: str, denominator: str) -> tuple[float, float]:
     """Return the scenario's prior for a target's rate (module docstring)."""
-    from simkit.params import Beta, Fixed
-
     if indicator == "completion":
         dist = sc.parameters["completion_rate"].dist
         changed = any(ch.parameter == "completion_rate" for ch in sc.changes)

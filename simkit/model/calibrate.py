@@ -249,6 +249,19 @@ class Fit(Result):
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> from simkit.model.spec import CalibrationTarget
+        >>> t = CalibrationTarget("bau_18m", "bau", ("job",), 18.0, None, target=0.465, tolerance=0.05, source="assumption")
+        >>> # one target, 0.365 at the start and 0.44 at the fit: objective ((0.44 - 0.465) / 0.05)² = 0.25
+        >>> fit = Fit({"hr_starts": 1.2}, {"hr_starts": 1.0}, 0.25, 4.0,
+        ...           before=[TargetValue(t, 0.365, 0.01)], after=[TargetValue(t, 0.44, 0.01)], evaluations=12)
+        >>> d = fit.to_dict()
+        >>> d["values"], d["objective"], d["objective_start"], d["evaluations"]
+        ({'hr_starts': 1.2}, 0.25, 4.0, 12)
+        >>> d["targets"][0]["target"], d["targets"][0]["before fit"], d["targets"][0]["modelled"]  # in %
+        ('bau_18m', 36.5, 44.0)
         """
         return jsonable({"values": self.values, "start": self.start, "objective": self.objective,
                          "objective_start": self.objective_start, "evaluations": self.evaluations,
@@ -261,6 +274,17 @@ class Fit(Result):
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> from simkit.model.spec import CalibrationTarget
+        >>> t = CalibrationTarget("bau_18m", "bau", ("job",), 18.0, None, target=0.465, tolerance=0.05, source="assumption")
+        >>> # one target, 0.365 at the start and 0.44 at the fit: objective ((0.44 - 0.465) / 0.05)² = 0.25
+        >>> fit = Fit({"hr_starts": 1.2}, {"hr_starts": 1.0}, 0.25, 4.0,
+        ...           before=[TargetValue(t, 0.365, 0.01)], after=[TargetValue(t, 0.44, 0.01)], evaluations=12)
+        >>> frame = fit.to_frame()  # percentages
+        >>> frame["target"].tolist(), frame["before fit"].tolist(), frame["modelled"].tolist(), frame["within"].tolist()
+        (['bau_18m'], [36.5], [44.0], [True])
         """
         return self.table()
 

@@ -231,6 +231,13 @@ class InterimForecast(Result):
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> f = InterimForecast(dt.date(2026, 11, 1), 4, 3.2, {"t": {"p_met": 0.5, "p_met_prior": 0.4,
+        ...                     "mc_se": 0.01}}, 1.0, 2.0, {}, {}, np.full(4, 0.25))
+        >>> print(f.to_text().splitlines()[1])
+          t: 50% (prior only: 40%)
         """
         return self.text()
 

@@ -639,7 +639,16 @@ class SpellEvaluation(Result):
         return frame.rename(columns=names).rename_axis(rd.phrase("col_target", L))
 
     def to_text(self, lang: str | None = None, min_cell: int = 5) -> str:
-        """Return :meth:`text` (the one result interface's name for it)."""
+        """Return :meth:`text` (the one result interface's name for it).
+
+        Examples
+        --------
+        >>> ev = SpellEvaluation(dt.date(2026, 1, 1), True, {}, {}, 0.0, {}, 0)  # no persons, no targets
+        >>> print(ev.to_text().splitlines()[0])
+        Evaluation as of 2026-01-01 (final measurement date: every case decided)
+        >>> print(ev.to_text(lang="da").splitlines()[0])
+        Evaluering pr. 1. januar 2026 (endelig målingsdato: alle sager er afgjort)
+        """
         return self.text(min_cell=min_cell, lang=lang)
 
     def _repr_html_(self) -> str:

@@ -16,8 +16,12 @@ from typing import Any
 import numpy as np
 
 from simkit.backends import pick_backend
+from simkit.engine import simulate, simulate_arrays
 from simkit.errors import InputError, Problem
+from simkit.model.spec import ModelScenario
 from simkit.results.base import Provenance
+from simkit.scenario import load_scenario
+from simkit.spec import MODEL_PARAMETERS, Scenario
 
 __all__ = [
     "DEFAULT_GROUPS",
@@ -76,10 +80,6 @@ def as_scenario(scenario: Any = None):
     >>> as_scenario(sc) is sc
     True
     """
-    from simkit.io.scenario import load_scenario
-    from simkit.model.spec import ModelScenario
-    from simkit.spec import Scenario
-
     if isinstance(scenario, Scenario | ModelScenario):
         return scenario
     return load_scenario(scenario)
@@ -148,8 +148,6 @@ def check_ranges(sc: Any, ranges: Mapping[str, Sequence[float]] | None,
     >>> check_ranges(as_scenario("norddjurs_v1"), {"completion_rate": [0.4, 0.8]})
     {'completion_rate': (0.4, 0.8)}
     """
-    from simkit.spec import MODEL_PARAMETERS
-
     out: dict[str, tuple[float, float]] = {}
     problems = []
     for name, pair in (ranges or {}).items():
@@ -255,8 +253,6 @@ def run_model(sc: Any, draws: int, *, seed: int, fixed: Mapping[str, Any] | None
     >>> len(run_model(as_scenario("norddjurs_v1"), 50, seed=1)["repayment"])
     50
     """
-    from simkit.engine import simulate, simulate_arrays
-
     backend = pick_backend(backend, workers)  # "distributed" when SIMKIT_SCHEDULER names a cluster
     if first:
         return simulate_arrays(sc, draws, seed=seed, fixed=fixed, nested=nested, workers=workers,
