@@ -30,7 +30,7 @@ MISSING: dict[str, set[str]] = {
     # evalhouse
     'simkit.io.spells': {'write_spells_csv'},
     # speed
-    'simkit.model.engine': {'arm_spells', 'block_outputs', 'simulate_model_chunk', 'simulate_model_shared_chunk'},
+    'simkit.model.engine': {'block_outputs', 'simulate_model_chunk', 'simulate_model_shared_chunk'},
     # speed
     'simkit.model.indicators': {'evaluate_indicators'},
     # interim

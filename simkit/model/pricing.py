@@ -252,8 +252,6 @@ def group_costs(P: Prices, state: np.ndarray, subgroup: np.ndarray, start: np.nd
     >>> bool(g[0, 0] == c[0] - c[1])
     True
     """
-    from simkit.model import _kernel  # lazy: numba compiles on first use, not at import
-
     return _kernel.price_groups(_kernel.price_tables(P), state, subgroup, start, end, stair0, factors, group,
                                 weight, groups, discounted, factor_index)
 
