@@ -15,16 +15,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simkit.errors import Problem
+
 _MISSING = object()
 #: Largest magnitude of any number in a scenario (1e15: a million billion, of any currency).
 MAX_MAGNITUDE = 1e15
 
 
-@dataclass
-class Issue:
-    path: str
-    value: Any
-    expected: str
+#: One problem found by :func:`check`: (key path, value, what was expected).
+#: The same class as :class:`simkit.errors.Problem` (its ``where`` is the key path).
+Issue = Problem
 
 
 def _type_name(v: Any) -> str:

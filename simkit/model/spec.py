@@ -802,7 +802,7 @@ def build_model_scenario(doc: Mapping[str, Any], *, sources: tuple[str, ...] = (
         sc = b.build(doc, sources)
     if issues:
         raise ScenarioError(
-            [Problem(_where(i.path, provenance, sources), i.value, i.expected) for i in issues],
+            [Problem(_where(i.where, provenance, sources), i.value, i.expected) for i in issues],
             header=f"scenario {' + '.join(sources)}: {len(issues)} problem(s)",
         )
     assert sc is not None  # built whenever there are no issues
