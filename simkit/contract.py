@@ -70,7 +70,6 @@ denominator is 0 is not met and has factor 0.
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -80,7 +79,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from simkit.errors import InputError, Problem, ScenarioError
+from simkit.errors import InputError, Problem, ScenarioError, did_you_mean
 from simkit.results.base import Provenance, Result, fields_dict
 
 __all__ = [
@@ -251,9 +250,7 @@ def _choice(value: object, options: Sequence[str]) -> str:
     listed = ", ".join(repr(o) for o in options)
     text = f"one of {listed}"
     if isinstance(value, str):
-        close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-        if close:
-            text += f" (did you mean {close[0]!r}?)"
+        text += did_you_mean(value, options)
     return text
 
 
