@@ -9,22 +9,21 @@ keys) and returns the normalised document with defaults filled in.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from simkit.errors import Problem, did_you_mean
 
 _MISSING = object()
 #: Largest magnitude of any number in a scenario (1e15: a million billion, of any currency).
 MAX_MAGNITUDE = 1e15
 
 
-@dataclass
-class Issue:
-    path: str
-    value: Any
-    expected: str
+#: One problem found by :func:`check`: (key path, value, what was expected).
+#: The same class as :class:`simkit.errors.Problem` (its ``where`` is the key path).
+Issue = Problem
 
 
 def _type_name(v: Any) -> str:
@@ -58,8 +57,7 @@ class Str(Node):
             issues.append(Issue(path, value, "a text string"))
             return _MISSING
         if self.choices is not None and value not in self.choices:
-            close = difflib.get_close_matches(value, self.choices, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(value, self.choices)
             issues.append(Issue(path, value, f"one of {', '.join(map(repr, self.choices))}{hint}"))
             return _MISSING
         return value
@@ -147,8 +145,7 @@ class Table(Node):
         n_before = len(issues)
         for key, v in value.items():
             if key not in self.fields:
-                close = difflib.get_close_matches(key, list(self.fields), n=1, cutoff=0.5)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, list(self.fields), cutoff=0.5, sep="; ")
                 valid = ", ".join(sorted(self.fields))
                 issues.append(Issue(join(path, key), v, f"no such key{hint} (valid keys: {valid})"))
                 continue
@@ -210,8 +207,7 @@ class MapOf(Node):
         out = {}
         for k, v in value.items():
             if self.keys is not None and k not in self.keys:
-                close = difflib.get_close_matches(k, self.keys, n=1, cutoff=0.5)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(k, self.keys, cutoff=0.5, sep="; ")
                 issues.append(Issue(join(path, k), v, f"a known name{hint} (valid: {', '.join(self.keys)})"))
                 continue
             c = self.value.check(v, join(path, k), issues)

@@ -70,7 +70,6 @@ denominator is 0 is not met and has factor 0.
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -80,7 +79,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from simkit.errors import Problem, ScenarioError
+from simkit.errors import InputError, Problem, ScenarioError, did_you_mean
 from simkit.results.base import Provenance, Result, fields_dict
 
 __all__ = [
@@ -149,7 +148,8 @@ def needed_count(threshold: ArrayLike, n: ArrayLike) -> NDArray[np.int64] | np.i
     ``achieved >= ceil(threshold × n − 1e-9)``; the ``1e-9`` absorbs the
     floating-point error of ``threshold × n`` (``0.55 × 100`` evaluates to
     ``55.00000000000001``, and a plain ceiling would demand 56 of 100), so
-    comparisons are made between integers.
+    comparisons are made between integers. This is the one definition;
+    :func:`simkit.stats.needed_count` is the same function.
 
     Parameters
     ----------
@@ -161,8 +161,14 @@ def needed_count(threshold: ArrayLike, n: ArrayLike) -> NDArray[np.int64] | np.i
     Returns
     -------
     numpy.ndarray or numpy.int64
-        The needed count(s). For ``n = 0`` this is 0, but a target with an
-        empty denominator is never met (see :func:`repayment`).
+        The needed count(s), between 0 and ``n``. For ``n = 0`` this is 0, but
+        a target with an empty denominator is never met (see :func:`repayment`).
+
+    Raises
+    ------
+    simkit.errors.InputError
+        A threshold outside [0, 1] (or NaN), or an ``n`` that is not a whole
+        number >= 0.
 
     Examples
     --------
@@ -171,7 +177,33 @@ def needed_count(threshold: ArrayLike, n: ArrayLike) -> NDArray[np.int64] | np.i
     >>> needed_count(0.5, np.array([0, 1, 2, 95])).tolist()
     [0, 1, 1, 48]
     """
-    return _needed(threshold, n).astype(np.int64)
+    t = _as_float_array(threshold, "threshold")
+    bad = ~((t >= 0.0) & (t <= 1.0))  # also catches NaN
+    if np.any(bad):
+        raise InputError(Problem("needed_count: threshold", _first_bad(t, bad), "a number in [0, 1]"))
+    n_arr = _as_float_array(n, "n")
+    bad = ~np.isfinite(n_arr) | (n_arr != np.round(n_arr))
+    if np.any(bad):
+        raise InputError(Problem("needed_count: n", _first_bad(n_arr, bad), "whole numbers"))
+    bad = n_arr < 0
+    if np.any(bad):
+        raise InputError(Problem("needed_count: n", _first_bad(n_arr, bad), "whole numbers >= 0"))
+    k = np.clip(_needed(t, n_arr), 0, n_arr)
+    out: NDArray[np.int64] | np.int64 = k.astype(np.int64)[()]
+    return out
+
+
+def _as_float_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    """``x`` as a float array, else an :class:`InputError` naming ``needed_count``."""
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(Problem(f"needed_count: {name}", x, "a number or array of numbers")) from None
+
+
+def _first_bad(arr: NDArray[Any], bad: NDArray[np.bool_]) -> object:
+    """Return the first offending element of ``arr`` (as a Python scalar)."""
+    return np.broadcast_to(arr, bad.shape)[bad].flat[0].item()
 
 
 def _needed(threshold: ArrayLike, n: ArrayLike) -> Any:
@@ -218,9 +250,7 @@ def _choice(value: object, options: Sequence[str]) -> str:
     listed = ", ".join(repr(o) for o in options)
     text = f"one of {listed}"
     if isinstance(value, str):
-        close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-        if close:
-            text += f" (did you mean {close[0]!r}?)"
+        text += did_you_mean(value, options)
     return text
 
 

@@ -17,7 +17,6 @@ splits repayment risk into parameter uncertainty and the randomness of a
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -34,7 +33,7 @@ from simkit.blocks import Job, _param_rows
 from simkit.budget import arm_costs, budget_tables, dated_pv, referral_pv
 from simkit.cohort import N_UNIFORMS, Cohort, simulate_cohort
 from simkit.contract import fund_view, repayment
-from simkit.errors import InputError, Problem
+from simkit.errors import InputError, Problem, did_you_mean
 from simkit.io.files import atomic_write
 from simkit.limits import check_memory, check_time
 from simkit.model.engine import ModelJob, simulate_model_chunk, simulate_model_shared_chunk
@@ -383,8 +382,7 @@ def simulate_arrays(sc: Scenario, draws: int, *, seed: int, nested: tuple[int, i
     fixed = dict(fixed or {})
     for k, v in fixed.items():
         if k not in sc.parameters:
-            close = difflib.get_close_matches(k, list(sc.parameters), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(k, list(sc.parameters))
             raise InputError(Problem(f"fixed[{k!r}]", k, f"a parameter of the scenario{hint}"))
         arr = np.asarray(v)
         if arr.ndim > 1 or (arr.ndim == 1 and arr.size != draws):

@@ -8,7 +8,9 @@ one-paragraph message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: At most this many problems are listed in one message; the rest are counted.
@@ -19,6 +21,49 @@ MAX_SHOWN = 200
 # A Danish CPR number: ddmmyy, an optional dash or space, four digits, not part of a longer number
 # (letters and underscores around it do not protect it: ``cpr_140699-7209`` is a CPR number).
 _CPR = re.compile(r"(?<!\d)(?<!\d[.,])(\d{6})([-\u2010-\u2015 ]?)(\d{4})(?!\d)(?![.,]\d)")
+
+
+def did_you_mean(name: object, options: Iterable[object], *, cutoff: float = 0.6, sep: str = " (") -> str:
+    """Return the "did you mean" hint for an unknown ``name``, or ``""``.
+
+    The closest of ``options`` by :func:`difflib.get_close_matches` (ratio at
+    least ``cutoff``) is suggested; a name that is one of the options, or has
+    no close option, gets ``""``. The hint is written to follow the
+    expected-text of a :class:`Problem`.
+
+    Parameters
+    ----------
+    name : object
+        The unknown name as given (compared as text).
+    options : iterable of object
+        The accepted names (compared as text).
+    cutoff : float, default 0.6
+        Smallest similarity ratio, in [0, 1], that counts as close.
+    sep : str, default " ("
+        What precedes ``did you mean``: with the default the hint is
+        parenthesised, ``" (did you mean 'x'?)"``; with ``"; "`` it reads
+        ``"; did you mean 'x'?"``.
+
+    Returns
+    -------
+    str
+        The hint, or ``""`` when there is nothing to suggest.
+
+    Examples
+    --------
+    >>> did_you_mean("cohort_sise", ["cohort_size", "premium"])
+    " (did you mean 'cohort_size'?)"
+    >>> did_you_mean("premum", ["cohort_size", "premium"], cutoff=0.5, sep="; ")
+    "; did you mean 'premium'?"
+    >>> did_you_mean("xyz", ["cohort_size", "premium"])
+    ''
+    """
+    texts = [str(o) for o in options]
+    text = str(name)
+    close = [] if text in texts else difflib.get_close_matches(text, texts, n=1, cutoff=cutoff)
+    if not close:
+        return ""
+    return f"{sep}did you mean {close[0]!r}?" + (")" if sep.endswith("(") else "")
 
 
 def find_cpr(text: str) -> str | None:

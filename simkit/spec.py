@@ -17,7 +17,6 @@ definition (week ``w`` starts on day ``7 w``).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import itertools
 import json
@@ -30,7 +29,7 @@ import numpy as np
 
 from simkit import _schema as S
 from simkit.contract import Contract, RateCardLine, Target
-from simkit.errors import Problem, ScenarioError
+from simkit.errors import Problem, ScenarioError, did_you_mean
 from simkit.io.scenario import merge_documents
 from simkit.params import (
     Beta,
@@ -633,7 +632,7 @@ def build_scenario(
         sc = _build(norm, doc, sources, issues)
     if issues:
         raise ScenarioError(
-            [Problem(_where(i.path, provenance, sources), i.value, i.expected) for i in issues],
+            [Problem(_where(i.where, provenance, sources), i.value, i.expected) for i in issues],
             header=f"scenario {' + '.join(sources)}: {len(issues)} problem(s)",
         )
     assert sc is not None  # built whenever there are no issues
@@ -677,8 +676,7 @@ def _build(n: dict, raw: Mapping[str, Any], sources, issues: list[S.Issue]) -> S
     names = [p.name for p in phases]
     ssa = pr.get("search_starts_after")
     if ssa is not None and ssa not in names:
-        close = difflib.get_close_matches(ssa, names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(ssa, names)
         issues.append(S.Issue("programme.search_starts_after", ssa, f"one of the phase names {names}{hint}"))
     programme = Programme(pr["name"], phases, ssa)
     indicators = IndicatorSettings(n["indicators"]["min_spell_weeks"], n["indicators"]["full_time_hours"],

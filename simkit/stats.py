@@ -36,6 +36,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize, special
 from scipy import stats as sps
 
+from simkit.contract import needed_count  # the one definition, re-exported here
 from simkit.errors import InputError, Problem
 
 __all__ = [
@@ -170,41 +171,6 @@ def _out(arr: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # targets and intervals
 # ---------------------------------------------------------------------------
-
-
-def needed_count(threshold: ArrayLike, n: ArrayLike) -> np.ndarray:
-    """Smallest whole count ``k`` with ``k / n >= threshold``.
-
-    Computed as ``ceil(threshold * n - NEEDED_COUNT_EPS)`` with
-    ``NEEDED_COUNT_EPS = 1e-9`` on the count scale, so that floating-point
-    products that should be whole numbers (``0.55 * 100`` evaluates to
-    ``55.00000000000001``) are not rounded up to the next person.
-
-    Parameters
-    ----------
-    threshold : float or array_like
-        Target rate in [0, 1] (0.8 for "80 %").
-    n : int or array_like
-        Denominator (persons referred), whole numbers >= 0. ``n = 0`` gives 0.
-
-    Returns
-    -------
-    numpy.int64 or ndarray of int64
-        The needed count, between 0 and ``n``; broadcast shape of the inputs.
-
-    Examples
-    --------
-    >>> int(needed_count(0.8, 95))
-    76
-    >>> needed_count(0.5, [94, 95]).tolist()
-    [47, 48]
-    """
-    func = "needed_count"
-    t = _check_unit(threshold, func, "threshold")
-    n_arr = _check_integer(n, func, "n")
-    k = np.ceil(t * n_arr - NEEDED_COUNT_EPS)
-    k = np.clip(k, 0, n_arr)
-    return _out(k.astype(np.int64))
 
 
 def clopper_pearson(k: ArrayLike, n: ArrayLike, level: float = 0.95) -> Interval:

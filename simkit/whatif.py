@@ -10,7 +10,6 @@ headline figures, with Monte Carlo standard errors.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.engine import simulate
-from simkit.errors import InputError, Problem
+from simkit.errors import InputError, Problem, did_you_mean
 from simkit.params import Beta, Fixed, Gamma, LogNormal, Normal, Pert, Triangular, Uniform
 from simkit.results import mean_and_se
 
@@ -79,8 +78,7 @@ def set_parameter(scenario, name: str, *, mean: float | None = None, value: floa
     1.6
     """
     if name not in scenario.parameters:
-        close = difflib.get_close_matches(name, list(scenario.parameters), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, list(scenario.parameters))
         raise InputError(Problem("name", name, f"a parameter of the scenario{hint}"))
     if (mean is None) == (value is None):
         raise InputError(Problem("mean/value", (mean, value), "exactly one of mean= or value="))

@@ -673,3 +673,15 @@ def test_max_repayment_rounds_like_repayment():
     c = Contract(10_000.0, targets=(Target("t0", "b", 0.0, 5e-324, rule="graduated", steps=((0.0, 0.01),)),))
     rep = repayment(c, {"b": {"achieved": np.array([0]), "referred": np.array([1])}})
     assert rep.total[0] <= max_repayment(c)
+
+
+def test_needed_count_is_one_function():
+    """contract and stats name the same object; hand-calculated cases."""
+    from simkit import stats
+    from simkit.errors import InputError
+
+    assert stats.needed_count is needed_count
+    assert int(needed_count(0.55, 100)) == 55  # 0.55 * 100 = 55.00000000000001, still 55
+    assert int(needed_count(0.8, 95)) == 76  # 0.8 * 95 = 76 exactly
+    with pytest.raises(InputError):
+        needed_count(1.2, 10)

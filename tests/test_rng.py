@@ -7,6 +7,7 @@ never from simkit's own output.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -181,8 +182,27 @@ def test_sobol_model_does_not_depend_on_batch_draws():
 # --------------------------------------------------- one seed check everywhere
 
 
+@functools.cache
 def _entry_points():
-    from simkit.sensitivity import sobol_model, tornado, twoway, variance_by_cohort_size
+    # value_of_information and discover take a simulation result and draw nothing: no seed
+    import datetime as dt
+
+    from scipy import stats
+
+    from simkit.model.calibrate import calibrate
+    from simkit.model.interim import forecast
+    from simkit.portfolio import PORTFOLIO_EXAMPLE, Portfolio, load_portfolio, simulate_portfolio
+    from simkit.sensitivity import sobol, sobol_model, tornado, twoway, variance_by_cohort_size
+
+    p = load_portfolio(PORTFOLIO_EXAMPLE)
+    portfolio = Portfolio(p.name, p.agreements[:1], p.factors)
+    v2 = simkit.load_scenario(["norddjurs", "norddjurs_threshold"])
+    day = dt.date(2026, 11, 1)
+
+    def spells():  # the observed persons, built only when the forecast is called
+        from simkit.model.observed import spells_from_frame, synthesize_spells
+
+        return spells_from_frame(v2, synthesize_spells(v2, seed=41, as_of=day), as_of=day)[0]
 
     example = Path(__file__).resolve().parents[1] / "data" / "examples" / "norddjurs_final.csv"
     v1 = simkit.load_scenario("norddjurs_v1")   # the parameter names and the example data are the 0.1 model's
@@ -196,14 +216,19 @@ def _entry_points():
             v1, cohort_sizes=[10], outer=2, inner=2, n_resamples=0, seed=s),
         "evaluate": lambda s: simkit.evaluate(example, v1, seed=s),
         "synthesize": lambda s: simkit.synthesize(seed=s, as_of="2028-04-30"),
+        "sobol": lambda s: sobol(lambda x: x[:, 0], [stats.uniform()], n=2, rng=s, n_resamples=0),
+        "simulate_portfolio": lambda s: simulate_portfolio(portfolio, 2, seed=s),
+        "calibrate": lambda s: calibrate(v2, ["spell_mean_weeks"], seed=s, draws=2, max_evaluations=1),
+        "interim forecast": lambda s: forecast(v2, spells(), day, seed=s, draws=2, replicates=1),
     }
 
 
 @pytest.mark.parametrize("name", sorted(_entry_points()))
 @pytest.mark.parametrize("bad", [1.7, 2.0, True, -1, "3", math.nan])
 def test_every_entry_point_refuses_a_bad_seed(name, bad):
-    # simulate(seed=1.7) used to run silently with seed 1
-    with pytest.raises(InputError, match=r"seed: got"):
+    # simulate(seed=1.7) used to run silently with seed 1, calibrate(seed=1.7) failed inside numpy;
+    # sobol's keyword is rng=
+    with pytest.raises(InputError, match=r"(seed|rng): got"):
         _entry_points()[name](bad)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from simkit.contract import Contract, Target, needed_count
 from simkit.design.comparison import _contract_dict
 from simkit.design.repricing import _clusters, reprice, result_provenance
 from simkit.design.variants import variant
-from simkit.errors import InputError, Problem
+from simkit.errors import InputError, Problem, did_you_mean
 from simkit.results import mean_and_se
 from simkit.results.base import Provenance, Result
 
@@ -244,9 +243,8 @@ def _pick_target(contract: Contract, target: str | None, *, allow_none: bool) ->
             return contract.targets[0]
         raise InputError(Problem("target", None, f"one of the target ids {', '.join(ids)}"))
     if target not in ids:
-        close = difflib.get_close_matches(str(target), ids, n=1)
         raise InputError(Problem("target", target, f"one of the target ids {', '.join(ids)}"
-                                 + (f" (did you mean {close[0]!r}?)" if close else "")))
+                                 + did_you_mean(str(target), ids)))
     return contract.targets[ids.index(target)]
 
 

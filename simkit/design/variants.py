@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from typing import Literal, overload
 
 from simkit.contract import DENOMINATORS, RULES, Contract, RateCardLine, Target, needed_count
-from simkit.errors import InputError, Problem, ScenarioError
+from simkit.errors import InputError, Problem, ScenarioError, did_you_mean
 from simkit.spec import SCHEMA
 
 __all__ = [
@@ -90,9 +89,8 @@ def _set_target(spec: str, item: str, t: Target, key: str, text: str) -> Target:
     if key == "rule":
         rule = text.strip()
         if rule not in RULES:
-            close = difflib.get_close_matches(rule, RULES, n=1)
             raise _bad(spec, item, f"a rule among {', '.join(RULES)}"
-                       + (f" (did you mean {close[0]!r}?)" if close else ""))
+                       + did_you_mean(rule, RULES))
         return _with_rule(t, rule)
     if key == "denominator":
         den = text.strip()
@@ -171,9 +169,8 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
         try:
             if "=" not in item:
                 if item not in PRESETS:
-                    close = difflib.get_close_matches(item, PRESETS, n=1)
                     raise _bad(spec, item, f"a preset among {', '.join(PRESETS)} or KEY=VALUE"
-                               + (f" (did you mean {close[0]!r}?)" if close else ""))
+                               + did_you_mean(item, PRESETS))
                 c = _apply_preset(c, contract, item, cohort_size)
                 continue
             key, text = (s.strip() for s in item.split("=", 1))
@@ -191,17 +188,15 @@ def variant(contract: Contract, spec: str, *, cohort_size: int) -> Contract:
                 tid, tkey = key.split(".", 1)
                 cur_ids = [t.id for t in c.targets]
                 if tid not in cur_ids:
-                    close = difflib.get_close_matches(tid, cur_ids or ids, n=1)
                     raise _bad(spec, item, f"a target id among {', '.join(cur_ids) or '(none)'}"
-                               + (f" (did you mean {close[0]!r}?)" if close else ""))
+                               + did_you_mean(tid, cur_ids or ids))
                 targets = [t for t in c.targets if t.id == tid]
             else:
                 tkey, targets = key, list(c.targets)
             if tkey not in _TARGET_KEYS:
                 known = [*_CONTRACT_KEYS, *_TARGET_KEYS]
-                close = difflib.get_close_matches(tkey, known, n=1)
                 raise _bad(spec, item, f"a key among {', '.join(known)}, or <target>.<key>"
-                           + (f" (did you mean {close[0]!r}?)" if close else ""))
+                           + did_you_mean(tkey, known))
             if not targets:
                 raise _bad(spec, item, "a contract with payment targets (this one has none)")
             chosen = {t.id for t in targets}

@@ -35,6 +35,7 @@ from scipy.optimize import minimize
 from simkit.model.simulate import Histories, simulate_histories
 from simkit.model.spec import ARMS, CalibrationTarget, ModelScenario
 from simkit.results.base import Provenance, Result, jsonable
+from simkit.rng import root_seed
 from simkit.spec import WEEKS_PER_YEAR
 
 __all__ = ["Fit", "TargetValue", "calibrate", "fixed_parameters", "modelled_targets", "share_curve", "targets_table"]
@@ -342,6 +343,7 @@ def calibrate(sc: ModelScenario, names: Sequence[str], *, seed: int, draws: int 
     >>> f.objective <= f.objective_start
     True
     """
+    seed = root_seed(seed, allow_none=False)
     _require_model(sc)
     chosen = [t for t in sc.calibration if targets is None or t.id in targets]
     if not chosen:

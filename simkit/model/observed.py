@@ -29,7 +29,6 @@ a spell's exclusive end is the day after its last day.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import html
 import itertools
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ import pandas as pd
 from simkit import labels as lb
 from simkit.blocks import BLOCK, _param_rows
 from simkit.contract import needed_count, repayment
-from simkit.errors import DataError, Problem
+from simkit.errors import DataError, Problem, did_you_mean
 from simkit.evaluation import render as rd
 from simkit.io.observed import read_observed
 from simkit.io.spells import data_format, read_spells
@@ -130,8 +129,7 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
                                  f"(missing: {', '.join(missing)})")])
     unknown = [c for c in df.columns if c not in SPELL_COLUMNS and c != "source_row"]
     for c in unknown:
-        close = difflib.get_close_matches(str(c), SPELL_COLUMNS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(str(c), SPELL_COLUMNS)
         problems.append(Problem(f"{source}: column {c!r}", c, f"one of {', '.join(SPELL_COLUMNS)}{hint}"))
     states = {s.id: s.index for s in sc.model.states}
     start0 = sc.agreement.start
@@ -177,8 +175,7 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
         if st in (None, "") or (isinstance(st, float) and np.isnan(st)):
             continue
         if st not in states:
-            close = difflib.get_close_matches(str(st), list(states), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(str(st), list(states))
             problems.append(Problem(f"{where}, column 'state'", st, f"a state of the scenario{hint} "
                                     f"({', '.join(states)})"))
             continue
@@ -334,8 +331,7 @@ def observed_states(sc: ModelScenario) -> dict[str, str]:
             problems.append(Problem(f"{sc.name}: {path}", None, f"a state for the one-row format's {key} "
                                     "(the scenario has no default for it)"))
         elif v not in ids:
-            close = difflib.get_close_matches(str(v), ids, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(str(v), ids)
             problems.append(Problem(f"{sc.name}: {path}", v, f"a state of the scenario{hint}"))
     if problems:
         raise DataError(problems)

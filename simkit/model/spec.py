@@ -30,7 +30,6 @@ with "did you mean") before anything is computed.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import itertools
 import math
 from collections.abc import Mapping
@@ -41,7 +40,7 @@ import numpy as np
 
 from simkit import _schema as S
 from simkit.contract import Contract, RateCardLine, Target
-from simkit.errors import Problem, ScenarioError
+from simkit.errors import Problem, ScenarioError, did_you_mean
 from simkit.io.scenario import merge_documents
 from simkit.model.hazards import HAZARD_KINDS
 from simkit.model.indicators import INDICATOR_KINDS
@@ -543,8 +542,7 @@ REF = S.OneOf(_ref)
 
 def _hint(name: str, options) -> str:
     """Return the one "did you mean" of the version-2 schema."""
-    close = difflib.get_close_matches(str(name), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(str(name), list(options))
 
 
 def _known(kind: Any, registry: Mapping[str, Any], path: str, issues: list[S.Issue]) -> bool:
@@ -802,7 +800,7 @@ def build_model_scenario(doc: Mapping[str, Any], *, sources: tuple[str, ...] = (
         sc = b.build(doc, sources)
     if issues:
         raise ScenarioError(
-            [Problem(_where(i.path, provenance, sources), i.value, i.expected) for i in issues],
+            [Problem(_where(i.where, provenance, sources), i.value, i.expected) for i in issues],
             header=f"scenario {' + '.join(sources)}: {len(issues)} problem(s)",
         )
     assert sc is not None  # built whenever there are no issues

@@ -8,7 +8,6 @@ and the ``model_*`` modules.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 
 from simkit.backends import pick_backend
 from simkit.engine import simulate, simulate_arrays
-from simkit.errors import InputError, Problem
+from simkit.errors import InputError, Problem, did_you_mean
 from simkit.model.spec import ModelScenario
 from simkit.results.base import Provenance
 from simkit.scenario import load_scenario
@@ -97,8 +96,7 @@ def uncertain_parameters(sc: Any) -> tuple[str, ...]:
 
 
 def _suggest(name: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(str(name), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(str(name), list(options))
 
 
 def check_params(sc: Any, names: Sequence[str] | str | None, *, where: str = "params",
