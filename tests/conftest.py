@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import matplotlib
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
+
+# no per-example time limit: speed is measured by the README benchmarks, not by timed tests, and on a
+# loaded two-core machine (or two test processes) a deadline only makes property tests flaky
+settings.register_profile("simkit", deadline=None)
+settings.load_profile("simkit")
 
 import simkit
 

@@ -72,7 +72,7 @@ def test_a_toy_hazard_kind_is_refused_once_removed(linear_hazard):
 @pytest.fixture
 def ever_in():
     """Toy indicator: ever in one of ``states`` by the as-of date."""
-    from simkit import _schema as S
+    from simkit.spec import _schema as S
 
     def evaluate(s, sp, ctx):
         ids = ctx.model.state_ids(s["states"])

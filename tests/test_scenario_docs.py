@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simkit import _schema as S
 from simkit.model import spec
 from simkit.model.hazards import HAZARD_KINDS
 from simkit.model.indicators import INDICATOR_KINDS
+from simkit.spec import _schema as S
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "scenario-v2.md").read_text(encoding="utf-8")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from simkit import _schema as S
 from simkit import spec
+from simkit.spec import _schema as S
 
 README = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text(encoding="utf-8")
 PART = README.split("## Scenario files (TOML)", 1)[1].split("\n## ", 1)[0]
@@ -62,4 +62,4 @@ def test_every_schema_key_is_documented_in_its_section():
 
 def test_the_version_key_is_documented_with_its_value():
     assert "`version` (`1` for this schema" in _sections()["scenario"]
-    assert spec.build_scenario.__module__ == "simkit.spec"
+    assert spec.build_scenario.__module__ == "simkit.spec.v1"

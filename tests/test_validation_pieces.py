@@ -7,9 +7,9 @@ import difflib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simkit import _schema
 from simkit.contract import Target
 from simkit.errors import Problem, ScenarioError, did_you_mean
+from simkit.spec import _schema as _schema
 
 _NAMES = st.text(alphabet="abcdefgh_", min_size=1, max_size=8)
 

@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from simkit import _schema as S
+from simkit.spec import _schema as S
 
 __all__ = [
     "ACHIEVED",

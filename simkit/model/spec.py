@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 
-from simkit import _schema as S
 from simkit.contract import Contract, RateCardLine, Target
 from simkit.errors import Problem, ScenarioError, did_you_mean
 from simkit.io.scenario import merge_documents
@@ -58,6 +57,7 @@ from simkit.spec import (
     _where,
     canonical_hash,
 )
+from simkit.spec import _schema as S
 
 __all__ = [
     "ARMS",

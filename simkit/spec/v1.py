@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from simkit import _schema as S
 from simkit.contract import Contract, RateCardLine, Target
 from simkit.errors import Problem, ScenarioError, did_you_mean
 from simkit.io.scenario import merge_documents
@@ -43,6 +42,7 @@ from simkit.params import (
     Uniform,
     copula_cholesky,
 )
+from simkit.spec import _schema as S
 
 __all__ = ["MODEL_PARAMETERS", "Scenario", "build_scenario"]
 
