@@ -8,12 +8,12 @@ from hypothesis import settings
 
 matplotlib.use("Agg")
 
+import simkit
+
 # no per-example time limit: speed is measured by the README benchmarks, not by timed tests, and on a
 # loaded two-core machine (or two test processes) a deadline only makes property tests flaky
 settings.register_profile("simkit", deadline=None)
 settings.load_profile("simkit")
-
-import simkit
 
 #: every model parameter held fixed: no parameter uncertainty at all
 FIXED = {
