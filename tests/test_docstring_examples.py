@@ -41,8 +41,6 @@ MISSING: dict[str, set[str]] = {
     'simkit.model.simulate': {'Histories.arm_mask', 'Histories.occupancy'},
     # scale
     'simkit.portfolio': {'Factor.values', 'PortfolioResult.summary', 'PortfolioResult.tail', 'PortfolioResult.text'},
-    # scale
-    'simkit.streaming': {'ExactSum.add', 'ExactSum.merge', 'ExactSum.value', 'QuantileSketch.add', 'QuantileSketch.merge', 'QuantileSketch.order_statistic', 'QuantileSketch.quantile', 'RunStats.from_arrays', 'RunStats.mean', 'RunStats.mean_and_se', 'RunStats.merge', 'RunStats.quantile', 'RunStats.sd'},
 }
 
 
