@@ -39,8 +39,6 @@ MISSING: dict[str, set[str]] = {
     'simkit.model.pricing': {'Prices.interval', 'Prices.v', 'prices'},
     # speed
     'simkit.model.simulate': {'Histories.arm_mask', 'Histories.occupancy'},
-    # scale
-    'simkit.portfolio': {'Factor.values', 'PortfolioResult.summary', 'PortfolioResult.tail', 'PortfolioResult.text'},
 }
 
 
