@@ -25,8 +25,6 @@ MISSING: dict[str, set[str]] = {
     'simkit.bench': {'main'},
     # corehouse: not done
     'simkit.budget': {'arm_costs'},
-    # errors.py: in no developer's list this round
-    'simkit.errors': {'shorten'},
     # evalhouse
     'simkit.io.spells': {'write_spells_csv'},
     # speed
