@@ -33,10 +33,6 @@ MISSING: dict[str, set[str]] = {
     'simkit.model.indicators': {'evaluate_indicators'},
     # interim
     'simkit.model.observed': {'SpellEvaluation.text', 'SpellEvaluation.to_dict', 'spells_from_frame'},
-    # speed
-    'simkit.model.pricing': {'Prices.interval', 'Prices.v', 'prices'},
-    # speed
-    'simkit.model.simulate': {'Histories.arm_mask', 'Histories.occupancy'},
 }
 
 
