@@ -23,8 +23,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simkit"
 MISSING: dict[str, set[str]] = {
     # scale
     'simkit.bench': {'main'},
-    # corehouse: not done
-    'simkit.budget': {'arm_costs'},
     # evalhouse
     'simkit.io.spells': {'write_spells_csv'},
     # speed
