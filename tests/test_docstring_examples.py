@@ -27,8 +27,6 @@ MISSING: dict[str, set[str]] = {
     'simkit.model.engine': {'block_outputs', 'simulate_model_chunk', 'simulate_model_shared_chunk'},
     # speed
     'simkit.model.indicators': {'evaluate_indicators'},
-    # interim
-    'simkit.model.observed': {'SpellEvaluation.text', 'SpellEvaluation.to_dict', 'spells_from_frame'},
 }
 
 
