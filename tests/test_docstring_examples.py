@@ -23,10 +23,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simkit"
 MISSING: dict[str, set[str]] = {
     # scale
     'simkit.bench': {'main'},
-    # speed
-    'simkit.model.engine': {'block_outputs', 'simulate_model_chunk', 'simulate_model_shared_chunk'},
-    # speed
-    'simkit.model.indicators': {'evaluate_indicators'},
 }
 
 
