@@ -51,6 +51,18 @@ def main(argv=None) -> int:
     -------
     int
         0.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     code = main(["--draws", "2048", "--scenario", "norddjurs_v1"])  # one chunk, serial
+    >>> lines = out.getvalue().splitlines()
+    >>> code, lines[0].split(" benchmark: ")[1]
+    (0, 'norddjurs_v1 scenario, 2,048 draws, 1 worker(s), backend serial')
+    >>> [ln.split()[0] for ln in lines[1:]]  # a version-1 scenario: no variates-per-draw lines
+    ['wall', 'draws', 'CPU', 'peak', 'check:']
     """
     ap = argparse.ArgumentParser(prog="python -m simkit.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=1_000_000)

@@ -151,6 +151,25 @@ def arm_costs(T: BudgetTables, referral, outcome, start, spell, education, dp, d
     left out, so ``arm_costs(counterfactual) − arm_costs(programme)`` is the
     saving. Shapes (draw, person); returns (draw, person), or (year, draw,
     person) with ``curve=True`` (cumulative to each year end).
+
+    Examples
+    --------
+    One person referred at week 0 (52 weeks on benefit before: the staircase
+    position is capped) leaves benefit at week 10; with an outcome it is a
+    20-week spell (shorter than the reset), then benefit again from week 30:
+
+    >>> import simkit
+    >>> T = budget_tables(simkit.load_scenario("norddjurs_v1"))  # education and job cost the municipality 0
+    >>> def cost(outcome, start=10, spell=20):
+    ...     one = [np.array([[x]]) for x in (outcome, start, spell, False, False, 0)]
+    ...     return float(arm_costs(T, np.zeros(1, np.int64), *one, 1.0)[0, 0])
+    >>> V = T.stair["benefit"][-1].tolist()  # PV of benefit from week a at staircase position d, to the horizon
+    >>> cost(False) == -V[10][T.d_cap], cost(True) == -V[10][T.d_cap] + V[30][T.d_cap]
+    (True, True)
+    >>> cost(True) - cost(False) > 0  # the return to benefit costs; a spell that outlasts the horizon does not
+    True
+    >>> cost(True, spell=600) == cost(False), cost(True, start=T.horizon)  # never off benefit: nothing saved
+    (True, 0.0)
     """
     H, cap = T.horizon, T.d_cap
     # Branch-free: outcome and dp are 0/1 factors, never np.where on random masks (slow).

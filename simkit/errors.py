@@ -109,7 +109,17 @@ def _is_birth_date(ddmmyy: str) -> bool:
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
-    """``text`` cut to ``limit`` characters with a note of how many were left out."""
+    """``text`` cut to ``limit`` characters with a note of how many were left out.
+
+    Examples
+    --------
+    >>> shorten("abcdef", 4)  # 6 - 4 characters left out
+    'abcd... (2 more characters)'
+    >>> shorten("abc", 4)
+    'abc'
+    >>> shorten("x" * 1500, 0)
+    '... (1,500 more characters)'
+    """
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit:,} more characters)"

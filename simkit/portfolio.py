@@ -69,7 +69,16 @@ class Factor:
     source: str = ""
 
     def values(self, z: np.ndarray) -> np.ndarray:
-        """Factor values from standard normals ``z`` (mean 1, sd :attr:`sd`)."""
+        """Factor values from standard normals ``z`` (mean 1, sd :attr:`sd`).
+
+        Examples
+        --------
+        >>> f = Factor("economy", 1.0)
+        >>> math.isclose(f.values(np.zeros(1))[0], 1 / math.sqrt(2))  # the median exp(-s2 / 2) with s2 = log(1 + sd**2)
+        True
+        >>> Factor("none", 0.0).values(np.array([-2.0, 3.0])).tolist()  # no shock
+        [1.0, 1.0]
+        """
         if self.sd == 0:
             return np.ones_like(z)
         s2 = math.log1p(self.sd**2)
@@ -447,13 +456,35 @@ class PortfolioResult(Result):
         return self.grants[None, :] - self.repayment
 
     def tail(self) -> np.ndarray:
-        """Draws in the worst :data:`TAIL` share by total loss (ties by draw order)."""
+        """Draws in the worst :data:`TAIL` share by total loss (ties by draw order).
+
+        Examples
+        --------
+        >>> import simkit.portfolio as pf
+        >>> p = pf.load_portfolio(pf.PORTFOLIO_EXAMPLE)
+        >>> res = pf.simulate_portfolio(pf.Portfolio(p.name, p.agreements[:1], p.factors), 64, seed=1)
+        >>> t, loss = res.tail(), res.loss.sum(axis=1)
+        >>> t.size, bool(loss[t].min() >= np.delete(loss, t).max())  # ceil(0.05 * 64) draws, none lost less
+        (4, True)
+        """
         loss = self.loss.sum(axis=1)
         k = max(1, math.ceil(TAIL * loss.size))
         return np.argsort(-loss, kind="stable")[:k]
 
     def summary(self) -> dict[str, Any]:
-        """Return the stable JSON structure: the fund's distribution, risk contributions, capital recycling."""
+        """Return the stable JSON structure: the fund's distribution, risk contributions, capital recycling.
+
+        Examples
+        --------
+        >>> import simkit.portfolio as pf
+        >>> p = pf.load_portfolio(pf.PORTFOLIO_EXAMPLE)
+        >>> s = pf.simulate_portfolio(pf.Portfolio(p.name, p.agreements[:1], p.factors), 64, seed=1).summary()
+        >>> a = s["agreements"][0]  # one agreement: all the variance and all the tail loss are its own
+        >>> s["draws"], s["tail_draws"], round(a["variance_share"], 12), a["cvar_contribution"] == s["expected_shortfall_05"]
+        (64, 4, 1.0, True)
+        >>> a["repayment_mean"] == s["total_repayment"]["mean"], s["grant_total"] == a["grant"]
+        (True, True)
+        """
         tot, G = self.total, float(self.grants.sum())
         n = tot.size
         L = self.loss
@@ -524,7 +555,17 @@ class PortfolioResult(Result):
         return self.text()
 
     def text(self) -> str:
-        """Plain-text summary (what ``simkit portfolio`` prints)."""
+        """Plain-text summary (what ``simkit portfolio`` prints).
+
+        Examples
+        --------
+        >>> import simkit.portfolio as pf
+        >>> p = pf.load_portfolio(pf.PORTFOLIO_EXAMPLE)
+        >>> small = pf.Portfolio(p.name, p.agreements[:1], p.factors)
+        >>> lines = pf.simulate_portfolio(small, 64, seed=1).text().splitlines()
+        >>> lines[0] == f"{p.name}  (64 draws, seed 1, 1 agreements)", lines[7].split()[0] == p.agreements[0].id
+        (True, True)
+        """
         s = self.summary()
         t = s["total_repayment"]
         lines = [f"{s['portfolio']}  ({s['draws']:,} draws, seed {s['seed']}, {len(self.ids)} agreements)", "",

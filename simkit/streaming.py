@@ -83,7 +83,16 @@ class ExactSum:
         self.special = 0.0  # inf / nan, which the partials cannot hold
 
     def add(self, x: float) -> None:
-        """Add one float exactly."""
+        """Add one float exactly.
+
+        Examples
+        --------
+        >>> s = ExactSum()
+        >>> for x in (0.1, 0.2, -0.3):
+        ...     s.add(x)
+        >>> s.value() == math.fsum([0.1, 0.2, -0.3]), 0.1 + 0.2 - 0.3 == 0.0  # plain float addition leaves an error
+        (True, False)
+        """
         x = float(x)
         if not math.isfinite(x):
             self.special += x
@@ -102,13 +111,36 @@ class ExactSum:
         partials[i:] = [x]
 
     def merge(self, other: ExactSum) -> None:
-        """Add another exact sum into this one."""
+        """Add another exact sum into this one.
+
+        Examples
+        --------
+        >>> a, b = ExactSum(), ExactSum()
+        >>> a.add(1e16); a.add(1.0)
+        >>> b.add(-1e16); b.add(2.0); b.add(math.inf)
+        >>> a.merge(b)
+        >>> a.value()  # 1e16 + 1 - 1e16 + 2 + inf: the infinite part is kept apart
+        inf
+        >>> math.fsum(a.partials)  # the finite part: 1 + 2
+        3.0
+        """
         for y in other.partials:
             self.add(y)
         self.special += other.special
 
     def value(self) -> float:
-        """Return the correctly rounded total."""
+        """Return the correctly rounded total.
+
+        Examples
+        --------
+        >>> s = ExactSum()
+        >>> for _ in range(10):
+        ...     s.add(0.1)
+        >>> s.value(), sum([0.1] * 10)  # 1.0 exactly rounded, against the plain sum's rounding drift
+        (1.0, 0.9999999999999999)
+        >>> ExactSum().value()
+        0.0
+        """
         return math.fsum(self.partials) + self.special if self.special else math.fsum(self.partials)
 
 
@@ -215,7 +247,15 @@ class QuantileSketch:
         return float(min(max(mid, bins.lo[j]), bins.hi[j]))
 
     def add(self, x: np.ndarray) -> None:
-        """Add an array of values."""
+        """Add an array of values.
+
+        Examples
+        --------
+        >>> s = QuantileSketch()
+        >>> s.add(np.array([1.0, np.nan, np.inf, -2.0, 0.0, 1e-300]))  # 1e-300 is below min_value: a zero
+        >>> s.n, s.nan, s.pos_inf, s.zero  # nan is counted apart, not in n
+        (5, 1, 1, 2)
+        """
         x = np.asarray(x, dtype=np.float64).reshape(-1)
         isnan = np.isnan(x)
         self.nan += int(isnan.sum())
@@ -232,7 +272,21 @@ class QuantileSketch:
                 bins.add_sorted(self._index(v), v)
 
     def merge(self, other: QuantileSketch) -> QuantileSketch:
-        """Add the counts of another sketch with the same accuracy; returns self."""
+        """Add the counts of another sketch with the same accuracy; returns self.
+
+        Examples
+        --------
+        >>> x = np.arange(1.0, 101.0)
+        >>> a, b, whole = QuantileSketch(), QuantileSketch(), QuantileSketch()
+        >>> a.add(x[:30]); b.add(x[30:]); whole.add(x)
+        >>> m = a.merge(b)
+        >>> m is a, m.n, [m.quantile(q) == whole.quantile(q) for q in (0.1, 0.5, 0.9)]
+        (True, 100, [True, True, True])
+        >>> a.merge(QuantileSketch(alpha=0.01))
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot merge sketches of different accuracy
+        """
         if (other.alpha, other.min_value) != (self.alpha, self.min_value):
             raise ValueError("cannot merge sketches of different accuracy")
         self.pos.merge(other.pos)
@@ -244,7 +298,18 @@ class QuantileSketch:
         return self
 
     def order_statistic(self, k: int) -> float:
-        """Estimate of the ``k``-th smallest value (0-based) of the non-nan values."""
+        """Estimate of the ``k``-th smallest value (0-based) of the non-nan values.
+
+        Examples
+        --------
+        >>> s = QuantileSketch(); s.add(np.array([-np.inf, -3.0, 0.0, 5.0, 5.0, np.inf]))
+        >>> [s.order_statistic(k) for k in range(6)]  # bins of one distinct value give it back exactly
+        [-inf, -3.0, 0.0, 5.0, 5.0, inf]
+        >>> s.order_statistic(6)
+        Traceback (most recent call last):
+        ...
+        IndexError: rank 6 outside 0..5
+        """
         n = self.n
         if not 0 <= k < n:
             raise IndexError(f"rank {k} outside 0..{n - 1}")
@@ -268,7 +333,16 @@ class QuantileSketch:
         return math.inf
 
     def quantile(self, q: float) -> float:
-        """Estimate of ``numpy.quantile(x, q)`` of the non-nan values (nan when there are none)."""
+        """Estimate of ``numpy.quantile(x, q)`` of the non-nan values (nan when there are none).
+
+        Examples
+        --------
+        >>> s = QuantileSketch(); s.add(np.array([10.0, 20.0, np.nan]))
+        >>> s.quantile(0.0), s.quantile(0.25), s.quantile(1.0)  # linear between order statistics: 10 + 0.25 * 10
+        (10.0, 12.5, 20.0)
+        >>> QuantileSketch().quantile(0.5)
+        nan
+        """
         n = self.n
         if n == 0:
             return math.nan
@@ -367,6 +441,12 @@ class RunStats:
         """Stats of per-draw arrays (all of one length), block by block of ``block`` draws.
 
         ``keys`` default: every key of ``arrays``, sorted.
+
+        Examples
+        --------
+        >>> st = RunStats.from_arrays({"y": np.array([1.0, 2.0, np.nan, 6.0]), "x": np.ones(4)}, ["y"], block=2)
+        >>> st.keys, st.draws, st.nonfinite.tolist(), "y" in st.sketches
+        (('x', 'y'), 4, [0, 1], True)
         """
         keys = sorted(arrays) if keys is None else list(keys)
         sk = [k for k in sketched if k in arrays]
@@ -403,7 +483,16 @@ class RunStats:
         self._pending = []
 
     def merge(self, other: RunStats) -> RunStats:
-        """Add the stats of the draws that follow (a chunk's, not yet read); returns self."""
+        """Add the stats of the draws that follow (a chunk's, not yet read); returns self.
+
+        Examples
+        --------
+        >>> x = {"y": np.array([1.0, 2.0, 3.0, 4.0, 10.0])}
+        >>> st = RunStats.from_arrays({"y": x["y"][:2]}).merge(RunStats.from_arrays({"y": x["y"][2:]}))
+        >>> whole = RunStats.from_arrays(x)
+        >>> st.draws, st.mean("y") == whole.mean("y") == 4.0, st.sd("y") == whole.sd("y")  # 20 / 5
+        (5, True, True)
+        """
         if other.keys != self.keys:
             raise ValueError("cannot merge stats of different outputs")
         if other.count.any():
@@ -423,7 +512,14 @@ class RunStats:
         return key in self._col
 
     def mean(self, key: str, *, skip_nonfinite: bool = False) -> float:
-        """Mean of the values (of the finite ones with ``skip_nonfinite``; nan if there are none)."""
+        """Mean of the values (of the finite ones with ``skip_nonfinite``; nan if there are none).
+
+        Examples
+        --------
+        >>> st = RunStats.from_arrays({"y": np.array([1.0, 2.0, np.inf, 6.0])})
+        >>> st.mean("y"), st.mean("y", skip_nonfinite=True)  # (1 + 2 + 6) / 3
+        (nan, 3.0)
+        """
         self._settle()
         j = self._col[key]
         if self.nonfinite[j] and not skip_nonfinite:
@@ -433,21 +529,47 @@ class RunStats:
         return self._sum[j].value() / int(self.count[j])
 
     def sd(self, key: str) -> float:
-        """Sample standard deviation (ddof 1) of the finite values."""
+        """Sample standard deviation (ddof 1) of the finite values.
+
+        Examples
+        --------
+        >>> st = RunStats.from_arrays({"y": np.array([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0])})
+        >>> st.sd("y") == math.sqrt(32 / 7)  # squared deviations from the mean 5 sum to 32
+        True
+        >>> RunStats.from_arrays({"y": np.array([3.0])}).sd("y")  # fewer than 2 values
+        0.0
+        """
         self._settle()
         j = self._col[key]
         c = int(self.count[j])
         return math.sqrt(max(float(self.m2[j]), 0.0) / (c - 1)) if c > 1 else 0.0
 
     def mean_and_se(self, key: str) -> tuple[float, float]:
-        """Mean and its Monte Carlo standard error (sd / sqrt(n)); nan SE for fewer than 2 values."""
+        """Mean and its Monte Carlo standard error (sd / sqrt(n)); nan SE for fewer than 2 values.
+
+        Examples
+        --------
+        >>> st = RunStats.from_arrays({"y": np.array([1.0, 3.0, 5.0, 7.0])})
+        >>> m, se = st.mean_and_se("y")
+        >>> m, math.isclose(se, st.sd("y") / 2), math.isclose(st.sd("y") ** 2, 20 / 3)  # deviations 9+1+1+9
+        (4.0, True, True)
+        >>> RunStats.from_arrays({"y": np.array([3.0])}).mean_and_se("y")
+        (3.0, nan)
+        """
         self._settle()
         c = int(self.count[self._col[key]])
         m = self.mean(key)
         return m, (self.sd(key) / math.sqrt(c) if c > 1 else math.nan)
 
     def quantile(self, key: str, q: float) -> float:
-        """Sketched quantile of the non-nan values (module docstring for the error bound)."""
+        """Sketched quantile of the non-nan values (module docstring for the error bound).
+
+        Examples
+        --------
+        >>> st = RunStats.from_arrays({"y": np.array([10.0, 20.0, 30.0])}, ["y"])
+        >>> st.quantile("y", 0.5), st.quantile("y", 0.75)  # the middle value; halfway from 20 to 30
+        (20.0, 25.0)
+        """
         return self.sketches[key].quantile(q)
 
 

@@ -168,7 +168,21 @@ def read_spells(path: str | os.PathLike, *, sheet: str | None = None):
 
 
 def write_spells_csv(df, path: str | os.PathLike, *, dialect: str = "danish") -> None:
-    """Write a long-format frame as CSV atomically (Danish dialect: ``;`` and dd-mm-yyyy)."""
+    """Write a long-format frame as CSV atomically (Danish dialect: ``;`` and dd-mm-yyyy).
+
+    Examples
+    --------
+    >>> import datetime as dt, tempfile, pathlib
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"person": ["A1", "=B2"], "start": [dt.date(2026, 1, 5), None], "source_row": [2, 3]})
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "out.csv"
+    >>> write_spells_csv(df, f)
+    >>> f.read_text().splitlines()  # dd-mm-yyyy; a missing date empty; a formula-like cell quoted; no source_row
+    ['person;start', 'A1;05-01-2026', "'=B2;"]
+    >>> write_spells_csv(df, f, dialect="international")
+    >>> f.read_text().splitlines()[1]
+    'A1,2026-01-05'
+    """
     sep, datefmt = (";", "%d-%m-%Y") if dialect == "danish" else (",", "%Y-%m-%d")
     cols = [c for c in df.columns if c != "source_row"]
 

@@ -455,7 +455,27 @@ def count(statuses: Mapping[str, Status], draws: int, persons: int, completion: 
 
 
 def evaluate_indicators(model, sp: PersonSpells, ctx: Context) -> dict[str, Status]:
-    """Statuses of every declared indicator of ``model`` (the completion indicator first)."""
+    """Statuses of every declared indicator of ``model`` (the completion indicator first).
+
+    Examples
+    --------
+    >>> import simkit
+    >>> from simkit.engine import _param_rows
+    >>> from simkit.model.engine import arm_spells
+    >>> from simkit.model.simulate import simulate_histories
+    >>> sc = simkit.load_scenario("sundinvest_2021")
+    >>> p = _param_rows(sc, 1, 0, 1)
+    >>> h = simulate_histories(sc, p, seed=1, block=0)
+    >>> ctx = Context(sc.model, sc.week_of(sc.terms.measurement_date), True, sc.week_of(sc.terms.outcome_window_end),
+    ...               "programme", {k: np.repeat(v, h.persons) for k, v in p.items()}, np.zeros(h.persons))
+    >>> st = evaluate_indicators(sc.model, arm_spells(h, "programme", sc.model), ctx)
+    >>> list(st) == [i.id for i in sc.model.indicators], {s.status.shape for s in st.values()}  # one per person
+    (True, {(50,)})
+    >>> any(bool((s.status == PENDING).any()) for s in st.values())  # final: every case decided
+    False
+    >>> len(set(st["wellbeing"].status.tolist()))  # score_z = 0: everyone gets the mean change, one status
+    1
+    """
     out: dict[str, Status] = {}
     order = sorted(model.indicators, key=lambda i: i.id != model.completion_indicator)
     for spec in order:

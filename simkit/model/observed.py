@@ -121,6 +121,22 @@ def spells_from_frame(sc: ModelScenario, df, *, source: str = "(data)", as_of: d
     ------
     DataError
         Listing every problem: row, column, value and what was expected.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("sundinvest_2021")
+    >>> df = pd.DataFrame({"person": ["B", "A", "B"], "referral_date": [dt.date(2022, 1, 6)] * 3,
+    ...                    "state": ["assessment", "assessment", "sick_leave"],
+    ...                    "start": [dt.date(2022, 1, 6), dt.date(2022, 1, 6), dt.date(2022, 2, 3)],
+    ...                    "end": [dt.date(2022, 2, 2), None, None]})
+    >>> sp, persons = spells_from_frame(sc, df)
+    >>> persons  # in order of first row
+    ['B', 'A']
+    >>> spells_from_frame(sc, df.drop(columns="start"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    simkit.errors.DataError: (data): got ['person', 'referral_date', 'state', 'end']; expected columns ... (missing: start)
     """
     problems: list[Problem] = []
     missing = [c for c in ("person", "referral_date", "state", "start") if c not in df.columns]
@@ -591,7 +607,16 @@ class SpellEvaluation(Result):
     provenance: Provenance = field(default_factory=lambda: Provenance("", "", "", (), None, 0), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """Exact counts, for evaluators (not for publication: small counts are not suppressed)."""
+        """Exact counts, for evaluators (not for publication: small counts are not suppressed).
+
+        Examples
+        --------
+        >>> ev = SpellEvaluation(dt.date(2026, 1, 1), True, {}, {}, 0.0, {}, 3,
+        ...                      accounted=(("referred by the as-of date", 3),))
+        >>> d = ev.to_dict()
+        >>> d["as_of"], d["n_persons"], d["accounted"], d["repayment_due"]["value"]  # 3 kept exact (the text shows <5)
+        ('2026-01-01', 3, {'referred by the as-of date': 3}, 0.0)
+        """
         out = self._dict()
         out["data_format"] = self.data_format
         out["accounted"] = dict(self.accounted)
@@ -656,6 +681,15 @@ class SpellEvaluation(Result):
 
         ``lang`` (``"da"``/``"en"``, default English) sets the language of the labels, numbers and
         dates; the forecast's lines are in English.
+
+        Examples
+        --------
+        >>> ev = SpellEvaluation(dt.date(2026, 1, 1), True, {}, {}, 0.0, {}, 3,
+        ...                      accounted=(("referred by the as-of date", 3),))
+        >>> ev.text().splitlines()[1:3]  # 3 persons: below the default min_cell of 5
+        ['persons in the data: <5', '  referred by the as-of date: <5']
+        >>> ev.text(min_cell=1).splitlines()[1:3]
+        ['persons in the data: 3', '  referred by the as-of date: 3']
         """
         L = rd.resolve_lang(lang)
 

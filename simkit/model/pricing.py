@@ -60,7 +60,15 @@ class Prices:
     d2: float               # ... after
 
     def v(self, t: np.ndarray) -> np.ndarray:
-        """Discount factor at week ``t`` (continuous)."""
+        """Discount factor at week ``t`` (continuous).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> P = prices(simkit.load_scenario("sundinvest_2021"))  # 3.5 % a year
+        >>> [round(float(x), 6) for x in P.v(np.array([0.0, 365.25 / 7]))]  # 1 and 1 / 1.035 after a year
+        [1.0, 0.966184]
+        """
         return discount_factor(t, self.d1, self.d2, self.t35)
 
     def _integral(self, s: Series, t: np.ndarray, discounted: bool) -> np.ndarray:
@@ -79,7 +87,21 @@ class Prices:
         return s.cum_pv[k] + s.rate[k] * part
 
     def interval(self, s: Series, a: np.ndarray, b: np.ndarray, discounted: bool = True) -> np.ndarray:
-        """Integral of series ``s`` over ``[a, b)`` (arrays of weeks)."""
+        """Integral of series ``s`` over ``[a, b)`` (arrays of weeks).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> P = prices(simkit.load_scenario("sundinvest_2021"))
+        >>> s = P.series[0]  # one weekly rate from week 0
+        >>> a, b = np.array([0.0, 5.0, 0.0]), np.array([5.0, 10.0, 10.0])
+        >>> cash = P.interval(s, a, b, discounted=False)
+        >>> bool(np.allclose(cash, 5 * s.rate[0] * np.array([1, 1, 2]))), bool(np.isclose(cash[0] + cash[1], cash[2]))
+        (True, True)
+        >>> pv = P.interval(s, a, b)
+        >>> bool(np.isclose(pv[0] + pv[1], pv[2]) and pv[1] < pv[0] < cash[0])  # later weeks weigh less
+        True
+        """
         return self._integral(s, b, discounted) - self._integral(s, a, discounted)
 
 
@@ -113,7 +135,18 @@ def dated_pv(sc: ModelScenario, items) -> float:
 
 
 def prices(sc: ModelScenario) -> Prices:
-    """Tabulate the price series of ``sc``."""
+    """Tabulate the price series of ``sc``.
+
+    Examples
+    --------
+    >>> import simkit
+    >>> sc = simkit.load_scenario("sundinvest_2021")
+    >>> P = prices(sc)
+    >>> bool(np.isclose(P.d1, np.log(1.035) / (365.25 / 7))), P.t35 == 35 * 365.25 / 7  # 3.5 % a year, 35 years
+    (True, True)
+    >>> all(P.series[i].state == st for st, ix in P.by_state.items() for i in ix), all(s.grid[0] == 0 for s in P.series)
+    (True, True)
+    """
     b = sc.budget
     d1 = np.log1p(b.discount_rate) / WEEKS_PER_YEAR
     d2 = np.log1p(b.discount_rate_long) / WEEKS_PER_YEAR

@@ -116,11 +116,35 @@ class Histories:
         return self.key % self.persons
 
     def arm_mask(self, arm: str) -> np.ndarray:
-        """Return whether each cell is in ``arm`` (``"bau"`` or ``"programme"``)."""
+        """Return whether each cell is in ``arm`` (``"bau"`` or ``"programme"``).
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.engine import _param_rows
+        >>> sc = simkit.load_scenario("sundinvest_2021")
+        >>> h = simulate_histories(sc, _param_rows(sc, 1, 0, 1), seed=1, block=0)
+        >>> bau, prog = h.arm_mask("bau"), h.arm_mask("programme")
+        >>> bool((bau ^ prog).all()), bool((h.arm[prog] == 1).all())  # every spell in exactly one arm
+        (True, True)
+        """
         return self.arm == ARMS.index(arm)
 
     def occupancy(self, state_ids, weeks, arm: str = "bau") -> np.ndarray:
-        """Share of (draw, person) cells of ``arm`` in one of ``state_ids`` at each absolute week."""
+        """Share of (draw, person) cells of ``arm`` in one of ``state_ids`` at each absolute week.
+
+        Examples
+        --------
+        >>> import simkit
+        >>> from simkit.engine import _param_rows
+        >>> sc = simkit.load_scenario("sundinvest_2021")
+        >>> h = simulate_histories(sc, _param_rows(sc, 1, 0, 1), seed=1, block=0)
+        >>> every = [st.index for st in sc.model.states]
+        >>> # before the first referral nobody is in a state; once all are referred everyone is in exactly
+        >>> # one; at the horizon no spell is open (ends are exclusive)
+        >>> h.occupancy(every, [0.0, h.referral.max(), h.horizon]).tolist()
+        [0.0, 1.0, 0.0]
+        """
         sel = self.arm_mask(arm) & np.isin(self.state, np.asarray(state_ids))
         s, e = self.start[sel], self.end[sel]
         w = np.asarray(weeks, dtype=float)
