@@ -625,8 +625,8 @@ class EvaluationResult(Result):
         min_cell : int, optional
             Smallest count shown (default the result's).
         lang : {"da", "en"}, optional
-            Language of the labels, numbers and dates (default English); the
-            notes and the provenance line are in English.
+            Language of the labels, numbers, dates and notes (default English);
+            the provenance line is in English.
 
         Returns
         -------
