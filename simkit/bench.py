@@ -74,6 +74,15 @@ def main(argv=None) -> int:
     ap.add_argument("--scheduler", metavar="ADDR", default=None,
                     help="dask.distributed scheduler (default: SIMKIT_SCHEDULER, else a LocalCluster)")
     ap.add_argument("--scenario", default=None, help="an embedded scenario's name (default: the default)")
+    ap.add_argument("--keep-draws", type=int, default=None, metavar="N",
+                    help="per-draw arrays kept in memory (default: simulate's, up to 1,000,000; fewer streams the run)")
+    ap.add_argument("--curve-draws", type=int, default=20_000, metavar="N",
+                    help="draws whose yearly budget curve is computed (default 20,000, as simulate; "
+                         "a streamed run summarises the curve of each of them)")
+    ap.add_argument("--parquet", default=None, metavar="FILE", help="also write every draw to FILE (Parquet)")
+    ap.add_argument("--floor", action="store_true",
+                    help="a version-2 scenario: also time the per-spell floor (one Philox block, one log1p and "
+                         "one expm1 per spell, compiled) times the spells per draw")
     args = ap.parse_args(argv)
 
     # start-up speed: the benchmark measures the interpreter's baseline before simkit and numpy load
@@ -96,12 +105,17 @@ def main(argv=None) -> int:
     startup = time.perf_counter() - t0
     cpu0 = _cpu_all(client)
     t0 = time.perf_counter()
-    res = simkit.simulate(sc, args.draws, seed=args.seed, chunk_size=args.chunk_size, **run)
+    res = simkit.simulate(sc, args.draws, seed=args.seed, chunk_size=args.chunk_size, keep_draws=args.keep_draws,
+                          curve_draws=args.curve_draws, parquet=args.parquet, **run)
     wall = time.perf_counter() - t0
     cpu = _cpu_all(client) - cpu0
     s = res.summary()
     print(f"simkit {simkit.__version__} benchmark: {args.scenario or 'default'} scenario, {args.draws:,} draws, "
           f"{args.workers} worker(s), backend {backend}")
+    kept = len(res.draws_["repayment"]) if "repayment" in res.draws_ else 0
+    if kept < args.draws or args.curve_draws != 20_000 or args.parquet:
+        print(f"  streamed: {kept:,} draws kept in memory, curves of the first {min(args.curve_draws, args.draws):,}"
+              + (f", every draw written to {args.parquet}" if args.parquet else ""))
     print(f"  wall time        {wall:8.2f} s" + (f" (warm-up run starting the workers: {startup:.1f} s)"
                                                  if backend != "serial" else ""))
     print(f"  draws per second {args.draws / wall:12,.0f}")
@@ -116,6 +130,11 @@ def main(argv=None) -> int:
         print(f"  variates per draw {per_draw:11,.0f} (transition uniforms, score normals, parameters)")
         print(f"  engine / RNG     {wall / pcg:8.1f} (numpy PCG64: {pcg:.2f} s for {total:,} uniforms; "
               f"Philox: {philox:.2f} s, ratio {wall / philox:.1f})")
+        if args.floor:
+            spells = _spells_per_draw(sc, args.seed)
+            ns = _floor_ns()
+            print(f"  per-spell floor  {ns:8.1f} ns x {spells:,.0f} spells per draw = "
+                  f"{ns * spells * 1e-9 * args.draws:.1f} CPU-s for {args.draws:,} draws (a lower bound on the engine)")
     return 0
 
 
@@ -130,6 +149,53 @@ def _variates_per_draw(sc, seed: int) -> float:
     p = _param_rows(sc, seed, 0, BLOCK)
     h = simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)
     return h.uniforms / BLOCK + sc.agreement.cohort_size + len(sc.parameters)
+
+
+def _spells_per_draw(sc, seed: int) -> float:
+    """Count the simulated spells (both arms) per draw of a version-2 scenario on the first block."""
+    import numpy as np  # start-up speed (as above)
+
+    from simkit.blocks import BLOCK, _param_rows
+    from simkit.model.simulate import simulate_histories
+
+    p = _param_rows(sc, seed, 0, BLOCK)
+    h = simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)
+    return h.state.size / BLOCK
+
+
+def _floor_ns(n: int = 20_000_000) -> float:
+    """Time the least an event-driven engine does per spell, compiled: nanoseconds per spell (best of 3).
+
+    One Philox4x64-10 block (the engine's counter-based generator), one ``log1p`` (a latent
+    exponential time, the default's only hazard kind besides fixed times) and one ``expm1`` (the
+    spell's discounted cost): no competing risks, no effects, no bookkeeping, no pricing tables. Whatever a model
+    does per spell beyond this only adds to it.
+    """
+    import math  # start-up speed (as above)
+
+    import numba as nb
+    import numpy as np
+
+    from simkit.model._kernel_nb import _to_unit, philox4x64
+
+    @nb.njit(cache=False)
+    def loop(n, k0, k1):
+        acc = 0.0
+        for i in range(n):
+            w0, w1, _, _ = philox4x64(np.uint64(i), np.uint64(0), np.uint64(0), np.uint64(0), k0, k1)
+            e = -math.log1p(-_to_unit(w0))
+            t = 26.0 * e
+            acc += -math.expm1(-0.001 * t) * (1.0 + _to_unit(w1))
+        return acc
+
+    k0, k1 = np.uint64(1), np.uint64(2)
+    loop(1000, k0, k1)
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        loop(n, k0, k1)
+        best = min(best, time.perf_counter() - t0)
+    return best / n * 1e9
 
 
 def _rng_seconds(n: int, kind: str) -> float:
