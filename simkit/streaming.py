@@ -54,7 +54,7 @@ from simkit.backends import BLOCK
 from simkit.contract import max_repayment
 from simkit.errors import SimkitError
 
-__all__ = ["ALPHA", "MIN_VALUE", "PROVENANCE_KEY", "SKETCHED", "CurveStats", "ExactSum", "ParquetSink",
+__all__ = ["ALPHA", "MIN_VALUE", "PARQUET_ROW_GROUP", "PROVENANCE_KEY", "SKETCHED", "CurveStats", "ExactSum", "ParquetSink",
            "QuantileSketch", "RunStats", "add_target_views", "block_stats", "stats_of"]
 
 #: relative accuracy of the quantile sketches (0.01 %)
@@ -763,11 +763,23 @@ def stats_of(sc, arr: Mapping[str, Any]) -> RunStats:
 PROVENANCE_KEY = "simkit.provenance"
 
 
-class ParquetSink:
-    """Write per-draw outputs to a Parquet file chunk by chunk: one row group per chunk, in draw order.
+#: draws per Parquet row group (128 blocks): big enough that the footer a writer keeps in memory stays
+#: small at any run length (about 35 KB per group), small enough to gather in memory (the default
+#: scenario's 42 columns: 44 MB)
+PARQUET_ROW_GROUP = 128 * 1024
 
-    Only the chunk being written is in memory, so a run of any length writes
-    its per-draw outputs with flat memory. The columns are those of the first
+
+class ParquetSink:
+    """Write per-draw outputs to a Parquet file chunk by chunk, in row groups of ``row_group_rows`` draws.
+
+    Chunks are gathered into row groups of :data:`PARQUET_ROW_GROUP` draws (the
+    last one shorter), in draw order, so the file's layout does not depend on
+    the chunk size. Only the draws of the row group being gathered are in
+    memory, and the file's footer (which a Parquet writer keeps in memory
+    until it closes: about 35 KB per row group of the default's 42 columns)
+    grows by one entry per 131,072 draws, not per chunk, so a run of any
+    length writes its per-draw outputs with memory flat in draws (10^8 draws:
+    763 row groups). The columns are those of the first
     chunk (one-dimensional numeric or boolean arrays, in their order); the
     run's provenance (:meth:`simkit.results.Provenance.as_dict`, JSON) is in
     the file's key-value metadata under :data:`PROVENANCE_KEY`. Needs pyarrow
@@ -780,20 +792,25 @@ class ParquetSink:
         The file to write (replaced if it exists).
     provenance : mapping
         The run's provenance, stored as JSON in the metadata.
+    row_group_rows : int
+        Draws per row group (default :data:`PARQUET_ROW_GROUP`).
 
     Examples
     --------
     >>> import os, tempfile
     >>> import pyarrow.parquet as pq
     >>> path = os.path.join(tempfile.mkdtemp(), "draws.parquet")
-    >>> with ParquetSink(path, {"seed": 1}) as sink:
-    ...     sink.write({"x": np.arange(3.0)}); sink.write({"x": np.arange(3.0, 5.0)})
+    >>> with ParquetSink(path, {"seed": 1}, row_group_rows=4) as sink:  # three chunks of 2, 3 and 1 draws
+    ...     sink.write({"x": np.arange(2.0)}); sink.write({"x": np.arange(2.0, 5.0)}); sink.write({"x": np.array([5.0])})
     >>> f = pq.ParquetFile(path)
-    >>> f.num_row_groups, f.read().column("x").to_pylist(), f.schema_arrow.metadata[b"simkit.provenance"]
-    (2, [0.0, 1.0, 2.0, 3.0, 4.0], b'{"seed": 1}')
+    >>> [f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)]  # groups of 4, the last shorter
+    [4, 2]
+    >>> f.read().column("x").to_pylist(), f.schema_arrow.metadata[b"simkit.provenance"]
+    ([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], b'{"seed": 1}')
     """
 
-    def __init__(self, path: str | os.PathLike, provenance: Mapping[str, Any]) -> None:
+    def __init__(self, path: str | os.PathLike, provenance: Mapping[str, Any],
+                 row_group_rows: int = 0) -> None:
         try:
             # optional dependency: only a run that writes Parquet needs it
             import pyarrow as pa
@@ -806,6 +823,9 @@ class ParquetSink:
         self.metadata = {PROVENANCE_KEY: json.dumps(dict(provenance), sort_keys=True)}
         self.columns: list[str] | None = None
         self.rows = 0
+        self.row_group_rows = int(row_group_rows) if row_group_rows and row_group_rows > 0 else PARQUET_ROW_GROUP
+        self._pending: list[dict[str, np.ndarray]] = []
+        self._pending_rows = 0
         self._writer: Any = None
 
     def write(self, arrays: Mapping[str, np.ndarray]) -> None:
@@ -825,18 +845,31 @@ class ParquetSink:
         ValueError: chunk columns differ in length: [1, 2]
         >>> sink.close()
         """
-        pa = self._pa
         if self.columns is None:
             self.columns = [k for k, v in arrays.items()
                             if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biuf"]
         n = {int(np.asarray(arrays[k]).shape[0]) for k in self.columns}
         if len(n) != 1:
             raise ValueError(f"chunk columns differ in length: {sorted(n)}")
-        table = pa.table({k: np.asarray(arrays[k]) for k in self.columns})
+        rows = n.pop()
+        self._pending.append({k: np.asarray(arrays[k]) for k in self.columns})
+        self._pending_rows += rows
+        self.rows += rows
+        while self._pending_rows >= self.row_group_rows:
+            self._flush(self.row_group_rows)
+
+    def _flush(self, rows: int) -> None:
+        """Write the first ``rows`` pending draws as one row group; keep the rest pending."""
+        assert self.columns is not None
+        cols = {k: np.concatenate([p[k] for p in self._pending]) if len(self._pending) > 1 else self._pending[0][k]
+                for k in self.columns}
+        table = self._pa.table({k: v[:rows] for k, v in cols.items()})
         if self._writer is None:
             self._writer = self._pq.ParquetWriter(self.path, table.schema.with_metadata(self.metadata))
-        self._writer.write_table(table, row_group_size=max(1, table.num_rows))
-        self.rows += table.num_rows
+        self._writer.write_table(table, row_group_size=max(1, rows))
+        left = self._pending_rows - rows
+        self._pending = [{k: v[rows:] for k, v in cols.items()}] if left else []
+        self._pending_rows = left
 
     def close(self) -> None:
         """Finish the file (an empty one with no columns if nothing was written).
@@ -851,8 +884,13 @@ class ParquetSink:
         >>> f.metadata.num_rows, f.schema_arrow.names, f.schema_arrow.metadata[b"simkit.provenance"]
         (0, [], b'{"seed": 1}')
         """
-        if self._writer is None:
-            self._writer = self._pq.ParquetWriter(self.path, self._pa.schema([]).with_metadata(self.metadata))
+        if self._pending_rows:
+            self._flush(self._pending_rows)
+        if self._writer is None:  # nothing written: the first chunk's columns (if any), no rows
+            schema = (self._pa.table({k: v[:0] for k, v in self._pending[0].items()}).schema if self._pending
+                      else self._pa.schema([]))
+            self._writer = self._pq.ParquetWriter(self.path, schema.with_metadata(self.metadata))
+        self._pending = []
         self._writer.close()
 
     def __enter__(self) -> ParquetSink:

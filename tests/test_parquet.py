@@ -6,11 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simkit
 from simkit.backends import BLOCK
 from simkit.cli import main
-from simkit.streaming import PROVENANCE_KEY
+from simkit.streaming import PROVENANCE_KEY, ParquetSink
 
 pq = pytest.importorskip("pyarrow.parquet")
 
@@ -38,7 +40,9 @@ def test_file_equals_the_draws_kept_in_memory_whatever_the_chunking(sc, in_memor
         path = tmp_path / f"c{chunk}.parquet"
         res = simkit.simulate(sc, DRAWS, seed=5, chunk_size=chunk, parquet=path)
         f, df = _read(path)
-        assert f.num_row_groups == DRAWS // chunk  # one row group per chunk, in draw order
+        # row groups of PARQUET_ROW_GROUP draws whatever the chunk size (one chunk per row group made
+        # the writer's footer, held in memory until the file closes, grow with every chunk)
+        assert [f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)] == [DRAWS]
         assert list(df.columns) == list(in_memory.draws_)
         for k, v in in_memory.draws_.items():
             np.testing.assert_array_equal(df[k].to_numpy(), v, err_msg=k)  # exactly, dtype too
@@ -101,3 +105,23 @@ def test_cli_refuses_an_input_as_output_and_a_missing_folder(tmp_path, capsys):
     assert main(["run", "--draws", "100", "--parquet", str(tmp_path / "nope" / "r.parquet")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["layer.toml"]
+
+
+@given(chunks=st.lists(st.integers(0, 9), min_size=1, max_size=12), group=st.integers(1, 7))
+@settings(max_examples=60)
+def test_row_groups_have_a_fixed_size_whatever_the_chunks(tmp_path_factory, chunks, group):
+    path = tmp_path_factory.mktemp("rg") / "g.parquet"
+    total = sum(chunks)
+    with ParquetSink(path, {"seed": 0}, row_group_rows=group) as sink:
+        start = 0
+        for n in chunks:
+            sink.write({"x": np.arange(start, start + n, dtype=float), "k": np.arange(start, start + n) % 2 == 0})
+            start += n
+    f = pq.ParquetFile(path)
+    sizes = [f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)]
+    # full groups of `group` rows, then the rest (none when the total is a multiple of it)
+    assert sizes == [group] * (total // group) + ([total % group] if total % group else [])
+    t = f.read()
+    assert t.column("x").to_pylist() == [float(i) for i in range(total)]
+    assert t.column("k").to_pylist() == [i % 2 == 0 for i in range(total)]
+    assert t.schema.names == ["x", "k"]
