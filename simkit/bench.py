@@ -1,5 +1,8 @@
 """Benchmark: ``python -m simkit.bench [--scenario NAME] [--draws N] [--workers K] [--backend B] [--chunk-size C]``.
 
+Also ``--keep-draws N`` and ``--curve-draws N`` (a streamed run: memory flat in draws),
+``--parquet FILE`` (write every draw) and ``--floor`` (the per-spell floor, below).
+
 Simulates an embedded scenario (default: the default scenario) and reports wall time, draws per
 second and peak resident memory (the process's maximum RSS, which includes
 the Python interpreter and imported libraries; the baseline after imports is
@@ -12,7 +15,10 @@ the clock starts (their start-up time is printed). Machines are noisy:
 compare ratios measured in one run. For a declarative-model scenario
 (version 2) it also reports the random variates drawn per draw and the
 engine's time divided by the time numpy takes to draw as many uniforms
-(PCG64 and Philox, single process).
+(PCG64 and Philox, single process); with ``--floor``, the time of the least an
+event-driven engine does per spell (one Philox block, one ``log1p``, one
+``expm1``, compiled) times the scenario's spells per draw: a lower bound on
+the engine's CPU time.
 """
 
 from __future__ import annotations
