@@ -72,7 +72,8 @@ CONNECT_TIMEOUT = "20s"
 #: 256 MB of freed heap (and serving blocks up to 32 MB from the heap, not
 #: ``mmap``) stops the churn. Applied with ``mallopt`` by a worker before its
 #: first chunk (the process pool's initializer; a dask worker's first simkit
-#: task), never in the calling process; results are the same without it.
+#: task) and by the ``simkit`` command's own process, never by ``simulate`` in
+#: a caller's process (a notebook, a script); results are the same without it.
 MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": 256 << 20, "MALLOC_MMAP_THRESHOLD_": 32 << 20}
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # <malloc.h>
 
@@ -294,8 +295,10 @@ _WORKER: dict[str, Any] = {}
 def tune_malloc() -> bool:
     """Apply :data:`MALLOC_ENV` to this process's glibc malloc (no-op elsewhere); True if applied.
 
-    Called by a worker process before its first chunk; not meant for the
-    user's own process.
+    Called by a worker process before its first chunk, and by the ``simkit``
+    program and the benchmark when run as programs (their own processes, which
+    run serial chunks too); never by :func:`simkit.simulate` in the caller's
+    process.
 
     Examples
     --------

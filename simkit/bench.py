@@ -93,7 +93,10 @@ def main(argv=None) -> int:
 
     # start-up speed: the benchmark measures the interpreter's baseline before simkit and numpy load
     import simkit
-    from simkit.backends import pick_backend
+    from simkit.backends import pick_backend, tune_malloc
+
+    if argv is None:  # run as a program (as the simkit command is): its own process's malloc is tuned
+        tune_malloc()
 
     backend = pick_backend(args.backend, args.workers, args.scheduler)
     client = None

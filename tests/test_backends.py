@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 
 import numpy as np
 import pytest
@@ -135,6 +136,17 @@ def test_cluster_workers_tune_malloc_before_their_first_chunk_but_not_the_caller
     tuned = client.run(lambda: backends._WORKER.get("malloc"))  # None: ran no chunk
     assert (platform.libc_ver()[0] == "glibc") in tuned.values()
     assert "malloc" not in backends._WORKER  # this (the calling) process is left alone
+
+
+def test_the_simkit_program_tunes_its_own_malloc_but_main_called_with_arguments_does_not(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(backends, "tune_malloc", lambda: calls.append(1) or True)
+    assert main(["validate", "norddjurs"]) == 0  # a caller's process (this test, a script): left alone
+    assert calls == []
+    monkeypatch.setattr(sys, "argv", ["simkit", "validate", "norddjurs"])
+    assert main() == 0  # the program (`simkit ...`, `python -m simkit ...`): its own process
+    assert calls == [1]
+    assert "scenario OK" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- failures are retried

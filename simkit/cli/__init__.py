@@ -178,6 +178,11 @@ def main(argv: Sequence[str] | None = None, *, commands: Sequence[Command] | Non
         name = f"simkit {args.command}"
         mod = args._command.module
         module = importlib.import_module(mod if "." in mod else f"simkit.cli.{mod}")
+        if argv is None:  # the simkit program's own process (not a caller's): tune its malloc too
+            # start-up speed: backends loads numpy, which `simkit --help` never does
+            from simkit.backends import tune_malloc
+
+            tune_malloc()
         return int(module.execute(args) or 0)
     except SimkitError as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
