@@ -177,8 +177,8 @@ def _floor_ns(n: int = 20_000_000) -> float:
 
     One Philox4x64-10 block (the engine's counter-based generator), one ``log1p`` (a latent
     exponential time, the default's only hazard kind besides fixed times) and one ``expm1`` (the
-    spell's discounted cost): no competing risks, no effects, no bookkeeping, no pricing tables. Whatever a model
-    does per spell beyond this only adds to it.
+    spell's discounted cost): no competing risks, no effects, no bookkeeping, no pricing tables.
+    Whatever a model does per spell beyond this only adds to it.
     """
     import math  # start-up speed (as above)
 

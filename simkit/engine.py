@@ -508,8 +508,8 @@ def simulate(
     parquet : str or path-like, optional
         Also write every draw's outputs (the columns of ``result.draws_``) to
         this Parquet file as chunks finish (in draw order, row groups of
-        131,072 draws whatever the chunk size), with the run's provenance as JSON in the file's key-value
-        metadata (``simkit.provenance``); see ``docs/parquet.md``. The run is
+        131,072 draws whatever the chunk size), with the run's provenance
+        as JSON in the file's key-value metadata (``simkit.provenance``); see ``docs/parquet.md``. The run is
         then streamed (only ``keep_draws`` draws stay in memory), the file
         appears complete or not at all, and its content is the same whatever
         the chunk size, workers or backend. Needs pyarrow. Not for nested runs.

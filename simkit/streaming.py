@@ -764,8 +764,8 @@ PROVENANCE_KEY = "simkit.provenance"
 
 
 #: draws per Parquet row group (128 blocks): big enough that the footer a writer keeps in memory stays
-#: small at any run length (about 35 KB per group), small enough to gather in memory (the default
-#: scenario's 42 columns: 44 MB)
+#: small at any run length (about 35 KB per group of 42 columns), small enough to gather in memory
+#: (42 float64 columns: 44 MB)
 PARQUET_ROW_GROUP = 128 * 1024
 
 
@@ -776,7 +776,7 @@ class ParquetSink:
     last one shorter), in draw order, so the file's layout does not depend on
     the chunk size. Only the draws of the row group being gathered are in
     memory, and the file's footer (which a Parquet writer keeps in memory
-    until it closes: about 35 KB per row group of the default's 42 columns)
+    until it closes: about 35 KB per row group of 42 columns)
     grows by one entry per 131,072 draws, not per chunk, so a run of any
     length writes its per-draw outputs with memory flat in draws (10^8 draws:
     763 row groups). The columns are those of the first
