@@ -93,7 +93,7 @@ def main(argv=None) -> int:
 
     # start-up speed: the benchmark measures the interpreter's baseline before simkit and numpy load
     import simkit
-    from simkit.backends import pick_backend, tune_malloc
+    from simkit.backends import BLOCK, pick_backend, tune_malloc
 
     if argv is None:  # run as a program (as the simkit command is): its own process's malloc is tuned
         tune_malloc()
@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     s = res.summary()
     print(f"simkit {simkit.__version__} benchmark: {args.scenario or 'default'} scenario, {args.draws:,} draws, "
           f"{args.workers} worker(s), backend {backend}")
-    kept = len(res.draws_["repayment"]) if "repayment" in res.draws_ else 0
+    kept = res.n_kept
     if kept < args.draws or args.curve_draws != 20_000 or args.parquet:
         print(f"  streamed: {kept:,} draws kept in memory, curves of the first {min(args.curve_draws, args.draws):,}"
               + (f", every draw written to {args.parquet}" if args.parquet else ""))
@@ -133,22 +133,23 @@ def main(argv=None) -> int:
     print(f"  check: P(budget-neutral) {s['budget']['p_neutral']:.4f}, mean repayment "
           f"{s['repayment']['mean']:,.0f}")
     if getattr(sc, "version", 1) == 2:
-        per_draw = _variates_per_draw(sc, args.seed)
+        h = _first_block(sc, args.seed)
+        per_draw = h.uniforms / BLOCK + sc.agreement.cohort_size + len(sc.parameters)
         total = int(per_draw * args.draws)
         pcg, philox = _rng_seconds(total, "pcg64"), _rng_seconds(total, "philox")
         print(f"  variates per draw {per_draw:11,.0f} (transition uniforms, score normals, parameters)")
         print(f"  engine / RNG     {wall / pcg:8.1f} (numpy PCG64: {pcg:.2f} s for {total:,} uniforms, best of 3 "
               f"on a sample; Philox: {philox:.2f} s, ratio {wall / philox:.1f})")
         if args.floor:
-            spells = _spells_per_draw(sc, args.seed)
+            spells = h.state.size / BLOCK
             ns = _floor_ns()
             print(f"  per-spell floor  {ns:8.1f} ns x {spells:,.0f} spells per draw = "
                   f"{ns * spells * 1e-9 * args.draws:.1f} CPU-s for {args.draws:,} draws (a lower bound on the engine)")
     return 0
 
 
-def _variates_per_draw(sc, seed: int) -> float:
-    """Random variates per draw of a version-2 scenario, counted on the first block."""
+def _first_block(sc, seed: int):
+    """Simulate the histories of the first block of a version-2 scenario (for its variates and spells per draw)."""
     # start-up speed: the benchmark measures the baseline before numpy and the engine load
     import numpy as np
 
@@ -156,20 +157,7 @@ def _variates_per_draw(sc, seed: int) -> float:
     from simkit.model.simulate import simulate_histories
 
     p = _param_rows(sc, seed, 0, BLOCK)
-    h = simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)
-    return h.uniforms / BLOCK + sc.agreement.cohort_size + len(sc.parameters)
-
-
-def _spells_per_draw(sc, seed: int) -> float:
-    """Count the simulated spells (both arms) per draw of a version-2 scenario on the first block."""
-    import numpy as np  # start-up speed (as above)
-
-    from simkit.blocks import BLOCK, _param_rows
-    from simkit.model.simulate import simulate_histories
-
-    p = _param_rows(sc, seed, 0, BLOCK)
-    h = simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)
-    return h.state.size / BLOCK
+    return simulate_histories(sc, p if p else {"_": np.zeros(BLOCK)}, seed=seed, block=0)
 
 
 def _floor_ns(n: int = 20_000_000) -> float:
